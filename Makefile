@@ -1,0 +1,87 @@
+# stepgate — build, test and run the SAM application.
+#
+# `sam build` calls the build-<LogicalId> targets (BuildMethod: makefile) with ARTIFACTS_DIR set.
+# Everything else is for people and CI: `make help` lists it.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+GO          ?= go
+GOARCH_AWS  ?= arm64
+HOST_GOARCH := $(shell $(GO) env GOARCH)
+BUILD_DIR   ?= build
+NODE_DIR    := tools/node
+# One build recipe for AWS (arm64) and for local runs (the host's architecture).
+GO_BUILD     = CGO_ENABLED=0 GOOS=linux $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w'
+
+FUNCTIONS := StartFunction StatusFunction Ec2ToggleFunction
+pkg_StartFunction     := ./functions/start
+pkg_StatusFunction    := ./functions/status
+pkg_Ec2ToggleFunction := ./functions/ec2toggle
+
+# ---- sam build ---------------------------------------------------------------------------------
+.PHONY: build-StartFunction build-StatusFunction build-Ec2ToggleFunction
+build-StartFunction build-StatusFunction build-Ec2ToggleFunction:
+	GOARCH=$(GOARCH_AWS) $(GO_BUILD) -o $(ARTIFACTS_DIR)/bootstrap $(pkg_$(@:build-%=%))
+
+# ---- builds for this machine -------------------------------------------------------------------
+.PHONY: build build-arm64
+build: ## Build the three bootstrap binaries for this machine into build/<arch>/<LogicalId>/bootstrap
+	@for fn in $(FUNCTIONS); do \
+	  $(MAKE) --no-print-directory build-$$fn GOARCH_AWS=$(HOST_GOARCH) ARTIFACTS_DIR=$(BUILD_DIR)/$(HOST_GOARCH)/$$fn || exit 1; \
+	done
+
+build-arm64: ## Build the three bootstrap binaries for AWS (arm64) into build/arm64/<LogicalId>/bootstrap
+	@for fn in $(FUNCTIONS); do \
+	  $(MAKE) --no-print-directory build-$$fn GOARCH_AWS=arm64 ARTIFACTS_DIR=$(BUILD_DIR)/arm64/$$fn || exit 1; \
+	done
+
+# ---- quality -----------------------------------------------------------------------------------
+.PHONY: node-tools lint test fuzz bench
+node-tools: $(NODE_DIR)/node_modules/.installed
+$(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
+	cd $(NODE_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+lint: node-tools ## gofmt, go vet, staticcheck, and both ASL validators on statemachines/
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './tools/*')); \
+	  if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
+	node $(NODE_DIR)/asl-lint.mjs statemachines/*.asl.json
+
+test: lint ## The whole suite: lint, unit, template, emulator, differential and end-to-end tests
+	$(GO) test -count=1 -timeout 12m ./...
+
+FUZZTIME ?= 1m
+fuzz: ## Run every fuzz target for FUZZTIME (default 1m) each
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+bench: build-arm64 ## Benchmarks: binary sizes, handler cost, cold start, engine throughput, offline-stack load
+	@echo "== arm64 binary sizes (bytes; cap 10 MiB = 10485760)"
+	@for fn in $(FUNCTIONS); do printf '%-20s %s\n' $$fn $$(stat -c %s $(BUILD_DIR)/arm64/$$fn/bootstrap); done
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# ---- run ---------------------------------------------------------------------------------------
+.PHONY: local invoke deploy
+local: build ## The whole product on this machine: API on 127.0.0.1:3000, AWS endpoint on 127.0.0.1:4566
+	$(GO) run ./cmd/stepgate-local -build-dir $(BUILD_DIR)/$(HOST_GOARCH)
+
+FN    ?= start
+EVENT ?= events/express-instance.json
+invoke: build ## Invoke one function's bootstrap under AWS's Lambda emulator: make invoke FN=start EVENT=events/express-instance.json
+	$(GO) run ./cmd/invoke -build-dir $(BUILD_DIR)/$(HOST_GOARCH) -function $(FN) -event $(EVENT)
+
+deploy: ## sam build && sam deploy --guided (needs the SAM CLI and AWS credentials)
+	sam build && sam deploy --guided
+
+.PHONY: help clean
+help: ## List the targets
+	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  %-14s %s\n", $$1, $$2}'
+
+clean: ## Remove build output
+	rm -rf $(BUILD_DIR) .aws-sam
