@@ -1,0 +1,400 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
+	"github.com/stepgate/stepgate/internal/execution"
+	"github.com/stepgate/stepgate/internal/httpapi"
+	"github.com/stepgate/stepgate/internal/workflow"
+)
+
+// Routes, as API Gateway reports them in request.Resource.
+const (
+	routeExpress  = "/express-instance"
+	routeStandard = "/standard-instance"
+)
+
+// syncMargin is kept between the end of StartSyncExecution and the Lambda's own deadline, so
+// that a slow execution is answered 504 by this function rather than killed mid-response.
+const syncMargin = 2 * time.Second
+
+// stepFunctions is what the handler calls, with the SDK's exact signatures.
+type stepFunctions interface {
+	StartSyncExecution(ctx context.Context, in *sfn.StartSyncExecutionInput, optFns ...func(*sfn.Options)) (*sfn.StartSyncExecutionOutput, error)
+	StartExecution(ctx context.Context, in *sfn.StartExecutionInput, optFns ...func(*sfn.Options)) (*sfn.StartExecutionOutput, error)
+	DescribeExecution(ctx context.Context, in *sfn.DescribeExecutionInput, optFns ...func(*sfn.Options)) (*sfn.DescribeExecutionOutput, error)
+}
+
+var _ stepFunctions = (*sfn.Client)(nil)
+
+// Config is the function's settings, read once at start-up.
+type Config struct {
+	Machines  execution.Scope
+	Allowlist workflow.Allowlist
+}
+
+// ConfigFromEnv reads EXPRESS_STATE_MACHINE_ARN, STANDARD_STATE_MACHINE_ARN and
+// ALLOWED_INSTANCE_IDS.
+func ConfigFromEnv(getenv func(string) string) (Config, error) {
+	machines, err := execution.NewScope(getenv("EXPRESS_STATE_MACHINE_ARN"), getenv("STANDARD_STATE_MACHINE_ARN"))
+	if err != nil {
+		return Config{}, fmt.Errorf("read state machine ARNs: %w", err)
+	}
+	allow, err := workflow.ParseAllowlist(getenv(workflow.AllowlistEnv))
+	if err != nil {
+		return Config{}, err
+	}
+	return Config{Machines: machines, Allowlist: allow}, nil
+}
+
+// Handler serves both start routes.
+type Handler struct {
+	cfg       Config
+	sfn       stepFunctions
+	log       *slog.Logger
+	configErr error
+}
+
+// NewHandler returns a Handler using the given Step Functions client.
+func NewHandler(cfg Config, client stepFunctions, logger *slog.Logger) *Handler {
+	return &Handler{cfg: cfg, sfn: client, log: logger}
+}
+
+// Misconfigured returns a Handler that answers every request 500 InternalError and logs err.
+func Misconfigured(err error, logger *slog.Logger) *Handler {
+	return &Handler{log: logger, configErr: err}
+}
+
+// Handle serves one API Gateway request. It never returns an error: every failure is a response
+// in the documented shape (a Lambda error would reach the caller as API Gateway's bare 502).
+func (h *Handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+	started := time.Now()
+	requestID := req.RequestContext.RequestID
+	resp, executionARN, err := h.serve(ctx, &req)
+	if err != nil {
+		resp = httpapi.ErrorResponse(requestID, err)
+	}
+	h.logRequest(ctx, &req, resp.StatusCode, executionARN, err, time.Since(started))
+	return resp, nil
+}
+
+func (h *Handler) logRequest(ctx context.Context, req *events.APIGatewayProxyRequest, status int, executionARN string, err error, elapsed time.Duration) {
+	level := slog.LevelInfo
+	if status >= 500 {
+		level = slog.LevelError
+	}
+	attrs := []slog.Attr{
+		slog.String("requestId", req.RequestContext.RequestID),
+		slog.String("route", req.Resource),
+		slog.Int("status", status),
+		slog.String("executionArn", executionARN),
+		slog.Duration("elapsed", elapsed),
+	}
+	if err != nil {
+		attrs = append(attrs, slog.String("error", err.Error()))
+	}
+	h.log.LogAttrs(ctx, level, "request", attrs...)
+}
+
+func (h *Handler) serve(ctx context.Context, req *events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, string, error) {
+	if h.configErr != nil {
+		return events.APIGatewayProxyResponse{}, "", httpapi.Internal(h.configErr)
+	}
+	if req.Resource != routeExpress && req.Resource != routeStandard {
+		return events.APIGatewayProxyResponse{}, "", httpapi.NewError(http.StatusNotFound, "NotFound",
+			"This function serves POST /express-instance and POST /standard-instance only.")
+	}
+	body, err := httpapi.JSONObjectBody(req)
+	if err != nil {
+		return events.APIGatewayProxyResponse{}, "", err
+	}
+	in, err := workflow.ParseInput(body)
+	if err != nil {
+		return events.APIGatewayProxyResponse{}, "", httpapi.InvalidRequest(err.Error())
+	}
+	if !h.cfg.Allowlist.Allows(in.InstanceID) {
+		return events.APIGatewayProxyResponse{}, "", httpapi.NewError(http.StatusForbidden, "InstanceNotAllowed",
+			fmt.Sprintf("Instance %s is not managed by this stack.", in.InstanceID))
+	}
+	if req.Resource == routeExpress {
+		return h.startExpress(ctx, req, in)
+	}
+	return h.startStandard(ctx, req, in)
+}
+
+// startExpress runs the EXPRESS machine synchronously and maps its outcome.
+func (h *Handler) startExpress(ctx context.Context, req *events.APIGatewayProxyRequest, in workflow.Input) (events.APIGatewayProxyResponse, string, error) {
+	requestID := req.RequestContext.RequestID
+	callCtx := ctx
+	if deadline, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		callCtx, cancel = context.WithDeadline(ctx, deadline.Add(-syncMargin))
+		defer cancel()
+	}
+	machineARN := h.cfg.Machines.Express.String()
+	out, err := h.sfn.StartSyncExecution(callCtx, &sfn.StartSyncExecutionInput{
+		StateMachineArn: aws.String(machineARN),
+		Input:           aws.String(string(in.Canonical)),
+	})
+	if err != nil {
+		if callCtx.Err() != nil {
+			// The execution's ARN is unknown: StartSyncExecution returns it only with its result.
+			return events.APIGatewayProxyResponse{}, "", executionTimedOut("").Wrap(err)
+		}
+		return events.APIGatewayProxyResponse{}, "", fmt.Errorf("start sync execution on %s: %w", machineARN, err)
+	}
+	executionARN := aws.ToString(out.ExecutionArn)
+	switch out.Status {
+	case types.SyncExecutionStatusSucceeded:
+		resp := httpapi.JSON(requestID, http.StatusOK, httpapi.MaybeJSON(aws.ToString(out.Output)))
+		resp.Headers["X-Execution-Arn"] = executionARN
+		return resp, executionARN, nil
+	case types.SyncExecutionStatusTimedOut:
+		return events.APIGatewayProxyResponse{}, executionARN, executionTimedOut(executionARN)
+	default: // FAILED, or a status this code does not know, which is a failure too
+		return events.APIGatewayProxyResponse{}, executionARN, executionFailed(in.InstanceID, executionARN, out)
+	}
+}
+
+func executionTimedOut(executionARN string) *httpapi.Error {
+	e := httpapi.NewError(http.StatusGatewayTimeout, "ExecutionTimedOut",
+		"The workflow did not finish in time; the instance may still change state. Check it before retrying.")
+	if executionARN != "" {
+		e = e.With("executionArn", executionARN)
+	}
+	return e
+}
+
+// executionFailed maps a FAILED express execution by the error name the workflow failed with.
+// The task Lambda's own message (in cause) is not shown for the named errors: the answer says
+// what the caller can do.
+func executionFailed(instanceID, executionARN string, out *sfn.StartSyncExecutionOutput) *httpapi.Error {
+	errName, cause := aws.ToString(out.Error), aws.ToString(out.Cause)
+	var e *httpapi.Error
+	switch errName {
+	case "InstanceNotFound":
+		e = httpapi.NewError(http.StatusNotFound, errName, fmt.Sprintf("Instance %s does not exist.", instanceID))
+	case "InstanceInTransition":
+		e = httpapi.NewError(http.StatusConflict, errName,
+			fmt.Sprintf("Instance %s is still changing state; retry when it is running or stopped.", instanceID))
+	case "InstanceTerminated":
+		e = httpapi.NewError(http.StatusConflict, errName,
+			fmt.Sprintf("Instance %s is shutting down or terminated and can no longer be started or stopped.", instanceID))
+	case "InstanceNotAllowed":
+		// The task Lambda's allowlist refused what this function's allowed: the same answer as
+		// this function's own allowlist check.
+		e = httpapi.NewError(http.StatusForbidden, errName, fmt.Sprintf("Instance %s is not managed by this stack.", instanceID))
+	default:
+		e = httpapi.NewError(http.StatusBadGateway, "ExecutionFailed",
+			"The workflow failed; details holds the error it failed with.").
+			With("details", map[string]any{"error": errName, "cause": httpapi.MaybeJSON(cause)})
+	}
+	return e.With("executionArn", executionARN).
+		Wrap(fmt.Errorf("execution %s %s: %s: %s", executionARN, out.Status, errName, cause))
+}
+
+// startStandard starts the STANDARD machine and answers 202 with where to follow it.
+func (h *Handler) startStandard(ctx context.Context, req *events.APIGatewayProxyRequest, in workflow.Input) (events.APIGatewayProxyResponse, string, error) {
+	key, hasKey, err := idempotencyKey(req)
+	if err != nil {
+		return events.APIGatewayProxyResponse{}, "", err
+	}
+	machineARN := h.cfg.Machines.Standard.String()
+	start := &sfn.StartExecutionInput{
+		StateMachineArn: aws.String(machineARN),
+		Input:           aws.String(string(in.Canonical)),
+	}
+	if hasKey {
+		start.Name = aws.String(executionName(callerIdentity(req), key))
+	}
+	var executionARN string
+	var startDate time.Time
+	out, err := h.sfn.StartExecution(ctx, start)
+	var exists *types.ExecutionAlreadyExists
+	switch {
+	case err == nil:
+		executionARN, startDate = aws.ToString(out.ExecutionArn), aws.ToTime(out.StartDate)
+	case hasKey && errors.As(err, &exists):
+		executionARN = h.cfg.Machines.Standard.ExecutionARN(aws.ToString(start.Name))
+		startDate, err = h.replay(ctx, executionARN, in.Canonical)
+		if err != nil {
+			return events.APIGatewayProxyResponse{}, executionARN, err
+		}
+	default:
+		return events.APIGatewayProxyResponse{}, "", fmt.Errorf("start execution on %s: %w", machineARN, err)
+	}
+	statusURL := statusURL(req, executionARN)
+	resp := httpapi.JSON(req.RequestContext.RequestID, http.StatusAccepted, accepted{
+		ExecutionARN: executionARN,
+		StartDate:    httpapi.FormatTime(startDate),
+		StatusURL:    statusURL,
+	})
+	resp.Headers["Location"] = statusURL
+	resp.Headers["Retry-After"] = "5"
+	return resp, executionARN, nil
+}
+
+type accepted struct {
+	ExecutionARN string `json:"executionArn"`
+	StartDate    string `json:"startDate"`
+	StatusURL    string `json:"statusUrl"`
+}
+
+// replay handles a repeated Idempotency-Key: the execution it named exists, so the request is a
+// replay when the inputs match and a misuse of the key when they do not.
+func (h *Handler) replay(ctx context.Context, executionARN string, canonical []byte) (time.Time, error) {
+	out, err := h.sfn.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(executionARN)})
+	if err != nil {
+		return time.Time{}, fmt.Errorf("describe execution %s for idempotent replay: %w", executionARN, err)
+	}
+	previous, err := workflow.Canonicalize([]byte(aws.ToString(out.Input)))
+	if err != nil || string(previous) != string(canonical) {
+		return time.Time{}, httpapi.NewError(http.StatusUnprocessableEntity, "IdempotencyKeyReused",
+			"This Idempotency-Key was already used with a different request body; use a new key.").
+			With("executionArn", executionARN)
+	}
+	return aws.ToTime(out.StartDate), nil
+}
+
+// idempotencyKey reads the optional Idempotency-Key header: an RFC 8941 token, or a quoted
+// structured-field string as in the IETF idempotency-key draft, 1–255 characters.
+func idempotencyKey(req *events.APIGatewayProxyRequest) (string, bool, error) {
+	values := httpapi.HeaderValues(req, "Idempotency-Key")
+	if len(values) == 0 {
+		return "", false, nil
+	}
+	invalid := httpapi.InvalidRequest(
+		"The Idempotency-Key header must be one token or quoted string of 1 to 255 characters.")
+	if len(values) > 1 {
+		return "", false, invalid
+	}
+	key, ok := parseKey(strings.Trim(values[0], " \t"))
+	if !ok || len(key) == 0 || len(key) > 255 {
+		return "", false, invalid
+	}
+	return key, true, nil
+}
+
+// parseKey parses an sf-string ("…" with \" and \\ escapes, printable ASCII) or an sf-token.
+func parseKey(s string) (string, bool) {
+	if strings.HasPrefix(s, `"`) {
+		var b strings.Builder
+		for i := 1; i < len(s); i++ {
+			c := s[i]
+			switch {
+			case c == '\\':
+				i++
+				if i >= len(s) || (s[i] != '"' && s[i] != '\\') {
+					return "", false
+				}
+				b.WriteByte(s[i])
+			case c == '"':
+				return b.String(), i == len(s)-1
+			case c < 0x20 || c > 0x7e:
+				return "", false
+			default:
+				b.WriteByte(c)
+			}
+		}
+		return "", false // no closing quote
+	}
+	if s == "" || !(isAlpha(s[0]) || s[0] == '*') {
+		return "", false
+	}
+	for i := 1; i < len(s); i++ {
+		if !isTChar(s[i]) && s[i] != ':' && s[i] != '/' {
+			return "", false
+		}
+	}
+	return s, true
+}
+
+func isAlpha(c byte) bool { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') }
+
+// isTChar is RFC 9110's tchar.
+func isTChar(c byte) bool {
+	return isAlpha(c) || (c >= '0' && c <= '9') || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
+}
+
+// callerIdentity names who is calling, so that two callers' keys never collide: the IAM
+// principal when the API uses AWS_IAM, else the API key's ID when it uses API_KEY. With auth
+// NONE there is no identity to trust, so every caller shares the "anonymous" namespace (a key is
+// then only as private as it is hard to guess). The kind prefix keeps the namespaces apart.
+func callerIdentity(req *events.APIGatewayProxyRequest) string {
+	id := req.RequestContext.Identity
+	switch {
+	case id.UserArn != "":
+		return "iam:" + id.UserArn
+	case id.APIKeyID != "":
+		return "apikey:" + id.APIKeyID
+	default:
+		return "anonymous"
+	}
+}
+
+// executionName is the hex SHA-256 of identity and key: 64 characters, within Step Functions'
+// 80, and made only of characters its names allow whatever the key holds. The NUL separator
+// keeps ("ab","c") and ("a","bc") apart.
+func executionName(identity, key string) string {
+	sum := sha256.Sum256([]byte(identity + "\x00" + key))
+	return hex.EncodeToString(sum[:])
+}
+
+// statusURL is the absolute URL of GET /executions/{executionArn} as this caller reaches the
+// API: the scheme and host it used, and the base path (stage or custom-domain mapping) found by
+// removing the route from the path it called.
+func statusURL(req *events.APIGatewayProxyRequest, executionARN string) string {
+	scheme := "https"
+	if proto, ok := httpapi.Header(req, "X-Forwarded-Proto"); ok {
+		if p := strings.ToLower(strings.TrimSpace(strings.Split(proto, ",")[0])); p == "http" || p == "https" {
+			scheme = p
+		}
+	}
+	host, _ := httpapi.Header(req, "Host")
+	if !validHost(host) {
+		host = req.RequestContext.DomainName
+	}
+	path := strings.TrimRight(req.RequestContext.Path, "/")
+	base := ""
+	if strings.HasSuffix(path, req.Resource) {
+		base = strings.TrimSuffix(path, req.Resource)
+	}
+	rel := base + "/executions/" + escapeARN(executionARN)
+	if !validHost(host) {
+		return rel
+	}
+	return scheme + "://" + host + rel
+}
+
+// validHost accepts a host[:port] without characters that could change the URL's meaning.
+func validHost(host string) bool {
+	return host != "" && !strings.ContainsAny(host, "/\\?#@ \t\r\n")
+}
+
+// escapeARN escapes an ARN as one path segment. url.PathEscape leaves ':' alone (it is legal in
+// a segment), but the API documents the ARN as URL-encoded, so colons are escaped too.
+func escapeARN(arn string) string {
+	var b strings.Builder
+	for i := 0; i < len(arn); i++ {
+		c := arn[i]
+		if isAlpha(c) || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' || c == '~' {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return b.String()
+}
