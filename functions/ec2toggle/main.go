@@ -1,0 +1,44 @@
+// Command ec2toggle is the task Lambda the state machines call: it checks an instance's state,
+// or starts or stops it, and fails with typed errors the state machines match by name.
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/stepgate/stepgate/internal/awsclient"
+	"github.com/stepgate/stepgate/internal/workflow"
+)
+
+func main() {
+	var level slog.Level
+	levelErr := level.UnmarshalText([]byte(os.Getenv("LOG_LEVEL")))
+	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	if levelErr != nil && os.Getenv("LOG_LEVEL") != "" {
+		logger.Warn("LOG_LEVEL not understood; logging at INFO", "value", os.Getenv("LOG_LEVEL"))
+	}
+
+	h, err := setup(context.Background(), logger)
+	if err != nil {
+		// Failing each task (the state machine sees a plain error) beats a crash loop; the
+		// cause is logged with every invocation.
+		logger.Error("configuration invalid; every task will fail", "error", err)
+		h = Misconfigured(err, logger)
+	}
+	lambda.Start(h.Handle)
+}
+
+func setup(ctx context.Context, logger *slog.Logger) (*Handler, error) {
+	allow, err := workflow.ParseAllowlist(os.Getenv(workflow.AllowlistEnv))
+	if err != nil {
+		return nil, err
+	}
+	awsCfg, err := awsclient.LoadConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return NewHandler(allow, awsclient.NewEC2(awsCfg), logger), nil
+}

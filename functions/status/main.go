@@ -1,0 +1,43 @@
+// Command status is the Lambda behind GET and DELETE /executions/{executionArn}: it describes
+// (with an optional long poll) or stops an execution of this stack's STANDARD machine.
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/stepgate/stepgate/internal/awsclient"
+)
+
+func main() {
+	var level slog.Level
+	levelErr := level.UnmarshalText([]byte(os.Getenv("LOG_LEVEL")))
+	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	if levelErr != nil && os.Getenv("LOG_LEVEL") != "" {
+		logger.Warn("LOG_LEVEL not understood; logging at INFO", "value", os.Getenv("LOG_LEVEL"))
+	}
+
+	h, err := setup(context.Background(), logger)
+	if err != nil {
+		// Answering 500 on every request beats a crash loop: the cause is logged with each
+		// request and callers get the documented error shape.
+		logger.Error("configuration invalid; every request will answer 500 InternalError", "error", err)
+		h = Misconfigured(err, logger)
+	}
+	lambda.Start(h.Handle)
+}
+
+func setup(ctx context.Context, logger *slog.Logger) (*Handler, error) {
+	cfg, err := ConfigFromEnv(os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	awsCfg, err := awsclient.LoadConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return NewHandler(cfg, awsclient.NewSFN(awsCfg), logger), nil
+}
