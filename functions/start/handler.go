@@ -269,8 +269,10 @@ func (h *Handler) replay(ctx context.Context, executionARN string, canonical []b
 	return aws.ToTime(out.StartDate), nil
 }
 
-// idempotencyKey reads the optional Idempotency-Key header: an RFC 8941 token, or a quoted
-// structured-field string as in the IETF idempotency-key draft, 1–255 characters.
+// idempotencyKey reads the optional Idempotency-Key header: a token, or a quoted structured-field
+// string as in the IETF idempotency-key draft, 1–255 characters. A token is RFC 9110's (tchar)
+// widened by RFC 8941's ':' and '/'; unlike a strict sf-token it may start with a digit, so the
+// unquoted UUIDs most clients send are accepted.
 func idempotencyKey(req *events.APIGatewayProxyRequest) (string, bool, error) {
 	values := httpapi.HeaderValues(req, "Idempotency-Key")
 	if len(values) == 0 {
@@ -288,7 +290,7 @@ func idempotencyKey(req *events.APIGatewayProxyRequest) (string, bool, error) {
 	return key, true, nil
 }
 
-// parseKey parses an sf-string ("…" with \" and \\ escapes, printable ASCII) or an sf-token.
+// parseKey parses an sf-string ("…" with \" and \\ escapes, printable ASCII) or a token.
 func parseKey(s string) (string, bool) {
 	if strings.HasPrefix(s, `"`) {
 		var b strings.Builder
@@ -311,10 +313,7 @@ func parseKey(s string) (string, bool) {
 		}
 		return "", false // no closing quote
 	}
-	if s == "" || !(isAlpha(s[0]) || s[0] == '*') {
-		return "", false
-	}
-	for i := 1; i < len(s); i++ {
+	for i := 0; i < len(s); i++ {
 		if !isTChar(s[i]) && s[i] != ':' && s[i] != '/' {
 			return "", false
 		}
