@@ -70,9 +70,11 @@ const dataLimit = 10000
 // rangeLimit is the documented maximum length of an ArrayRange result.
 const rangeLimit = 1000
 
-var functions map[string]*function
+// functions is the catalogue of States.* functions by name. It is built by a
+// variable initializer, not init, so package-level test values may parse.
+var functions = catalogue()
 
-func init() {
+func catalogue() map[string]*function {
 	list := []*function{
 		{name: "States.Format", minArgs: 1, maxArgs: -1, kinds: []kind{stringKind, anyKind}, run: format, pure: true},
 		{name: "States.StringToJson", minArgs: 1, maxArgs: 1, kinds: []kind{stringKind}, run: stringToJSON, pure: true},
@@ -93,10 +95,11 @@ func init() {
 		{name: "States.StringSplit", minArgs: 2, maxArgs: 2, kinds: []kind{stringKind, stringKind}, run: stringSplit, pure: true},
 		{name: "States.UUID", minArgs: 0, maxArgs: 0, run: newUUID},
 	}
-	functions = make(map[string]*function, len(list))
+	byName := make(map[string]*function, len(list))
 	for _, f := range list {
-		functions[f.name] = f
+		byName[f.name] = f
 	}
+	return byName
 }
 
 func (f *function) kindOf(i int) kind {
@@ -146,6 +149,15 @@ func (f *function) check(c *callNode) *Error {
 	if f.name == "States.JsonMerge" {
 		if lit, ok := c.args[2].(*literal); ok && lit.value == true {
 			return failf("States.JsonMerge: deep merging is not supported; the third argument must be false")
+		}
+	}
+	if f.name == "States.ArrayPartition" {
+		if lit, ok := c.args[1].(*literal); ok {
+			if size, err := toInt32(f.name, 2, lit.value); err != nil {
+				return err.(*Error)
+			} else if size <= 0 {
+				return failf("States.ArrayPartition: the chunk size must be a positive integer, got %d", size)
+			}
 		}
 	}
 	if f.pure && allLiteral {
