@@ -1,0 +1,131 @@
+package localsfn
+
+import (
+	"crypto/rand"
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
+)
+
+const (
+	maxNameLength  = 80
+	maxARNLength   = 256
+	maxInputLength = 256 * 1024 // bytes of UTF-8, AWS's input and output quota
+)
+
+// validateName applies AWS's rules for state machine and execution names. The length is a model
+// constraint (ValidationException); the characters are the service's own rule (InvalidName).
+func validateName(field, name string) error {
+	n := utf8.RuneCountInString(name)
+	if n < 1 {
+		return errConstraint(field, "Member must have length greater than or equal to 1")
+	}
+	if n > maxNameLength {
+		return errValidation("1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must have length less than or equal to %d", name, field, maxNameLength)
+	}
+	if !utf8.ValidString(name) {
+		return errInvalidName(name)
+	}
+	for _, r := range name {
+		if invalidNameRune(r) {
+			return errInvalidName(name)
+		}
+	}
+	return nil
+}
+
+func invalidNameRune(r rune) bool {
+	switch {
+	case unicode.IsSpace(r):
+		return true
+	case r <= 0x1f, r >= 0x7f && r <= 0x9f: // control characters
+		return true
+	}
+	return strings.ContainsRune(`<>{}[]?*"#%\^|~`+"`"+`$&,;:/`, r)
+}
+
+// arn is a parsed Step Functions ARN: arn:PARTITION:states:REGION:ACCOUNT:TYPE:RESOURCE…
+type arn struct {
+	partition, region, account string
+	resourceType               string
+	resource                   []string // the colon-separated parts after the type
+}
+
+func parseARN(field, s string) (arn, error) {
+	if len(s) < 1 {
+		return arn{}, errConstraint(field, "Member must have length greater than or equal to 1")
+	}
+	if len(s) > maxARNLength {
+		return arn{}, errConstraint(field, fmt.Sprintf("Member must have length less than or equal to %d", maxARNLength))
+	}
+	parts := strings.Split(s, ":")
+	if len(parts) < 7 || parts[0] != "arn" || parts[1] == "" {
+		return arn{}, errInvalidArn(s, "Unable to parse ARN: "+s)
+	}
+	if parts[2] != "states" {
+		return arn{}, errInvalidArn(s, "Service not valid in this context: "+parts[2])
+	}
+	for _, p := range parts[3:] {
+		if p == "" {
+			return arn{}, errInvalidArn(s, "Unable to parse ARN: "+s)
+		}
+	}
+	return arn{partition: parts[1], region: parts[3], account: parts[4], resourceType: parts[5], resource: parts[6:]}, nil
+}
+
+// parseStateMachineARN accepts only unqualified state machine ARNs: this service has no
+// versions or aliases, so a qualified ARN names a state machine that does not exist.
+func parseStateMachineARN(field, s string) error {
+	a, err := parseARN(field, s)
+	if err != nil {
+		return err
+	}
+	if a.resourceType != "stateMachine" {
+		return errInvalidArn(s, "Resource type not valid in this context: "+a.resourceType)
+	}
+	if len(a.resource) > 2 {
+		return errInvalidArn(s, "Unable to parse ARN: "+s)
+	}
+	return nil
+}
+
+// parseExecutionARN accepts standard execution ARNs. Express execution ARNs are well formed but,
+// as on AWS, not valid for the operations that describe or stop an execution.
+func parseExecutionARN(field, s string) error {
+	a, err := parseARN(field, s)
+	if err != nil {
+		return err
+	}
+	if a.resourceType != "execution" {
+		return errInvalidArn(s, "Resource type not valid in this context: "+a.resourceType)
+	}
+	if len(a.resource) != 2 {
+		return errInvalidArn(s, "Unable to parse ARN: "+s)
+	}
+	return nil
+}
+
+func (s *Service) stateMachineARN(name string) string {
+	return fmt.Sprintf("arn:aws:states:%s:%s:stateMachine:%s", s.cfg.Region, s.cfg.AccountID, name)
+}
+
+// executionARN builds AWS's two forms: execution:SM:NAME for STANDARD and
+// express:SM:NAME:UUID for EXPRESS (express names need not be unique).
+func (s *Service) executionARN(sm *stateMachine, name string) string {
+	if sm.typ == types.StateMachineTypeExpress {
+		return fmt.Sprintf("arn:aws:states:%s:%s:express:%s:%s:%s", s.cfg.Region, s.cfg.AccountID, sm.name, name, newUUID())
+	}
+	return fmt.Sprintf("arn:aws:states:%s:%s:execution:%s:%s", s.cfg.Region, s.cfg.AccountID, sm.name, name)
+}
+
+// newUUID returns a random (version 4) UUID, the form AWS uses for default execution names.
+func newUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}

@@ -1,0 +1,217 @@
+// Package localsfn is the offline stack's Step Functions: the AWS JSON 1.0 protocol of the
+// AWSStepFunctions service (the subset stepgate and the AWS CLI use) on top of the ASL engine in
+// internal/asl, with AWS's error codes, ARN forms and STANDARD/EXPRESS semantics.
+//
+// The same operations are available as Go methods that take and return the SDK's own types, so
+// in-process callers and tests can use a *Service wherever they would use an *sfn.Client.
+package localsfn
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
+	"github.com/stepgate/stepgate/internal/asl"
+)
+
+// DefaultMaxFinishedExecutions is how many finished STANDARD executions stay describable when
+// Config.MaxFinishedExecutions is zero. AWS keeps them for 90 days; a local run needs far fewer,
+// and the bound keeps a long load test from growing memory without limit.
+const DefaultMaxFinishedExecutions = 1000
+
+// Config holds what a Service needs. Region and AccountID appear in every ARN it issues.
+type Config struct {
+	Region    string
+	AccountID string
+	// Invoker runs Task states (Lambda functions and aws-sdk integrations).
+	Invoker asl.Invoker
+	// Clock drives Wait states and timeouts in the engine; nil means asl.RealClock{}.
+	Clock asl.Clock
+	// Faults makes a share of HTTP API calls fail, so clients exercise their error paths.
+	Faults Faults
+	// Logger receives one debug line per API call and one info line per finished execution;
+	// nil discards.
+	Logger *slog.Logger
+	// OnExecutionEvent, when set, is called with every history event as the engine appends it
+	// (the console prints state changes with it). It must not block.
+	OnExecutionEvent func(executionARN string, ev asl.HistoryEvent)
+	// MaxFinishedExecutions bounds how many finished STANDARD executions are kept for
+	// DescribeExecution, ListExecutions and GetExecutionHistory; the oldest go first.
+	// Zero means DefaultMaxFinishedExecutions.
+	MaxFinishedExecutions int
+}
+
+// Faults injects errors into HTTP API calls before they reach the service. Rates are shares of
+// calls in [0, 1], drawn independently per call in the order throttle, service error, execution
+// limit. The Go methods are not affected: they are for in-process wiring and tests.
+type Faults struct {
+	// ThrottleRate answers ThrottlingException (HTTP 400), which SDKs retry and then surface.
+	ThrottleRate float64
+	// ServiceErrorRate answers InternalFailure (HTTP 500), AWS's common server error.
+	ServiceErrorRate float64
+	// ExecutionLimitRate answers ExecutionLimitExceeded (HTTP 400) to StartExecution only, the one
+	// operation AWS documents it for.
+	ExecutionLimitRate float64
+	// Rand draws the faults; set it (for example rand.New(rand.NewPCG(1, 2))) for a repeatable
+	// sequence. Nil means a randomly seeded source.
+	Rand *rand.Rand
+}
+
+// Service is a local Step Functions endpoint. It is safe for concurrent use.
+type Service struct {
+	cfg         Config
+	log         *slog.Logger
+	clock       asl.Clock
+	maxFinished int
+
+	// base outlives API calls: executions run on it, not on the request that started them,
+	// and Close cancels it.
+	base   context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	faultMu sync.Mutex
+	rng     *rand.Rand
+
+	mu            sync.Mutex
+	stateMachines map[string]*stateMachine // by ARN
+	executions    map[string]*execution    // STANDARD executions by ARN
+	finished      []string                 // ARNs of finished STANDARD executions, oldest first
+}
+
+type stateMachine struct {
+	arn, name  string
+	typ        types.StateMachineType
+	definition string
+	roleARN    string
+	created    time.Time
+	machine    *asl.StateMachine
+}
+
+type execution struct {
+	arn, name    string
+	express      bool
+	sm           *stateMachine
+	input        string
+	traceHeader  string
+	startDate    time.Time
+	run          *asl.Execution
+	finishOnce   sync.Once
+	finishedDone chan struct{} // closed once result and stopDate are recorded
+
+	// Set once by finish, read under Service.mu or after finishedDone is closed.
+	result   asl.Result
+	stopDate time.Time
+}
+
+// New returns a Service with no state machines. Call Close to stop its running executions.
+func New(cfg Config) *Service {
+	s := &Service{
+		cfg:           cfg,
+		log:           cfg.Logger,
+		clock:         cfg.Clock,
+		maxFinished:   cfg.MaxFinishedExecutions,
+		stateMachines: make(map[string]*stateMachine),
+		executions:    make(map[string]*execution),
+		rng:           cfg.Faults.Rand,
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.clock == nil {
+		s.clock = asl.RealClock{}
+	}
+	if s.maxFinished <= 0 {
+		s.maxFinished = DefaultMaxFinishedExecutions
+	}
+	if s.rng == nil {
+		s.rng = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
+	}
+	s.base, s.cancel = context.WithCancel(context.Background())
+	return s
+}
+
+// Close cancels every running execution and waits until their bookkeeping is done.
+func (s *Service) Close() {
+	s.cancel()
+	s.wg.Wait()
+}
+
+// start runs an execution on the engine and records its end in the background.
+func (s *Service) start(e *execution, input json.RawMessage) {
+	ctxObj := contextObject(e, s.cfg)
+	cfg := asl.Config{
+		Invoker: s.cfg.Invoker,
+		Clock:   s.clock,
+		Context: ctxObj,
+	}
+	if hook := s.cfg.OnExecutionEvent; hook != nil {
+		arn := e.arn
+		cfg.OnEvent = func(ev asl.HistoryEvent) { hook(arn, ev) }
+	}
+	e.finishedDone = make(chan struct{})
+	e.run = e.sm.machine.Start(s.base, input, cfg)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		<-e.run.Done()
+		s.finish(e)
+	}()
+}
+
+// finish records an execution's result once, whoever sees it end first.
+func (s *Service) finish(e *execution) {
+	e.finishOnce.Do(func() {
+		res := e.run.Wait(context.Background())
+		stop := s.clock.Now()
+		s.mu.Lock()
+		e.result, e.stopDate = res, stop
+		if !e.express {
+			s.finished = append(s.finished, e.arn)
+			for len(s.finished) > s.maxFinished {
+				delete(s.executions, s.finished[0])
+				s.finished[0] = ""
+				s.finished = s.finished[1:]
+			}
+		}
+		s.mu.Unlock()
+		close(e.finishedDone)
+		s.log.Info("execution finished", "executionArn", e.arn, "status", res.Status,
+			"error", res.Error, "durationMs", stop.Sub(e.startDate).Milliseconds())
+	})
+}
+
+// snapshot returns an execution's status fields, recording its end first if the engine has
+// finished but the background watcher has not run yet (so a caller never sees RUNNING after
+// the engine said done).
+func (s *Service) snapshot(e *execution) (status types.ExecutionStatus, res asl.Result, stop time.Time) {
+	select {
+	case <-e.run.Done():
+		s.finish(e)
+	default:
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e.stopDate.IsZero() {
+		return types.ExecutionStatusRunning, asl.Result{}, time.Time{}
+	}
+	return types.ExecutionStatus(e.result.Status), e.result, e.stopDate
+}
+
+// contextObject fills the $$ object the engine exposes to paths and intrinsics.
+func contextObject(e *execution, cfg Config) asl.ContextObject {
+	var c asl.ContextObject
+	c.Execution.ID = e.arn
+	c.Execution.Name = e.name
+	c.Execution.StartTime = e.startDate.UTC().Format("2006-01-02T15:04:05.000Z")
+	c.Execution.RoleArn = e.sm.roleARN
+	c.Execution.Input = json.RawMessage(e.input)
+	c.StateMachine.ID = e.sm.arn
+	c.StateMachine.Name = e.sm.name
+	return c
+}
