@@ -1,0 +1,534 @@
+package samtemplate
+
+// Tests of stepgate's own template.yaml, state machines and docs/openapi.yaml against SPEC.md and
+// docs/architecture.md.
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"reflect"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	yaml "go.yaml.in/yaml/v3"
+)
+
+const templatePath = "../../template.yaml"
+
+// fakeARNs resolves resources to the offline stack's names (docs/architecture.md), so resolved
+// values can be told apart from placeholders.
+func fakeARNs(id, attr string) (string, bool) {
+	switch {
+	case strings.HasSuffix(id, "Function") && attr == "Arn":
+		return "arn:aws:lambda:us-east-1:123456789012:function:" + id, true
+	case strings.HasSuffix(id, "StateMachine") && attr == "":
+		return "arn:aws:states:us-east-1:123456789012:stateMachine:" + id, true
+	case strings.HasSuffix(id, "StateMachine") && attr == "Name":
+		return id, true
+	case id == "ManagedInstance" && attr == "":
+		return "i-0123456789abcdef0", true
+	}
+	return "", false
+}
+
+func loadStack(t *testing.T, params map[string]string) *Template {
+	t.Helper()
+	tmpl, err := Load(templatePath, Options{Parameters: params, Resolve: fakeARNs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tmpl
+}
+
+func functionsByID(t *testing.T, tmpl *Template) map[string]Function {
+	t.Helper()
+	fns, err := tmpl.Functions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]Function{}
+	for _, f := range fns {
+		out[f.LogicalID] = f
+	}
+	return out
+}
+
+func stateMachinesByID(t *testing.T, tmpl *Template) map[string]StateMachine {
+	t.Helper()
+	sms, err := tmpl.StateMachines()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]StateMachine{}
+	for _, sm := range sms {
+		out[sm.LogicalID] = sm
+	}
+	return out
+}
+
+// makeTargets lists the explicit targets of a Makefile (the names before ':' on rule lines).
+func makeTargets(t *testing.T, path string) map[string]bool {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rule := regexp.MustCompile(`^([A-Za-z0-9_.%/ -]+?)\s*::?(?:[^=]|$)`)
+	targets := map[string]bool{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if m := rule.FindStringSubmatch(sc.Text()); m != nil {
+			for _, name := range strings.Fields(m[1]) {
+				targets[name] = true
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return targets
+}
+
+func TestFunctions(t *testing.T) {
+	tmpl := loadStack(t, nil)
+	fns := functionsByID(t, tmpl)
+	targets := makeTargets(t, "../../Makefile")
+	want := []struct {
+		id      string
+		timeout int
+		env     []string
+	}{
+		{"StartFunction", 25, []string{"ALLOWED_INSTANCE_IDS", "EXPRESS_STATE_MACHINE_ARN", "LOG_LEVEL", "STANDARD_STATE_MACHINE_ARN"}},
+		{"StatusFunction", 25, []string{"EXPRESS_STATE_MACHINE_ARN", "LOG_LEVEL", "STANDARD_STATE_MACHINE_ARN"}},
+		{"Ec2ToggleFunction", 10, []string{"ALLOWED_INSTANCE_IDS", "LOG_LEVEL"}},
+	}
+	if len(fns) != len(want) {
+		t.Errorf("template has %d functions, want %d", len(fns), len(want))
+	}
+	for _, w := range want {
+		t.Run(w.id, func(t *testing.T) {
+			f, ok := fns[w.id]
+			if !ok {
+				t.Fatalf("no function %s", w.id)
+			}
+			if f.Runtime != "provided.al2023" || f.Handler != "bootstrap" || f.CodeURI != "." || f.BuildMethod != "makefile" {
+				t.Errorf("Runtime %q Handler %q CodeUri %q BuildMethod %q; want provided.al2023, bootstrap, ., makefile",
+					f.Runtime, f.Handler, f.CodeURI, f.BuildMethod)
+			}
+			if !reflect.DeepEqual(f.Architectures, []string{"arm64"}) {
+				t.Errorf("Architectures = %v, want [arm64]", f.Architectures)
+			}
+			if f.Timeout != w.timeout {
+				t.Errorf("Timeout = %d, want %d", f.Timeout, w.timeout)
+			}
+			if !targets["build-"+w.id] {
+				t.Errorf("Makefile has no build-%s target for sam build", w.id)
+			}
+			keys := sortedKeys(f.Environment)
+			if !reflect.DeepEqual(keys, w.env) {
+				t.Errorf("environment variables = %v, want %v", keys, w.env)
+			}
+			for k, v := range f.Environment {
+				if strings.Contains(v, "${") || v == "" {
+					t.Errorf("%s = %q is not resolved", k, v)
+				}
+			}
+			if v, ok := f.Environment["ALLOWED_INSTANCE_IDS"]; ok && v != "i-0123456789abcdef0" {
+				t.Errorf("ALLOWED_INSTANCE_IDS = %q, want the managed instance", v)
+			}
+			if v, ok := f.Environment["EXPRESS_STATE_MACHINE_ARN"]; ok && !strings.HasSuffix(v, ":ExpressStateMachine") {
+				t.Errorf("EXPRESS_STATE_MACHINE_ARN = %q", v)
+			}
+			if v, ok := f.Environment["STANDARD_STATE_MACHINE_ARN"]; ok && !strings.HasSuffix(v, ":StandardStateMachine") {
+				t.Errorf("STANDARD_STATE_MACHINE_ARN = %q", v)
+			}
+		})
+	}
+	if got := fns["StartFunction"].Environment["LOG_LEVEL"]; got != "INFO" {
+		t.Errorf("LOG_LEVEL default = %q, want INFO", got)
+	}
+}
+
+// allowed holds, per role, each action SPEC.md "Security" grants and the resource it may apply to.
+var allowed = map[string]map[string]*regexp.Regexp{
+	"StartFunction": {
+		"states:StartSyncExecution": regexp.MustCompile(`:stateMachine:ExpressStateMachine$`),
+		"states:StartExecution":     regexp.MustCompile(`:stateMachine:StandardStateMachine$`),
+		"states:DescribeExecution":  regexp.MustCompile(`:execution:StandardStateMachine:\*$`),
+	},
+	"StatusFunction": {
+		"states:DescribeExecution": regexp.MustCompile(`:execution:StandardStateMachine:\*$`),
+		"states:StopExecution":     regexp.MustCompile(`:execution:StandardStateMachine:\*$`),
+	},
+	"Ec2ToggleFunction": {
+		"ec2:DescribeInstances": regexp.MustCompile(`^\*$`),
+		"ec2:StartInstances":    regexp.MustCompile(`^arn:aws:ec2:us-east-1:123456789012:instance/i-0123456789abcdef0$`),
+		"ec2:StopInstances":     regexp.MustCompile(`^arn:aws:ec2:us-east-1:123456789012:instance/i-0123456789abcdef0$`),
+	},
+	"ExpressStateMachine": {
+		"lambda:InvokeFunction":         regexp.MustCompile(`:function:Ec2ToggleFunction$`),
+		"logs:CreateLogDelivery":        regexp.MustCompile(`^\*$`),
+		"logs:GetLogDelivery":           regexp.MustCompile(`^\*$`),
+		"logs:UpdateLogDelivery":        regexp.MustCompile(`^\*$`),
+		"logs:DeleteLogDelivery":        regexp.MustCompile(`^\*$`),
+		"logs:ListLogDeliveries":        regexp.MustCompile(`^\*$`),
+		"logs:PutResourcePolicy":        regexp.MustCompile(`^\*$`),
+		"logs:DescribeResourcePolicies": regexp.MustCompile(`^\*$`),
+		"logs:DescribeLogGroups":        regexp.MustCompile(`^\*$`),
+	},
+	"StandardStateMachine": {
+		"lambda:InvokeFunction": regexp.MustCompile(`:function:Ec2ToggleFunction$`),
+	},
+}
+
+func TestLeastPrivilege(t *testing.T) {
+	tmpl := loadStack(t, nil)
+	roles := map[string]Policies{}
+	for id, f := range functionsByID(t, tmpl) {
+		roles[id] = f.Policies
+	}
+	for id, sm := range stateMachinesByID(t, tmpl) {
+		roles[id] = sm.Policies
+	}
+	if len(roles) != len(allowed) {
+		t.Errorf("template has roles %v, want exactly %v", sortedKeys(roles), sortedKeys(allowed))
+	}
+	for id, want := range allowed {
+		t.Run(id, func(t *testing.T) {
+			p, ok := roles[id]
+			if !ok {
+				t.Fatalf("no resource %s", id)
+			}
+			if len(p.Other) > 0 {
+				t.Errorf("policies other than explicit statements: %v", p.Other)
+			}
+			granted := map[string]bool{}
+			for _, s := range p.Statements {
+				if s.Effect != "Allow" || len(s.NotActions) > 0 {
+					t.Errorf("statement %q: Effect %q NotAction %v; want plain Allow statements", s.Sid, s.Effect, s.NotActions)
+				}
+				for _, a := range s.Actions {
+					if a == "*" || strings.HasSuffix(a, ":*") {
+						t.Errorf("statement %q grants wildcard action %q", s.Sid, a)
+					}
+					re, ok := want[a]
+					if !ok {
+						t.Errorf("statement %q grants %s, which SPEC.md does not list for %s", s.Sid, a, id)
+						continue
+					}
+					granted[a] = true
+					for _, r := range s.Resources {
+						if !re.MatchString(r) {
+							t.Errorf("%s on %q, want a resource matching %s", a, r, re)
+						}
+					}
+				}
+			}
+			for a := range want {
+				if !granted[a] {
+					t.Errorf("%s lacks %s, which it needs", id, a)
+				}
+			}
+		})
+	}
+}
+
+func TestStateMachines(t *testing.T) {
+	tmpl := loadStack(t, nil)
+	sms := stateMachinesByID(t, tmpl)
+	start := functionsByID(t, tmpl)["StartFunction"]
+	const apiGatewayLimit = 29
+
+	express, standard := sms["ExpressStateMachine"], sms["StandardStateMachine"]
+	if express.Type != "EXPRESS" || standard.Type != "STANDARD" {
+		t.Fatalf("types: express %q, standard %q", express.Type, standard.Type)
+	}
+	if !(express.TimeoutSeconds > 0 && express.TimeoutSeconds < start.Timeout && start.Timeout < apiGatewayLimit) {
+		t.Errorf("want express TimeoutSeconds (%d) < StartFunction Timeout (%d) < %d",
+			express.TimeoutSeconds, start.Timeout, apiGatewayLimit)
+	}
+	if standard.TimeoutSeconds <= 29 {
+		t.Errorf("standard TimeoutSeconds %d does not outlive its 29 s first wait", standard.TimeoutSeconds)
+	}
+	if l := express.Logging; l == nil || l.Level != "ALL" || !l.IncludeExecutionData || len(l.LogGroupARNs) != 1 {
+		t.Errorf("express logging = %+v, want Level ALL with execution data to one log group", l)
+	}
+
+	for id, sm := range sms {
+		t.Run(id, func(t *testing.T) {
+			names, err := sm.Placeholders()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(names, sortedKeys(sm.Substitutions)) {
+				t.Errorf("definition uses %v, DefinitionSubstitutions has %v: want the same set", names, sortedKeys(sm.Substitutions))
+			}
+			def, err := sm.Definition()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var asl struct {
+				StartAt string
+				States  map[string]map[string]any
+			}
+			if err := json.Unmarshal(def, &asl); err != nil {
+				t.Fatal(err)
+			}
+			for name, st := range asl.States {
+				if st["Type"] == "Task" && st["Resource"] != "arn:aws:lambda:us-east-1:123456789012:function:Ec2ToggleFunction" {
+					t.Errorf("task %s resource = %v, want the Ec2ToggleFunction ARN", name, st["Resource"])
+				}
+				if st["Type"] == "Task" {
+					if _, caught := st["Catch"]; caught {
+						t.Errorf("task %s catches errors; the task Lambda's typed errors must fail the execution", name)
+					}
+				}
+			}
+			if id == "StandardStateMachine" {
+				first := asl.States[asl.StartAt]
+				if first["Type"] != "Wait" || first["Seconds"] != float64(29) {
+					t.Errorf("standard first state %s = %v, want a 29 s Wait", asl.StartAt, first)
+				}
+			}
+		})
+	}
+}
+
+func TestRoutes(t *testing.T) {
+	tmpl := loadStack(t, nil)
+	routes, err := tmpl.Routes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"POST /express-instance":            "StartFunction",
+		"POST /standard-instance":           "StartFunction",
+		"GET /executions/{executionArn}":    "StatusFunction",
+		"DELETE /executions/{executionArn}": "StatusFunction",
+	}
+	got := map[string]string{}
+	for _, r := range routes {
+		key := r.Method + " " + r.Path
+		got[key] = r.FunctionLogicalID
+		if r.APILogicalID != "StepgateApi" || r.IntegrationType != "aws_proxy" {
+			t.Errorf("%s: api %q integration %q, want StepgateApi aws_proxy", key, r.APILogicalID, r.IntegrationType)
+		}
+		wantURI := "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:" +
+			r.FunctionLogicalID + "/invocations"
+		if r.IntegrationURI != wantURI {
+			t.Errorf("%s: uri %q, want %q", key, r.IntegrationURI, wantURI)
+		}
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("routes = %v, want %v", got, want)
+	}
+
+	// Without a Resolver the route still names its function, from the uri as written.
+	bare, err := Load(templatePath, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bareRoutes, err := bare.Routes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range bareRoutes {
+		if !strings.Contains(r.IntegrationURI, "${"+r.FunctionLogicalID+".Arn}") {
+			t.Errorf("%s %s: unresolved uri %q does not name %s", r.Method, r.Path, r.IntegrationURI, r.FunctionLogicalID)
+		}
+	}
+}
+
+func TestAuthModes(t *testing.T) {
+	tests := []struct {
+		mode       string // "" = the template's default
+		wantScheme []string
+		wantKey    bool
+	}{
+		{"", []string{"sigv4"}, false},
+		{"AWS_IAM", []string{"sigv4"}, false},
+		{"API_KEY", []string{"api_key"}, true},
+		{"NONE", nil, false},
+	}
+	for _, tc := range tests {
+		t.Run("mode="+tc.mode, func(t *testing.T) {
+			params := map[string]string{}
+			if tc.mode != "" {
+				params["AuthMode"] = tc.mode
+			}
+			tmpl := loadStack(t, params)
+			routes, err := tmpl.Routes()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(routes) != 4 {
+				t.Fatalf("%d routes, want 4", len(routes))
+			}
+			for _, r := range routes {
+				if !slices.Equal(r.Security, tc.wantScheme) {
+					t.Errorf("%s %s security = %v, want %v", r.Method, r.Path, r.Security, tc.wantScheme)
+				}
+			}
+			for _, id := range []string{"StepgateApiKey", "StepgateUsagePlan", "StepgateUsagePlanKey"} {
+				if _, ok := tmpl.Resources[id]; ok != tc.wantKey {
+					t.Errorf("resource %s present = %v, want %v", id, ok, tc.wantKey)
+				}
+			}
+			if tc.wantKey {
+				plan := tmpl.Resources["StepgateUsagePlan"].Properties
+				throttle, _ := plan["Throttle"].(map[string]any)
+				quota, _ := plan["Quota"].(map[string]any)
+				if throttle["RateLimit"] == nil || throttle["BurstLimit"] == nil || quota["Limit"] == nil || quota["Period"] == nil {
+					t.Errorf("usage plan throttle %v quota %v, want rate, burst, limit and period", throttle, quota)
+				}
+			}
+		})
+	}
+	if _, err := Load(templatePath, Options{Parameters: map[string]string{"AuthMode": "OPEN"}}); err == nil {
+		t.Error("AuthMode OPEN was accepted")
+	}
+	// The security schemes the operations name must exist, with the API Gateway shapes.
+	tmpl := loadStack(t, nil)
+	schemes := dig(tmpl.Resources["StepgateApi"].Properties, "DefinitionBody", "components", "securitySchemes")
+	if got := dig(schemes, "sigv4", "x-amazon-apigateway-authtype"); got != "awsSigv4" {
+		t.Errorf("sigv4 authtype = %v, want awsSigv4", got)
+	}
+	if got := dig(schemes, "api_key", "name"); got != "x-api-key" {
+		t.Errorf("api_key header = %v, want x-api-key", got)
+	}
+}
+
+func TestLambdaPermissions(t *testing.T) {
+	tmpl := loadStack(t, nil)
+	perFunction := map[string]int{}
+	for id, r := range tmpl.Resources {
+		if r.Type != "AWS::Lambda::Permission" {
+			continue
+		}
+		p := r.Properties
+		if p["Principal"] != "apigateway.amazonaws.com" || p["Action"] != "lambda:InvokeFunction" {
+			t.Errorf("%s: principal %v action %v", id, p["Principal"], p["Action"])
+		}
+		if src := str(p["SourceArn"]); !strings.HasPrefix(src, "arn:aws:execute-api:us-east-1:123456789012:${StepgateApi}/*/") {
+			t.Errorf("%s: SourceArn %q is not scoped to StepgateApi", id, src)
+		}
+		fn := strings.TrimPrefix(str(p["FunctionName"]), "arn:aws:lambda:us-east-1:123456789012:function:")
+		perFunction[fn]++
+	}
+	if perFunction["StartFunction"] == 0 || perFunction["StatusFunction"] == 0 || perFunction["Ec2ToggleFunction"] != 0 {
+		t.Errorf("permissions per function = %v, want the two API functions only", perFunction)
+	}
+}
+
+func TestGatewayResponses(t *testing.T) {
+	tmpl := loadStack(t, nil)
+	responses, err := tmpl.GatewayResponses()
+	if err != nil {
+		t.Fatal(err)
+	}
+	required := []string{
+		"DEFAULT_4XX", "DEFAULT_5XX", "MISSING_AUTHENTICATION_TOKEN", "ACCESS_DENIED", "INVALID_SIGNATURE",
+		"EXPIRED_TOKEN", "INVALID_API_KEY", "THROTTLED", "QUOTA_EXCEEDED", "INTEGRATION_TIMEOUT",
+		"INTEGRATION_FAILURE", "BAD_REQUEST_BODY", "BAD_REQUEST_PARAMETERS", "RESOURCE_NOT_FOUND",
+		"REQUEST_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE",
+	}
+	for _, typ := range required {
+		t.Run(typ, func(t *testing.T) {
+			gr, ok := responses[typ]
+			if !ok {
+				t.Fatalf("no gateway response %s", typ)
+			}
+			if gr.Headers["X-Request-Id"] != "context.requestId" {
+				t.Errorf("X-Request-Id header = %q, want context.requestId", gr.Headers["X-Request-Id"])
+			}
+			if strings.HasPrefix(typ, "DEFAULT_") != (gr.StatusCode == "") {
+				t.Errorf("StatusCode %q: DEFAULT_* must keep the gateway's codes, the others state theirs", gr.StatusCode)
+			}
+			// Render the template as API Gateway would and check the error shape.
+			body := strings.NewReplacer(
+				"$context.error.messageString", `"Too Many Requests"`,
+				"$context.error.responseType", typ,
+				"$context.requestId", "req-1",
+			).Replace(gr.ResponseTemplates["application/json"])
+			var got map[string]string
+			if err := json.Unmarshal([]byte(body), &got); err != nil {
+				t.Fatalf("template renders to invalid JSON %q: %v", body, err)
+			}
+			want := map[string]string{"error": typ, "message": "Too Many Requests", "requestId": "req-1"}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("rendered %v, want %v", got, want)
+			}
+		})
+	}
+}
+
+func TestOutputsAndInstance(t *testing.T) {
+	tmpl := loadStack(t, nil)
+	for _, name := range []string{"ApiUrl", "InstanceId", "ExpressStateMachineArn", "StandardStateMachineArn"} {
+		if v, ok := tmpl.Outputs[name]; !ok || str(v) == "" {
+			t.Errorf("output %s missing or empty: %v", name, v)
+		}
+	}
+	if got := tmpl.Outputs["InstanceId"]; got != "i-0123456789abcdef0" {
+		t.Errorf("InstanceId = %v", got)
+	}
+	instances := tmpl.Instances()
+	if len(instances) != 1 || instances[0].LogicalID != "ManagedInstance" || instances[0].InstanceType != "t4g.nano" {
+		t.Fatalf("instances = %+v, want ManagedInstance t4g.nano", instances)
+	}
+	if got := instances[0].ImageID; got != "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64" {
+		t.Errorf("ImageId = %q, want the AL2023 arm64 SSM parameter", got)
+	}
+}
+
+// TestOpenAPIMatchesTemplate keeps docs/openapi.yaml and the template's DefinitionBody in step.
+func TestOpenAPIMatchesTemplate(t *testing.T) {
+	data, err := os.ReadFile("../../docs/openapi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		OpenAPI string                    `yaml:"openapi"`
+		Paths   map[string]map[string]any `yaml:"paths"`
+	}
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(doc.OpenAPI, "3.0") {
+		t.Errorf("openapi = %q, want 3.0.x", doc.OpenAPI)
+	}
+	var documented []string
+	for path, ops := range doc.Paths {
+		for method, v := range ops {
+			op, ok := v.(map[string]any)
+			if !ok || !isHTTPMethod(method) {
+				continue // path-level parameters
+			}
+			documented = append(documented, strings.ToUpper(method)+" "+path)
+			responses, _ := op["responses"].(map[string]any)
+			for _, code := range []string{"400", "429", "500"} {
+				if _, ok := responses[code]; !ok {
+					t.Errorf("%s %s documents no %s response", method, path, code)
+				}
+			}
+		}
+	}
+	routes, err := loadStack(t, nil).Routes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var deployed []string
+	for _, r := range routes {
+		deployed = append(deployed, r.Method+" "+r.Path)
+	}
+	sort.Strings(documented)
+	sort.Strings(deployed)
+	if !reflect.DeepEqual(documented, deployed) {
+		t.Errorf("docs/openapi.yaml routes %v, template routes %v", documented, deployed)
+	}
+}
