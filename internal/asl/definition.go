@@ -1,0 +1,753 @@
+package asl
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+)
+
+// State types.
+const (
+	typePass     = "Pass"
+	typeTask     = "Task"
+	typeChoice   = "Choice"
+	typeWait     = "Wait"
+	typeSucceed  = "Succeed"
+	typeFail     = "Fail"
+	typeParallel = "Parallel"
+	typeMap      = "Map"
+)
+
+// Query languages. Only JSONPath is evaluated today; the field is parsed so
+// that JSONata can be added per state without changing the model.
+const (
+	QueryLanguageJSONPath = "JSONPath"
+	QueryLanguageJSONata  = "JSONata"
+)
+
+// defaultTaskTimeoutSeconds is what Step Functions uses when a Task state
+// gives no TimeoutSeconds.
+const defaultTaskTimeoutSeconds = 99999999
+
+// StateMachine is a parsed, validated definition. It is immutable and safe
+// to start any number of executions from concurrently.
+type StateMachine struct {
+	root           *graph
+	timeoutSeconds int64
+	comment        string
+}
+
+// graph is a set of states with a start: the machine itself, a Parallel
+// branch or a Map's item processor.
+type graph struct {
+	startAt string
+	states  map[string]*state
+}
+
+// state is one parsed state. Fields unused by its type stay zero.
+type state struct {
+	name string
+	typ  string
+	next string
+	end  bool
+
+	inputPath      *path
+	inputPathNull  bool
+	outputPath     *path
+	outputPathNull bool
+	resultPath     *path
+	resultPathNull bool
+	parameters     *template
+	resultSelector *template
+	result         any
+	hasResult      bool
+
+	// Task
+	resource           string
+	timeoutSeconds     int64
+	timeoutSecondsPath *path
+	heartbeatSeconds   int64
+	retry              []*retrier
+	catch              []*catcher
+
+	// Choice
+	choices     []*choiceRule
+	defaultNext string
+
+	// Wait
+	seconds       int64
+	hasSeconds    bool
+	secondsPath   *path
+	timestamp     time.Time
+	hasTimestamp  bool
+	timestampPath *path
+
+	// Fail
+	errorName string
+	cause     string
+	errorExpr *valueExpr
+	causeExpr *valueExpr
+
+	// Parallel
+	branches []*graph
+
+	// Map
+	processor          *graph
+	itemsPath          *path
+	itemSelector       *template
+	maxConcurrency     int64
+	maxConcurrencyPath *path
+}
+
+// valueExpr is a field that is either a path or an intrinsic call
+// (Fail's ErrorPath and CausePath accept both).
+type valueExpr struct {
+	path *path
+	call evaluator
+	raw  string
+}
+
+// retrier is one element of a Retry array.
+type retrier struct {
+	errorEquals     []string
+	intervalSeconds int64
+	maxAttempts     int64
+	backoffRate     float64
+	maxDelaySeconds int64
+	jitterFull      bool
+}
+
+// catcher is one element of a Catch array.
+type catcher struct {
+	errorEquals    []string
+	next           string
+	resultPath     *path
+	resultPathNull bool
+}
+
+// Parse decodes and validates a definition. A definition Step Functions would
+// refuse yields a *DefinitionError listing every problem found.
+func Parse(definition []byte) (*StateMachine, error) {
+	dec := json.NewDecoder(bytes.NewReader(definition))
+	dec.UseNumber()
+	var doc any
+	if err := dec.Decode(&doc); err != nil {
+		return nil, &DefinitionError{Problems: []Problem{{Code: CodeInvalidJSONDescription, Message: err.Error(), Location: "/"}}}
+	}
+	if dec.More() {
+		return nil, &DefinitionError{Problems: []Problem{{Code: CodeInvalidJSONDescription, Message: "unexpected data after the top-level object", Location: "/"}}}
+	}
+	obj, ok := doc.(map[string]any)
+	if !ok {
+		return nil, &DefinitionError{Problems: []Problem{{Code: CodeInvalidJSONDescription, Message: "the definition must be a JSON object", Location: "/"}}}
+	}
+	d := &decoder{}
+	sm := &StateMachine{}
+	d.fields(obj, "", []string{"StartAt", "States"}, []string{"Comment", "Version", "TimeoutSeconds", "QueryLanguage"})
+	sm.comment = d.str(obj, "", "Comment", false)
+	if v, ok := obj["Version"]; ok {
+		if _, isStr := v.(string); !isStr {
+			d.problem(CodeSchemaValidationFailed, "The value for the field 'Version' must be a STRING", "/Version")
+		}
+	}
+	sm.timeoutSeconds = d.integer(obj, "", "TimeoutSeconds", 1, math.MaxInt32)
+	d.queryLanguage(obj, "")
+	sm.root = d.graph(obj, "")
+	if sm.root != nil && len(d.problems) == 0 {
+		d.terminal(sm.root, "")
+	}
+	if len(d.problems) > 0 {
+		return nil, &DefinitionError{Problems: d.problems}
+	}
+	return sm, nil
+}
+
+// decoder walks the generic definition and collects problems.
+type decoder struct {
+	problems []Problem
+}
+
+func (d *decoder) problem(code, msg, loc string) {
+	if loc == "" {
+		loc = "/"
+	}
+	d.problems = append(d.problems, Problem{Code: code, Message: msg, Location: loc})
+}
+
+// fields reports missing required fields and fields the type does not allow.
+func (d *decoder) fields(obj map[string]any, loc string, required, optional []string) {
+	var missing []string
+	for _, f := range required {
+		if _, ok := obj[f]; !ok {
+			missing = append(missing, f)
+		}
+	}
+	if len(missing) > 0 {
+		d.problem(CodeSchemaValidationFailed, "These fields are required: ["+strings.Join(missing, ", ")+"]", loc)
+	}
+	for _, k := range sortedKeys(obj) {
+		if slices.Contains(required, k) || slices.Contains(optional, k) {
+			continue
+		}
+		switch k {
+		case "Assign", "Output", "Arguments":
+			d.problem(CodeSchemaValidationFailed, fmt.Sprintf("The field \"%s\" is not supported yet by this engine (workflow variables and JSONata are not implemented)", k), loc+"/"+k)
+		case "ItemReader", "ItemBatcher", "ResultWriter", "ToleratedFailurePercentage", "ToleratedFailurePercentagePath", "ToleratedFailureCount", "ToleratedFailureCountPath", "Label":
+			d.problem(CodeSchemaValidationFailed, fmt.Sprintf("The field \"%s\" belongs to a Distributed Map, which this engine does not run", k), loc+"/"+k)
+		default:
+			d.problem(CodeSchemaValidationFailed, fmt.Sprintf("The field \"%s\" is not supported by Step Functions", k), loc+"/"+k)
+		}
+	}
+}
+
+func (d *decoder) queryLanguage(obj map[string]any, loc string) {
+	v, ok := obj["QueryLanguage"]
+	if !ok {
+		return
+	}
+	switch v {
+	case QueryLanguageJSONPath:
+	case QueryLanguageJSONata:
+		d.problem(CodeSchemaValidationFailed, "The QueryLanguage \"JSONata\" is not supported yet by this engine; use JSONPath", loc+"/QueryLanguage")
+	default:
+		d.problem(CodeSchemaValidationFailed, "The value for the field 'QueryLanguage' must be one of [JSONPath, JSONata]", loc+"/QueryLanguage")
+	}
+}
+
+func (d *decoder) str(obj map[string]any, loc, key string, nonEmpty bool) string {
+	v, ok := obj[key]
+	if !ok {
+		return ""
+	}
+	s, isStr := v.(string)
+	if !isStr || (nonEmpty && s == "") {
+		d.problem(CodeSchemaValidationFailed, fmt.Sprintf("The value for the field '%s' must be a STRING", key), loc+"/"+key)
+		return ""
+	}
+	return s
+}
+
+// integer reads an optional integer field within [lo, hi]; 0 when absent.
+func (d *decoder) integer(obj map[string]any, loc, key string, lo, hi int64) int64 {
+	v, ok := obj[key]
+	if !ok {
+		return 0
+	}
+	n, isNum := v.(json.Number)
+	i, err := n.Int64()
+	if !isNum || err != nil || i < lo || i > hi {
+		d.problem(CodeSchemaValidationFailed, fmt.Sprintf("The value for the field '%s' must be an INTEGER between %d and %d", key, lo, hi), loc+"/"+key)
+		return 0
+	}
+	return i
+}
+
+func (d *decoder) boolean(obj map[string]any, loc, key string) bool {
+	v, ok := obj[key]
+	if !ok {
+		return false
+	}
+	b, isBool := v.(bool)
+	if !isBool {
+		d.problem(CodeSchemaValidationFailed, fmt.Sprintf("The value for the field '%s' must be a BOOLEAN", key), loc+"/"+key)
+	}
+	return b
+}
+
+// pathField reads an optional path field. null is allowed where AWS gives it
+// a meaning (InputPath, OutputPath, ResultPath).
+func (d *decoder) pathField(obj map[string]any, loc, key string, reference, nullable bool) (p *path, isNull bool) {
+	v, ok := obj[key]
+	if !ok {
+		return nil, false
+	}
+	if v == nil && nullable {
+		return nil, true
+	}
+	s, isStr := v.(string)
+	kind := "JSONPath"
+	if reference {
+		kind = "ReferencePath"
+	}
+	if !isStr {
+		d.problem(CodeSchemaValidationFailed, fmt.Sprintf("The value for the field '%s' must be a valid %s", key, kind), loc+"/"+key)
+		return nil, false
+	}
+	p, err := parsePath(s, reference)
+	if err != nil {
+		d.problem(CodeSchemaValidationFailed, fmt.Sprintf("The value for the field '%s' must be a valid %s", key, kind), loc+"/"+key)
+		return nil, false
+	}
+	return p, false
+}
+
+func (d *decoder) graph(obj map[string]any, loc string) *graph {
+	g := &graph{states: map[string]*state{}}
+	g.startAt = d.str(obj, loc, "StartAt", true)
+	statesVal, ok := obj["States"]
+	if !ok {
+		return nil
+	}
+	states, isObj := statesVal.(map[string]any)
+	if !isObj {
+		d.problem(CodeSchemaValidationFailed, "The value for the field 'States' must be an OBJECT", loc+"/States")
+		return nil
+	}
+	if len(states) == 0 {
+		d.problem(CodeSchemaValidationFailed, "The field 'States' must contain at least one state", loc+"/States")
+		return nil
+	}
+	names := sortedKeys(states)
+	for _, name := range names {
+		sloc := loc + "/States/" + name
+		if len(name) > 80 {
+			d.problem(CodeSchemaValidationFailed, "State names must be at most 80 characters long", sloc)
+		}
+		so, isObj := states[name].(map[string]any)
+		if !isObj {
+			d.problem(CodeSchemaValidationFailed, "A state must be an OBJECT", sloc)
+			continue
+		}
+		if st := d.state(name, so, sloc); st != nil {
+			g.states[name] = st
+		}
+	}
+	if g.startAt != "" {
+		if _, ok := states[g.startAt]; !ok {
+			d.problem(CodeMissingTransitionTarget, "Missing 'Next' target: "+g.startAt, loc+"/StartAt")
+		}
+	}
+	d.transitions(g, states, loc)
+	return g
+}
+
+// transitions checks that every target exists within the graph and that
+// every state is reachable from StartAt.
+func (d *decoder) transitions(g *graph, raw map[string]any, loc string) {
+	target := func(name, field, at string) {
+		if name == "" {
+			return
+		}
+		if _, ok := raw[name]; !ok {
+			d.problem(CodeMissingTransitionTarget, "Missing '"+field+"' target: "+name, at)
+		}
+	}
+	for _, name := range sortedKeys(g.states) {
+		st := g.states[name]
+		sloc := loc + "/States/" + name
+		target(st.next, "Next", sloc+"/Next")
+		target(st.defaultNext, "Default", sloc+"/Default")
+		for i, c := range st.choices {
+			target(c.next, "Next", fmt.Sprintf("%s/Choices[%d]/Next", sloc, i))
+		}
+		for i, c := range st.catch {
+			target(c.next, "Next", fmt.Sprintf("%s/Catch[%d]/Next", sloc, i))
+		}
+	}
+	if _, ok := g.states[g.startAt]; !ok {
+		return
+	}
+	seen := map[string]bool{g.startAt: true}
+	queue := []string{g.startAt}
+	for len(queue) > 0 {
+		st := g.states[queue[0]]
+		queue = queue[1:]
+		if st == nil {
+			continue
+		}
+		visit := func(n string) {
+			if n != "" && !seen[n] {
+				seen[n] = true
+				queue = append(queue, n)
+			}
+		}
+		visit(st.next)
+		visit(st.defaultNext)
+		for _, c := range st.choices {
+			visit(c.next)
+		}
+		for _, c := range st.catch {
+			visit(c.next)
+		}
+	}
+	for _, name := range sortedKeys(raw) {
+		if !seen[name] {
+			d.problem(CodeMissingTransitionTarget, fmt.Sprintf("State \"%s\" is not reachable.", name), loc+"/States/"+name)
+		}
+	}
+}
+
+// terminal checks that a graph can end: at least one state ends it.
+func (d *decoder) terminal(g *graph, loc string) {
+	for _, st := range g.states {
+		if st.end || st.typ == typeSucceed || st.typ == typeFail {
+			return
+		}
+	}
+	d.problem(CodeSchemaValidationFailed, "No terminal state found in machine", loc+"/States")
+}
+
+var commonFields = []string{"Comment", "QueryLanguage"}
+
+func (d *decoder) state(name string, obj map[string]any, loc string) *state {
+	typ, ok := obj["Type"].(string)
+	if !ok {
+		if _, present := obj["Type"]; !present {
+			d.problem(CodeSchemaValidationFailed, "These fields are required: [Type]", loc)
+		} else {
+			d.problem(CodeSchemaValidationFailed, "The value for the field 'Type' must be a STRING", loc+"/Type")
+		}
+		return nil
+	}
+	st := &state{name: name, typ: typ}
+	transition := []string{"Next", "End"}
+	io := []string{"InputPath", "OutputPath"}
+	var required, optional []string
+	switch typ {
+	case typePass:
+		optional = concat(transition, io, []string{"ResultPath", "Parameters", "Result"})
+	case typeTask:
+		required = []string{"Resource"}
+		optional = concat(transition, io, []string{"ResultPath", "Parameters", "ResultSelector", "TimeoutSeconds", "TimeoutSecondsPath", "HeartbeatSeconds", "HeartbeatSecondsPath", "Retry", "Catch", "Credentials"})
+	case typeChoice:
+		required = []string{"Choices"}
+		optional = concat(io, []string{"Default"})
+	case typeWait:
+		optional = concat(transition, io, []string{"Seconds", "SecondsPath", "Timestamp", "TimestampPath"})
+	case typeSucceed:
+		optional = io
+	case typeFail:
+		optional = []string{"Error", "ErrorPath", "Cause", "CausePath"}
+	case typeParallel:
+		required = []string{"Branches"}
+		optional = concat(transition, io, []string{"ResultPath", "Parameters", "ResultSelector", "Retry", "Catch"})
+	case typeMap:
+		optional = concat(transition, io, []string{"ResultPath", "Parameters", "ResultSelector", "ItemsPath", "ItemSelector", "ItemProcessor", "Iterator", "MaxConcurrency", "MaxConcurrencyPath", "Retry", "Catch"})
+	default:
+		d.problem(CodeSchemaValidationFailed, fmt.Sprintf("The value for the field 'Type' must be one of [Pass, Task, Choice, Wait, Succeed, Fail, Parallel, Map], not \"%s\"", typ), loc+"/Type")
+		return nil
+	}
+	d.fields(obj, loc, concat([]string{"Type"}, required), concat(commonFields, optional))
+	d.queryLanguage(obj, loc)
+
+	if slices.Contains(optional, "End") {
+		st.next = d.str(obj, loc, "Next", true)
+		st.end = d.boolean(obj, loc, "End")
+		_, hasNext := obj["Next"]
+		switch {
+		case hasNext && st.end:
+			d.problem(CodeSchemaValidationFailed, "Only one of 'Next' or 'End' may be set", loc)
+		case !hasNext && !st.end:
+			d.problem(CodeSchemaValidationFailed, "Exactly one of 'Next' or 'End: true' must be set", loc)
+		}
+	}
+	st.inputPath, st.inputPathNull = d.pathField(obj, loc, "InputPath", false, true)
+	st.outputPath, st.outputPathNull = d.pathField(obj, loc, "OutputPath", false, true)
+	st.resultPath, st.resultPathNull = d.pathField(obj, loc, "ResultPath", true, true)
+	if v, ok := obj["Parameters"]; ok {
+		st.parameters = d.payload(v, loc, "Parameters")
+	}
+	if v, ok := obj["ResultSelector"]; ok {
+		st.resultSelector = d.payload(v, loc, "ResultSelector")
+	}
+	st.result, st.hasResult = obj["Result"]
+
+	switch typ {
+	case typeTask:
+		d.task(st, obj, loc)
+	case typeChoice:
+		d.choice(st, obj, loc)
+	case typeWait:
+		d.wait(st, obj, loc)
+	case typeFail:
+		d.fail(st, obj, loc)
+	case typeParallel:
+		d.parallel(st, obj, loc)
+	case typeMap:
+		d.mapState(st, obj, loc)
+	}
+	return st
+}
+
+// payload compiles a Parameters-like template, which must be an object.
+func (d *decoder) payload(v any, loc, key string) *template {
+	if _, ok := v.(map[string]any); !ok && key != "Parameters" {
+		d.problem(CodeSchemaValidationFailed, fmt.Sprintf("The value for the field '%s' must be an OBJECT", key), loc+"/"+key)
+		return nil
+	}
+	return compileTemplate(v, loc+"/"+key, d)
+}
+
+func (d *decoder) task(st *state, obj map[string]any, loc string) {
+	st.resource = d.str(obj, loc, "Resource", true)
+	if st.resource != "" && !strings.HasPrefix(st.resource, "arn:") {
+		d.problem(CodeSchemaValidationFailed, "The value for the field 'Resource' must be a valid ARN", loc+"/Resource")
+	}
+	_, hasT := obj["TimeoutSeconds"]
+	_, hasTP := obj["TimeoutSecondsPath"]
+	if hasT && hasTP {
+		d.problem(CodeSchemaValidationFailed, "Only one of 'TimeoutSeconds' or 'TimeoutSecondsPath' may be set", loc)
+	}
+	st.timeoutSeconds = d.integer(obj, loc, "TimeoutSeconds", 1, defaultTaskTimeoutSeconds)
+	if st.timeoutSeconds == 0 {
+		st.timeoutSeconds = defaultTaskTimeoutSeconds
+	}
+	st.timeoutSecondsPath, _ = d.pathField(obj, loc, "TimeoutSecondsPath", true, false)
+	_, hasH := obj["HeartbeatSeconds"]
+	_, hasHP := obj["HeartbeatSecondsPath"]
+	if hasH && hasHP {
+		d.problem(CodeSchemaValidationFailed, "Only one of 'HeartbeatSeconds' or 'HeartbeatSecondsPath' may be set", loc)
+	}
+	st.heartbeatSeconds = d.integer(obj, loc, "HeartbeatSeconds", 1, defaultTaskTimeoutSeconds)
+	d.pathField(obj, loc, "HeartbeatSecondsPath", true, false)
+	if hasT && st.heartbeatSeconds >= st.timeoutSeconds && st.heartbeatSeconds > 0 {
+		d.problem(CodeSchemaValidationFailed, "'HeartbeatSeconds' must be smaller than 'TimeoutSeconds'", loc+"/HeartbeatSeconds")
+	}
+	d.errorHandling(st, obj, loc)
+}
+
+func (d *decoder) errorHandling(st *state, obj map[string]any, loc string) {
+	if v, ok := obj["Retry"]; ok {
+		arr, isArr := v.([]any)
+		if !isArr {
+			d.problem(CodeSchemaValidationFailed, "The value for the field 'Retry' must be an ARRAY", loc+"/Retry")
+		}
+		for i, e := range arr {
+			rloc := fmt.Sprintf("%s/Retry[%d]", loc, i)
+			ro, isObj := e.(map[string]any)
+			if !isObj {
+				d.problem(CodeSchemaValidationFailed, "A Retrier must be an OBJECT", rloc)
+				continue
+			}
+			d.fields(ro, rloc, []string{"ErrorEquals"}, []string{"IntervalSeconds", "MaxAttempts", "BackoffRate", "MaxDelaySeconds", "JitterStrategy", "Comment"})
+			r := &retrier{intervalSeconds: 1, maxAttempts: 3, backoffRate: 2}
+			r.errorEquals = d.errorEquals(ro, rloc, i == len(arr)-1)
+			if _, ok := ro["IntervalSeconds"]; ok {
+				r.intervalSeconds = d.integer(ro, rloc, "IntervalSeconds", 1, math.MaxInt32)
+			}
+			if _, ok := ro["MaxAttempts"]; ok {
+				r.maxAttempts = d.integer(ro, rloc, "MaxAttempts", 0, math.MaxInt32)
+			}
+			if bv, ok := ro["BackoffRate"]; ok {
+				n, isNum := bv.(json.Number)
+				f, err := n.Float64()
+				if !isNum || err != nil || f < 1 {
+					d.problem(CodeSchemaValidationFailed, "The value for the field 'BackoffRate' must be a NUMBER greater than or equal to 1.0", rloc+"/BackoffRate")
+				}
+				r.backoffRate = f
+			}
+			r.maxDelaySeconds = d.integer(ro, rloc, "MaxDelaySeconds", 1, 31622400)
+			switch js := d.str(ro, rloc, "JitterStrategy", false); js {
+			case "", "NONE":
+			case "FULL":
+				r.jitterFull = true
+			default:
+				d.problem(CodeSchemaValidationFailed, "The value for the field 'JitterStrategy' must be one of [FULL, NONE]", rloc+"/JitterStrategy")
+			}
+			st.retry = append(st.retry, r)
+		}
+	}
+	if v, ok := obj["Catch"]; ok {
+		arr, isArr := v.([]any)
+		if !isArr {
+			d.problem(CodeSchemaValidationFailed, "The value for the field 'Catch' must be an ARRAY", loc+"/Catch")
+		}
+		for i, e := range arr {
+			cloc := fmt.Sprintf("%s/Catch[%d]", loc, i)
+			co, isObj := e.(map[string]any)
+			if !isObj {
+				d.problem(CodeSchemaValidationFailed, "A Catcher must be an OBJECT", cloc)
+				continue
+			}
+			d.fields(co, cloc, []string{"ErrorEquals", "Next"}, []string{"ResultPath", "Comment"})
+			c := &catcher{errorEquals: d.errorEquals(co, cloc, i == len(arr)-1), next: d.str(co, cloc, "Next", true)}
+			c.resultPath, c.resultPathNull = d.pathField(co, cloc, "ResultPath", true, true)
+			st.catch = append(st.catch, c)
+		}
+	}
+}
+
+func (d *decoder) errorEquals(obj map[string]any, loc string, last bool) []string {
+	v, ok := obj["ErrorEquals"]
+	if !ok {
+		return nil
+	}
+	arr, isArr := v.([]any)
+	if !isArr || len(arr) == 0 {
+		d.problem(CodeSchemaValidationFailed, "The value for the field 'ErrorEquals' must be a non-empty ARRAY of STRINGs", loc+"/ErrorEquals")
+		return nil
+	}
+	out := make([]string, 0, len(arr))
+	for _, e := range arr {
+		s, isStr := e.(string)
+		if !isStr {
+			d.problem(CodeSchemaValidationFailed, "The value for the field 'ErrorEquals' must be a non-empty ARRAY of STRINGs", loc+"/ErrorEquals")
+			return nil
+		}
+		out = append(out, s)
+	}
+	if slices.Contains(out, ErrNameAll) {
+		if len(out) != 1 {
+			d.problem(CodeSchemaValidationFailed, "States.ALL must appear alone in 'ErrorEquals'", loc+"/ErrorEquals")
+		}
+		if !last {
+			d.problem(CodeSchemaValidationFailed, "The Retrier or Catcher with States.ALL must be the last one", loc+"/ErrorEquals")
+		}
+	}
+	return out
+}
+
+func (d *decoder) wait(st *state, obj map[string]any, loc string) {
+	n := 0
+	for _, k := range []string{"Seconds", "SecondsPath", "Timestamp", "TimestampPath"} {
+		if _, ok := obj[k]; ok {
+			n++
+		}
+	}
+	if n != 1 {
+		d.problem(CodeSchemaValidationFailed, "Exactly one of 'Seconds', 'SecondsPath', 'Timestamp' or 'TimestampPath' must be set", loc)
+	}
+	if _, ok := obj["Seconds"]; ok {
+		st.hasSeconds = true
+		st.seconds = d.integer(obj, loc, "Seconds", 0, 31536000*1000)
+	}
+	st.secondsPath, _ = d.pathField(obj, loc, "SecondsPath", true, false)
+	if _, ok := obj["Timestamp"]; ok {
+		s := d.str(obj, loc, "Timestamp", true)
+		ts, ok := parseTimestamp(s)
+		if !ok {
+			d.problem(CodeSchemaValidationFailed, "The value for the field 'Timestamp' must be a valid ISO-8601 timestamp", loc+"/Timestamp")
+		}
+		st.timestamp, st.hasTimestamp = ts, true
+	}
+	st.timestampPath, _ = d.pathField(obj, loc, "TimestampPath", true, false)
+}
+
+func (d *decoder) fail(st *state, obj map[string]any, loc string) {
+	for _, pair := range [][2]string{{"Error", "ErrorPath"}, {"Cause", "CausePath"}} {
+		_, a := obj[pair[0]]
+		_, b := obj[pair[1]]
+		if a && b {
+			d.problem(CodeSchemaValidationFailed, fmt.Sprintf("Only one of '%s' or '%s' may be set", pair[0], pair[1]), loc)
+		}
+	}
+	st.errorName = d.str(obj, loc, "Error", false)
+	st.cause = d.str(obj, loc, "Cause", false)
+	st.errorExpr = d.valueExpr(obj, loc, "ErrorPath")
+	st.causeExpr = d.valueExpr(obj, loc, "CausePath")
+}
+
+func (d *decoder) valueExpr(obj map[string]any, loc, key string) *valueExpr {
+	v, ok := obj[key]
+	if !ok {
+		return nil
+	}
+	s, isStr := v.(string)
+	if !isStr {
+		d.problem(CodeSchemaValidationFailed, fmt.Sprintf("The value for the field '%s' must be a valid JSONPath or intrinsic function", key), loc+"/"+key)
+		return nil
+	}
+	e := &valueExpr{raw: s}
+	var err error
+	if isIntrinsic(s) {
+		e.call, err = parseIntrinsic(s)
+	} else {
+		e.path, err = parsePath(s, false)
+	}
+	if err != nil {
+		d.problem(CodeSchemaValidationFailed, fmt.Sprintf("The value for the field '%s' must be a valid JSONPath or intrinsic function", key), loc+"/"+key)
+		return nil
+	}
+	return e
+}
+
+func (d *decoder) parallel(st *state, obj map[string]any, loc string) {
+	arr, ok := obj["Branches"].([]any)
+	if !ok || len(arr) == 0 {
+		d.problem(CodeSchemaValidationFailed, "The value for the field 'Branches' must be a non-empty ARRAY", loc+"/Branches")
+	}
+	for i, b := range arr {
+		bloc := fmt.Sprintf("%s/Branches[%d]", loc, i)
+		g := d.subgraph(b, bloc)
+		if g != nil {
+			st.branches = append(st.branches, g)
+		}
+	}
+	d.errorHandling(st, obj, loc)
+}
+
+func (d *decoder) subgraph(v any, loc string) *graph {
+	bo, ok := v.(map[string]any)
+	if !ok {
+		d.problem(CodeSchemaValidationFailed, "The value must be an OBJECT with 'StartAt' and 'States'", loc)
+		return nil
+	}
+	d.fields(bo, loc, []string{"StartAt", "States"}, []string{"Comment", "ProcessorConfig", "QueryLanguage"})
+	d.queryLanguage(bo, loc)
+	if pc, ok := bo["ProcessorConfig"].(map[string]any); ok {
+		if mode, _ := pc["Mode"].(string); mode == "DISTRIBUTED" {
+			d.problem(CodeSchemaValidationFailed, "Distributed Map is not run by this engine; use Mode INLINE", loc+"/ProcessorConfig/Mode")
+		}
+	}
+	before := len(d.problems)
+	g := d.graph(bo, loc)
+	if g != nil && len(d.problems) == before {
+		d.terminal(g, loc)
+	}
+	return g
+}
+
+func (d *decoder) mapState(st *state, obj map[string]any, loc string) {
+	_, hasIt := obj["Iterator"]
+	_, hasIP := obj["ItemProcessor"]
+	switch {
+	case hasIt && hasIP:
+		d.problem(CodeSchemaValidationFailed, "Only one of 'ItemProcessor' or 'Iterator' may be set", loc)
+	case hasIP:
+		st.processor = d.subgraph(obj["ItemProcessor"], loc+"/ItemProcessor")
+	case hasIt:
+		st.processor = d.subgraph(obj["Iterator"], loc+"/Iterator")
+	default:
+		d.problem(CodeSchemaValidationFailed, "These fields are required: [ItemProcessor]", loc)
+	}
+	if _, ok := obj["ItemSelector"]; ok {
+		if _, ok := obj["Parameters"]; ok {
+			d.problem(CodeSchemaValidationFailed, "Only one of 'ItemSelector' or 'Parameters' may be set", loc)
+		}
+		st.itemSelector = d.payload(obj["ItemSelector"], loc, "ItemSelector")
+	} else if st.parameters != nil {
+		// In a Map state the legacy Parameters field is the item selector.
+		st.itemSelector, st.parameters = st.parameters, nil
+	}
+	st.itemsPath, _ = d.pathField(obj, loc, "ItemsPath", true, false)
+	_, hasMC := obj["MaxConcurrency"]
+	_, hasMCP := obj["MaxConcurrencyPath"]
+	if hasMC && hasMCP {
+		d.problem(CodeSchemaValidationFailed, "Only one of 'MaxConcurrency' or 'MaxConcurrencyPath' may be set", loc)
+	}
+	st.maxConcurrency = d.integer(obj, loc, "MaxConcurrency", 0, math.MaxInt32)
+	st.maxConcurrencyPath, _ = d.pathField(obj, loc, "MaxConcurrencyPath", true, false)
+	d.errorHandling(st, obj, loc)
+}
+
+func concat(parts ...[]string) []string {
+	var out []string
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,281 @@
+package asl
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Execution statuses, as DescribeExecution reports them.
+const (
+	StatusRunning   = "RUNNING"
+	StatusSucceeded = "SUCCEEDED"
+	StatusFailed    = "FAILED"
+	StatusTimedOut  = "TIMED_OUT"
+	StatusAborted   = "ABORTED"
+)
+
+// Invoker runs a Task state's resource. resource is a Lambda function ARN or
+// an integration ARN such as arn:aws:states:::aws-sdk:ec2:describeInstances;
+// the engine unwraps arn:aws:states:::lambda:invoke itself and passes the
+// function's ARN and Payload. A failed task returns *Failure; a resource no
+// backend serves returns an error wrapping ErrUnknownResource. The context is
+// cancelled when the task times out or the execution stops.
+type Invoker interface {
+	Invoke(ctx context.Context, resource string, input json.RawMessage) (json.RawMessage, error)
+}
+
+// ContextObject holds the execution's part of the context object ($$).
+// $$.State and $$.Map are maintained by the engine.
+type ContextObject struct {
+	Execution    ExecutionContext
+	StateMachine StateMachineContext
+}
+
+// ExecutionContext is $$.Execution.
+type ExecutionContext struct {
+	ID           string // the execution ARN
+	Name         string
+	RoleARN      string
+	StartTime    time.Time // zero: the clock's time when the execution starts
+	RedriveCount int
+}
+
+// StateMachineContext is $$.StateMachine.
+type StateMachineContext struct {
+	ID   string // the state machine ARN
+	Name string
+}
+
+// Config is what an execution needs from its host.
+type Config struct {
+	Invoker Invoker
+	Clock   Clock // nil: RealClock
+	Context ContextObject
+	// OnEvent, when set, is called with each history event as it is
+	// appended, in order. It runs while the history is locked: it must not
+	// call back into the Execution.
+	OnEvent func(HistoryEvent)
+}
+
+// Result is an execution's outcome.
+type Result struct {
+	Status string
+	Output json.RawMessage // SUCCEEDED only
+	Error  string
+	Cause  string
+}
+
+// Execution is one running or finished execution.
+type Execution struct {
+	sm     *StateMachine
+	cfg    Config
+	clock  Clock
+	region string
+	input  any
+
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	done   chan struct{}
+
+	mu     sync.Mutex
+	events []HistoryEvent
+	result Result
+}
+
+// stopCause is the cancellation cause of a stopped execution.
+type stopCause struct{ error, cause string }
+
+func (s *stopCause) Error() string { return "execution aborted" }
+
+// errExecutionTimedOut is the cancellation cause when the machine's
+// TimeoutSeconds elapses.
+var errExecutionTimedOut = errors.New("execution timed out")
+
+// Start begins an execution of the state machine with input (a JSON value;
+// empty means {}). It returns at once; the execution runs in its own
+// goroutine. Cancelling ctx aborts the execution as Stop does, so hosts
+// should pass a context that lives as long as the execution may, not a
+// request's context.
+func (sm *StateMachine) Start(ctx context.Context, input json.RawMessage, cfg Config) *Execution {
+	clock := cfg.Clock
+	if clock == nil {
+		clock = RealClock{}
+	}
+	ectx, cancel := context.WithCancelCause(ctx)
+	e := &Execution{
+		sm:     sm,
+		cfg:    cfg,
+		clock:  clock,
+		region: regionOf(cfg.Context.Execution.ID),
+		ctx:    ectx,
+		cancel: cancel,
+		done:   make(chan struct{}),
+		result: Result{Status: StatusRunning},
+	}
+	if e.cfg.Context.Execution.StartTime.IsZero() {
+		e.cfg.Context.Execution.StartTime = clock.Now()
+	}
+	go e.run(input)
+	return e
+}
+
+// Done is closed when the execution has finished.
+func (e *Execution) Done() <-chan struct{} { return e.done }
+
+// Wait blocks until the execution finishes or ctx is done, and returns the
+// result (Status RUNNING if ctx ended first).
+func (e *Execution) Wait(ctx context.Context) Result {
+	select {
+	case <-e.done:
+	case <-ctx.Done():
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.result
+}
+
+// Stop aborts a running execution (StopExecution): it ends promptly, even in
+// a Wait state or a running task, with status ABORTED and an
+// ExecutionAborted event carrying errorName and cause. Stopping a finished
+// execution does nothing.
+func (e *Execution) Stop(errorName, cause string) {
+	e.cancel(&stopCause{error: errorName, cause: cause})
+}
+
+// History returns a copy of the events so far.
+func (e *Execution) History() []HistoryEvent {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]HistoryEvent, len(e.events))
+	copy(out, e.events)
+	return out
+}
+
+// emit appends an event after prev and returns its id.
+func (e *Execution) emit(ev HistoryEvent, prev int64) int64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	ev.ID = int64(len(e.events)) + 1
+	ev.PreviousEventID = prev
+	ev.Timestamp = e.clock.Now()
+	e.events = append(e.events, ev)
+	if e.cfg.OnEvent != nil {
+		e.cfg.OnEvent(ev)
+	}
+	return ev.ID
+}
+
+func (e *Execution) lastEventID() int64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return int64(len(e.events))
+}
+
+func (e *Execution) run(rawInput json.RawMessage) {
+	defer close(e.done)
+	defer e.cancel(nil)
+	if len(strings.TrimSpace(string(rawInput))) == 0 {
+		rawInput = json.RawMessage("{}")
+	}
+	input, err := decodeValue(rawInput)
+	inputText := string(rawInput)
+	if err == nil {
+		inputText, err = marshalValue(input)
+	}
+	id := e.emit(HistoryEvent{Type: EventExecutionStarted, ExecutionStartedEventDetails: &ExecutionStartedEventDetails{
+		Input: inputText, RoleARN: e.cfg.Context.Execution.RoleARN,
+	}}, 0)
+	if err != nil {
+		e.finish(id, nil, failf(ErrNameRuntime, "The execution input is not valid JSON: %v", err))
+		return
+	}
+	e.input = input
+	if e.sm.timeoutSeconds > 0 {
+		go func() {
+			if e.clock.Sleep(e.ctx, time.Duration(e.sm.timeoutSeconds)*time.Second) == nil {
+				e.cancel(errExecutionTimedOut)
+			}
+		}()
+	}
+	t := &thread{exec: e, last: id}
+	out, err := t.runGraph(e.ctx, e.sm.root, input)
+	e.finish(t.last, out, err)
+}
+
+// finish records the execution's end from the top-level graph's outcome.
+func (e *Execution) finish(prev int64, out any, err error) {
+	if cerr := context.Cause(e.ctx); cerr != nil && e.ctx.Err() != nil {
+		// A stop or timeout wins over whatever the interrupted state reported.
+		err = cerr
+	}
+	var res Result
+	ev := HistoryEvent{}
+	var stop *stopCause
+	var fail *Failure
+	switch {
+	case err == nil:
+		text, merr := marshalValue(out)
+		if merr == nil && len(text) > maxPayloadBytes {
+			merr = failf(ErrNameDataLimitExceeded, "The state/task returned a result with a size exceeding the maximum number of bytes service limit.")
+		}
+		if merr != nil {
+			e.finish(prev, nil, asFailure(merr))
+			return
+		}
+		res = Result{Status: StatusSucceeded, Output: json.RawMessage(text)}
+		ev.Type = EventExecutionSucceeded
+		ev.ExecutionSucceededEventDetails = &OutputEventDetails{Output: text}
+	case errors.As(err, &stop):
+		res = Result{Status: StatusAborted, Error: stop.error, Cause: stop.cause}
+		ev.Type = EventExecutionAborted
+		ev.ExecutionAbortedEventDetails = &ErrorEventDetails{Error: stop.error, Cause: stop.cause}
+	case errors.Is(err, errExecutionTimedOut):
+		res = Result{Status: StatusTimedOut, Error: ErrNameTimeout, Cause: "The execution timed out after " + itoa(e.sm.timeoutSeconds) + " seconds."}
+		ev.Type = EventExecutionTimedOut
+		ev.ExecutionTimedOutEventDetails = &ErrorEventDetails{Error: res.Error, Cause: res.Cause}
+	case errors.As(err, &fail):
+		res = Result{Status: StatusFailed, Error: fail.Name, Cause: fail.Cause}
+		ev.Type = EventExecutionFailed
+		ev.ExecutionFailedEventDetails = &ErrorEventDetails{Error: fail.Name, Cause: fail.Cause}
+	default:
+		// The parent context was cancelled: the host is shutting down.
+		res = Result{Status: StatusAborted, Error: "States.Aborted", Cause: err.Error()}
+		ev.Type = EventExecutionAborted
+		ev.ExecutionAbortedEventDetails = &ErrorEventDetails{Error: res.Error, Cause: res.Cause}
+	}
+	e.emit(ev, prev)
+	e.mu.Lock()
+	e.result = res
+	e.mu.Unlock()
+}
+
+// asFailure classifies any error from a state as a Failure.
+func asFailure(err error) *Failure {
+	var f *Failure
+	if errors.As(err, &f) {
+		return f
+	}
+	return &Failure{Name: ErrNameRuntime, Cause: err.Error()}
+}
+
+// regionOf takes the region from an ARN; us-east-1 when there is none.
+func regionOf(arn string) string {
+	parts := strings.SplitN(arn, ":", 5)
+	if len(parts) >= 4 && parts[3] != "" {
+		return parts[3]
+	}
+	return "us-east-1"
+}
+
+// accountOf takes the account from an ARN; 123456789012 when there is none.
+func accountOf(arn string) string {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) >= 5 && parts[4] != "" {
+		return parts[4]
+	}
+	return "123456789012"
+}
