@@ -56,11 +56,27 @@ function positionOf(doc, tree, pointer) {
 }
 
 // pointerFor finds where an asl-validator error belongs: schema errors carry an instance path;
-// transition errors only name the state in their message.
-function pointerFor(error) {
+// transition errors only name a state in their message: an unreachable state points at itself, a
+// missing target at the first StartAt/Next/Default that names it.
+function pointerFor(error, definition) {
   if (error.schemaError && error.schemaError.instancePath) return error.schemaError.instancePath;
-  const m = /(?:State |target: )([^\s]+)/.exec(error.Message || "");
-  return m ? `/States/${m[1]}` : "";
+  const message = error.Message || "";
+  const unreachable = /^State (\S+) is not reachable/.exec(message);
+  if (unreachable) return `/States/${unreachable[1]}`;
+  const missing = /target: (\S+)$/.exec(message);
+  return missing ? findTransition(definition, missing[1], "") : "";
+}
+
+// findTransition returns the JSON pointer of the first StartAt, Next or Default naming target.
+function findTransition(node, target, pointer) {
+  if (node === null || typeof node !== "object") return "";
+  for (const [key, value] of Object.entries(node)) {
+    const here = `${pointer}/${String(key).replace(/~/g, "~0").replace(/\//g, "~1")}`;
+    if (["StartAt", "Next", "Default"].includes(key) && value === target) return here;
+    const found = findTransition(value, target, here);
+    if (found) return found;
+  }
+  return "";
 }
 
 function severityName(severity) {
@@ -103,9 +119,10 @@ async function lintFile(file, languageService) {
   if (parseErrors.length > 0) return findings;
 
   const definition = JSON.parse(text);
-  const result = aslValidator(definition, { checkPaths: true, checkArn: true });
+  // asl-validator annotates the object it is given (QueryLanguage): give it a copy.
+  const result = aslValidator(structuredClone(definition), { checkPaths: true, checkArn: true });
   for (const error of result.errors) {
-    const pos = positionOf(doc, tree, pointerFor(error));
+    const pos = positionOf(doc, tree, pointerFor(error, definition));
     findings.push({
       ...pos,
       severity: "error",
