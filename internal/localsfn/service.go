@@ -38,7 +38,8 @@ type Config struct {
 	// nil discards.
 	Logger *slog.Logger
 	// OnExecutionEvent, when set, is called with every history event as the engine appends it
-	// (the console prints state changes with it). It must not block.
+	// (the console prints state changes with it). It runs while the engine holds the
+	// execution's history lock: it must not block or call back into the Service.
 	OnExecutionEvent func(executionARN string, ev asl.HistoryEvent)
 	// MaxFinishedExecutions bounds how many finished STANDARD executions are kept for
 	// DescribeExecution, ListExecutions and GetExecutionHistory; the oldest go first.
@@ -144,7 +145,7 @@ func (s *Service) Close() {
 
 // start runs an execution on the engine and records its end in the background.
 func (s *Service) start(e *execution, input json.RawMessage) {
-	ctxObj := contextObject(e, s.cfg)
+	ctxObj := contextObject(e)
 	cfg := asl.Config{
 		Invoker: s.cfg.Invoker,
 		Clock:   s.clock,
@@ -168,7 +169,11 @@ func (s *Service) start(e *execution, input json.RawMessage) {
 func (s *Service) finish(e *execution) {
 	e.finishOnce.Do(func() {
 		res := e.run.Wait(context.Background())
+		// The terminal event's time is the stop date, so the history and the API agree.
 		stop := s.clock.Now()
+		if h := e.run.History(); len(h) > 0 {
+			stop = h[len(h)-1].Timestamp
+		}
 		s.mu.Lock()
 		e.result, e.stopDate = res, stop
 		if !e.express {
@@ -204,13 +209,12 @@ func (s *Service) snapshot(e *execution) (status types.ExecutionStatus, res asl.
 }
 
 // contextObject fills the $$ object the engine exposes to paths and intrinsics.
-func contextObject(e *execution, cfg Config) asl.ContextObject {
+func contextObject(e *execution) asl.ContextObject {
 	var c asl.ContextObject
 	c.Execution.ID = e.arn
 	c.Execution.Name = e.name
-	c.Execution.StartTime = e.startDate.UTC().Format("2006-01-02T15:04:05.000Z")
-	c.Execution.RoleArn = e.sm.roleARN
-	c.Execution.Input = json.RawMessage(e.input)
+	c.Execution.StartTime = e.startDate // so $$.Execution.StartTime is the startDate the API reports
+	c.Execution.RoleARN = e.sm.roleARN
 	c.StateMachine.ID = e.sm.arn
 	c.StateMachine.Name = e.sm.name
 	return c
