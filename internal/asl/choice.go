@@ -3,6 +3,7 @@ package asl
 import (
 	"encoding/json"
 	"fmt"
+	"math/big"
 	"strings"
 	"time"
 )
@@ -333,8 +334,8 @@ func holds(rel, cmp int) bool {
 	return false
 }
 
-// compareNumbers compares exactly when both are integers (so values beyond
-// 2^53 keep their order) and as float64 otherwise.
+// compareNumbers compares two JSON numbers exactly: as int64 when both are,
+// otherwise as float64, falling back to arbitrary precision on a tie.
 func compareNumbers(a, b json.Number) int {
 	if x, err := a.Int64(); err == nil {
 		if y, err := b.Int64(); err == nil {
@@ -354,6 +355,13 @@ func compareNumbers(a, b json.Number) int {
 		return -1
 	case x > y:
 		return 1
+	}
+	// Equal as float64: decide exactly, for integers beyond int64 and
+	// decimals that round to the same float.
+	bx, okx := new(big.Float).SetPrec(512).SetString(string(a))
+	by, oky := new(big.Float).SetPrec(512).SetString(string(b))
+	if okx && oky {
+		return bx.Cmp(by)
 	}
 	return 0
 }
