@@ -231,7 +231,8 @@ func (s *Service) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	out, err := s.serveOperation(w, r, op)
 	if err != nil {
 		status, code, message := httpError(err)
-		if status >= 500 && !isInjected(err) {
+		// A client that hung up on StartSyncExecution is not a failure of the service.
+		if status >= 500 && !isInjected(err) && !errors.Is(err, context.Canceled) {
 			s.log.Error("step functions call failed", "operation", op, "requestId", requestID, "err", err)
 		}
 		s.log.Debug("step functions call", "operation", op, "status", status, "error", code,

@@ -14,6 +14,8 @@ const (
 	maxNameLength  = 80
 	maxARNLength   = 256
 	maxInputLength = 256 * 1024 // bytes of UTF-8, AWS's input and output quota
+	// maxDefinitionLength is the API's limit on a definition (1 MiB).
+	maxDefinitionLength = 1024 * 1024
 )
 
 // validateName applies AWS's rules for state machine and execution names. The length is a model

@@ -32,6 +32,9 @@ func (s *Service) CreateStateMachine(_ context.Context, in *sfn.CreateStateMachi
 	if definition == "" {
 		return nil, errConstraint("definition", "Member must not be null")
 	}
+	if len(definition) > maxDefinitionLength {
+		return nil, errConstraint("definition", fmt.Sprintf("Member must have length less than or equal to %d", maxDefinitionLength))
+	}
 	if roleARN == "" {
 		return nil, errConstraint("roleArn", "Member must not be null")
 	}

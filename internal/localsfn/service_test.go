@@ -3,6 +3,8 @@ package localsfn
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -709,5 +711,139 @@ func TestOnExecutionEvent(t *testing.T) {
 	}
 	if n < 2 {
 		t.Errorf("got %d events, want at least start and end", n)
+	}
+}
+
+// TestGoAPIMatchesHTTP checks that the Go methods answer as the SDK does over HTTP; the history
+// in particular is decoded from the engine's wire JSON on one side and by the SDK on the other.
+func TestGoAPIMatchesHTTP(t *testing.T) {
+	env := newTestEnv(t, Config{})
+	ctx := context.Background()
+	machine := env.createMachine(t, "Pass", passDefinition, types.StateMachineTypeStandard)
+	started, err := env.svc.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(machine), Input: aws.String(`{"a":"b"}`)})
+	if err != nil {
+		t.Fatalf("StartExecution: %v", err)
+	}
+	env.waitFinished(t, aws.ToString(started.ExecutionArn))
+
+	in := &sfn.GetExecutionHistoryInput{ExecutionArn: started.ExecutionArn}
+	local, err := env.svc.GetExecutionHistory(ctx, in)
+	if err != nil {
+		t.Fatalf("Service.GetExecutionHistory: %v", err)
+	}
+	remote, err := env.client.GetExecutionHistory(ctx, in)
+	if err != nil {
+		t.Fatalf("Client.GetExecutionHistory: %v", err)
+	}
+	if len(local.Events) != len(remote.Events) {
+		t.Fatalf("%d events from the Go API, %d over HTTP", len(local.Events), len(remote.Events))
+	}
+	for i := range local.Events {
+		l, r := local.Events[i], remote.Events[i]
+		lj, _ := json.Marshal(l)
+		rj, _ := json.Marshal(r)
+		if string(lj) != string(rj) {
+			t.Errorf("event %d differs:\nGo:   %s\nHTTP: %s", i, lj, rj)
+		}
+	}
+
+	_, err = env.svc.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(machine)})
+	var invalidArn *types.InvalidArn
+	if !errors.As(err, &invalidArn) {
+		t.Errorf("DescribeExecution of a state machine ARN: %T %v, want *types.InvalidArn", err, err)
+	}
+}
+
+func TestCloseAbortsRunningExecutions(t *testing.T) {
+	svc := New(Config{Region: testRegion, AccountID: testAccount})
+	ctx := context.Background()
+	sm, err := svc.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{
+		Name: aws.String("Hold"), Definition: aws.String(waitDefinition), RoleArn: aws.String(testRole),
+	})
+	if err != nil {
+		t.Fatalf("CreateStateMachine: %v", err)
+	}
+	started, err := svc.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: sm.StateMachineArn})
+	if err != nil {
+		t.Fatalf("StartExecution: %v", err)
+	}
+	svc.Close()
+	desc, err := svc.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: started.ExecutionArn})
+	if err != nil {
+		t.Fatalf("DescribeExecution: %v", err)
+	}
+	if desc.Status != types.ExecutionStatusAborted || desc.StopDate == nil {
+		t.Errorf("after Close: status %s stopDate %v, want ABORTED with a stop date", desc.Status, desc.StopDate)
+	}
+}
+
+func TestStartSyncExecutionTimedOut(t *testing.T) {
+	// The machine's timeout (1 s) is far shorter than its wait (1 h); a scaled clock makes both
+	// quick without making the outcome depend on the machine's speed.
+	env := newTestEnv(t, Config{Clock: asl.NewScaledClock(1000)})
+	machine := env.createMachine(t, "Slow",
+		`{"TimeoutSeconds":1,"StartAt":"Hold","States":{"Hold":{"Type":"Wait","Seconds":3600,"End":true}}}`,
+		types.StateMachineTypeExpress)
+	out, err := env.client.StartSyncExecution(context.Background(), &sfn.StartSyncExecutionInput{StateMachineArn: aws.String(machine)})
+	if err != nil {
+		t.Fatalf("StartSyncExecution: %v", err)
+	}
+	if out.Status != types.SyncExecutionStatusTimedOut || aws.ToString(out.Error) != "States.Timeout" || out.Output != nil {
+		t.Errorf("got status %s error %q output %v, want TIMED_OUT States.Timeout", out.Status, aws.ToString(out.Error), out.Output)
+	}
+	if !expressExecutionARN.MatchString(aws.ToString(out.ExecutionArn)) {
+		t.Errorf("executionArn %q is not an express ARN", aws.ToString(out.ExecutionArn))
+	}
+}
+
+// invokerFunc adapts a function to asl.Invoker.
+type invokerFunc func(ctx context.Context, resource string, input json.RawMessage) (json.RawMessage, error)
+
+func (f invokerFunc) Invoke(ctx context.Context, resource string, input json.RawMessage) (json.RawMessage, error) {
+	return f(ctx, resource, input)
+}
+
+func TestTaskStatesUseTheInvoker(t *testing.T) {
+	const function = "arn:aws:lambda:us-east-1:123456789012:function:Ec2ToggleFunction"
+	env := newTestEnv(t, Config{Invoker: invokerFunc(func(_ context.Context, resource string, input json.RawMessage) (json.RawMessage, error) {
+		if resource != function {
+			return nil, fmt.Errorf("resource %s: %w", resource, asl.ErrUnknownResource)
+		}
+		var in struct {
+			InstanceID string `json:"instance_id"`
+		}
+		if err := json.Unmarshal(input, &in); err != nil {
+			return nil, err
+		}
+		if in.InstanceID == "i-missing" {
+			return nil, &asl.Failure{Name: "InstanceNotFound", Cause: `{"errorMessage":"no such instance"}`}
+		}
+		return json.RawMessage(`{"instance_id":"` + in.InstanceID + `","state":"stopped"}`), nil
+	})})
+	machine := env.createMachine(t, "Check",
+		`{"StartAt":"Check","States":{"Check":{"Type":"Task","Resource":"`+function+`","End":true}}}`,
+		types.StateMachineTypeExpress)
+
+	tests := []struct {
+		name, input, wantStatus, wantError, wantOutput string
+	}{
+		{"task succeeds", `{"instance_id":"i-1"}`, "SUCCEEDED", "", `{"instance_id":"i-1","state":"stopped"}`},
+		{"task fails with the Lambda's error type", `{"instance_id":"i-missing"}`, "FAILED", "InstanceNotFound", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := env.client.StartSyncExecution(context.Background(), &sfn.StartSyncExecutionInput{
+				StateMachineArn: aws.String(machine), Input: aws.String(tt.input),
+			})
+			if err != nil {
+				t.Fatalf("StartSyncExecution: %v", err)
+			}
+			if string(out.Status) != tt.wantStatus || aws.ToString(out.Error) != tt.wantError {
+				t.Errorf("status %s error %q (cause %q), want %s %q", out.Status, aws.ToString(out.Error), aws.ToString(out.Cause), tt.wantStatus, tt.wantError)
+			}
+			if tt.wantOutput != "" && aws.ToString(out.Output) != tt.wantOutput {
+				t.Errorf("output %s, want %s", aws.ToString(out.Output), tt.wantOutput)
+			}
+		})
 	}
 }
