@@ -147,6 +147,9 @@ func (t *thread) runState(ctx context.Context, st *state, input any) (out any, n
 	for {
 		out, next, err = t.execute(ctx, st, input, e)
 		if err == nil {
+			if st.end || st.typ == typeSucceed {
+				next = ""
+			}
 			return t.exit(st, out, next)
 		}
 		if ctx.Err() != nil {
@@ -179,7 +182,8 @@ func (t *thread) runState(ctx context.Context, st *state, input any) (out any, n
 	}
 }
 
-// exit checks the output's size and records the state's Exited event.
+// exit checks the output's size and records the state's Exited event; next
+// is where the thread goes (empty: the graph ends).
 func (t *thread) exit(st *state, out any, next string) (any, string, error) {
 	if st.typ == typeFail {
 		return out, next, nil
@@ -192,9 +196,6 @@ func (t *thread) exit(st *state, out any, next string) (any, string, error) {
 		return nil, "", failf(ErrNameDataLimitExceeded, "The state/task '%s' returned a result with a size exceeding the maximum number of bytes service limit.", st.name)
 	}
 	t.emit(HistoryEvent{Type: exitedEvent(st.typ), StateExitedEventDetails: &StateExitedEventDetails{Name: st.name, Output: text}})
-	if st.end || st.typ == typeSucceed {
-		next = ""
-	}
 	return out, next, nil
 }
 
