@@ -20,7 +20,7 @@ const (
 // The constructors return the SDK's own error types, so that in-process callers match them with
 // errors.As exactly as they would match errors from a real *sfn.Client.
 
-func errInvalidArn(arn, reason string) error {
+func errInvalidArn(reason string) error {
 	return &types.InvalidArn{Message: ptr(fmt.Sprintf("Invalid Arn: '%s'", reason))}
 }
 
