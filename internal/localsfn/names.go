@@ -65,14 +65,14 @@ func parseARN(field, s string) (arn, error) {
 	}
 	parts := strings.Split(s, ":")
 	if len(parts) < 7 || parts[0] != "arn" || parts[1] == "" {
-		return arn{}, errInvalidArn("Unable to parse ARN: "+s)
+		return arn{}, errInvalidArn("Unable to parse ARN: " + s)
 	}
 	if parts[2] != "states" {
-		return arn{}, errInvalidArn("Service not valid in this context: "+parts[2])
+		return arn{}, errInvalidArn("Service not valid in this context: " + parts[2])
 	}
 	for _, p := range parts[3:] {
 		if p == "" {
-			return arn{}, errInvalidArn("Unable to parse ARN: "+s)
+			return arn{}, errInvalidArn("Unable to parse ARN: " + s)
 		}
 	}
 	return arn{partition: parts[1], region: parts[3], account: parts[4], resourceType: parts[5], resource: parts[6:]}, nil
@@ -86,10 +86,10 @@ func parseStateMachineARN(field, s string) error {
 		return err
 	}
 	if a.resourceType != "stateMachine" {
-		return errInvalidArn("Resource type not valid in this context: "+a.resourceType)
+		return errInvalidArn("Resource type not valid in this context: " + a.resourceType)
 	}
 	if len(a.resource) > 2 {
-		return errInvalidArn("Unable to parse ARN: "+s)
+		return errInvalidArn("Unable to parse ARN: " + s)
 	}
 	return nil
 }
@@ -102,10 +102,10 @@ func parseExecutionARN(field, s string) error {
 		return err
 	}
 	if a.resourceType != "execution" {
-		return errInvalidArn("Resource type not valid in this context: "+a.resourceType)
+		return errInvalidArn("Resource type not valid in this context: " + a.resourceType)
 	}
 	if len(a.resource) != 2 {
-		return errInvalidArn("Unable to parse ARN: "+s)
+		return errInvalidArn("Unable to parse ARN: " + s)
 	}
 	return nil
 }

@@ -43,7 +43,7 @@ func (s *Service) CreateStateMachine(_ context.Context, in *sfn.CreateStateMachi
 		return nil, errConstraint("roleArn", fmt.Sprintf("Member must have length less than or equal to %d", maxARNLength))
 	}
 	if parts := strings.Split(roleARN, ":"); len(parts) < 6 || parts[0] != "arn" {
-		return nil, errInvalidArn("Unable to parse ARN: "+roleARN)
+		return nil, errInvalidArn("Unable to parse ARN: " + roleARN)
 	}
 	typ := in.Type
 	if typ == "" {
