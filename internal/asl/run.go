@@ -59,7 +59,6 @@ func (v *env) contextObject() any {
 			"Name":        v.stateName,
 			"RetryCount":  json.Number(strconv.Itoa(v.retryCount)),
 		},
-		"Task": map[string]any{},
 	}
 	if v.mapItem != nil {
 		obj["Map"] = map[string]any{"Item": map[string]any{
