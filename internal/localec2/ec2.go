@@ -16,8 +16,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 )
@@ -165,8 +165,21 @@ func New(cfg Config) *EC2 {
 	return e
 }
 
-// instanceIDPattern is EC2's instance ID format: the short (8) and long (17) hex forms.
-var instanceIDPattern = regexp.MustCompile(`^i-[0-9a-f]{8}([0-9a-f]{9})?$`)
+// validInstanceID reports whether id has EC2's instance ID format: "i-" and
+// 8 (the old form) or 17 lowercase hex digits. Every call checks its IDs, so
+// this is written out rather than a regular expression.
+func validInstanceID(id string) bool {
+	hexPart, ok := strings.CutPrefix(id, "i-")
+	if !ok || (len(hexPart) != 8 && len(hexPart) != 17) {
+		return false
+	}
+	for i := 0; i < len(hexPart); i++ {
+		if c := hexPart[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
 
 // AddInstance adds an instance. A transitional state (pending, stopping,
 // shutting-down) settles after the configured delay, as if a call had just
@@ -175,7 +188,7 @@ func (e *EC2) AddInstance(spec InstanceSpec) (Instance, error) {
 	if spec.ID == "" {
 		spec.ID = "i-" + randomHex(17)
 	}
-	if !instanceIDPattern.MatchString(spec.ID) {
+	if !validInstanceID(spec.ID) {
 		return Instance{}, fmt.Errorf("add instance: malformed instance ID %q", spec.ID)
 	}
 	if spec.State == "" {

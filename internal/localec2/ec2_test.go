@@ -83,7 +83,7 @@ func TestAddInstance(t *testing.T) {
 			name: "defaults",
 			spec: InstanceSpec{},
 			check: func(t *testing.T, in Instance) {
-				if !instanceIDPattern.MatchString(in.ID) || len(in.ID) != 19 {
+				if !validInstanceID(in.ID) || len(in.ID) != 19 {
 					t.Errorf("generated ID %q is not a long instance ID", in.ID)
 				}
 				if in.State != StateRunning || in.InstanceType != "t3.micro" || in.ImageID == "" {
@@ -307,5 +307,28 @@ func TestPaginationToken(t *testing.T) {
 		if _, err := decodeToken(bad); err == nil {
 			t.Errorf("decodeToken(%q) accepted a bad token", bad)
 		}
+	}
+}
+
+func TestValidInstanceID(t *testing.T) {
+	tests := []struct {
+		id   string
+		want bool
+	}{
+		{"i-12345678", true},
+		{"i-0123456789abcdef0", true},
+		{"i-1234567", false},
+		{"i-123456789", false},
+		{"i-0123456789ABCDEF0", false},
+		{"i-0123456789abcdefg", false},
+		{"x-12345678", false},
+		{"", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.id, func(t *testing.T) {
+			if got := validInstanceID(tt.id); got != tt.want {
+				t.Errorf("validInstanceID(%q) = %v, want %v", tt.id, got, tt.want)
+			}
+		})
 	}
 }

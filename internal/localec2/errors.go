@@ -49,7 +49,7 @@ func errInvalidAction(action string) *APIError {
 // checkIDs rejects malformed instance IDs before any lookup, as EC2 does.
 func checkIDs(ids []string) error {
 	for _, id := range ids {
-		if !instanceIDPattern.MatchString(id) {
+		if !validInstanceID(id) {
 			return errMalformed(id)
 		}
 	}
