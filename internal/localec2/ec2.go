@@ -283,7 +283,8 @@ func (e *EC2) settle(in *instance, now time.Time) {
 		in.transitionAt = time.Time{}
 		return
 	}
-	e.log.Info("ec2 instance state changed", "instanceId", in.ID, "from", string(in.State), "to", string(to))
+	// Logged on the first read after the change, so "at" says when it happened.
+	e.log.Info("ec2 instance state changed", "instanceId", in.ID, "from", string(in.State), "to", string(to), "at", in.transitionAt)
 	in.State = to
 	in.transitionAt = time.Time{}
 }
