@@ -132,7 +132,7 @@ func parseFlags(args []string, stderr io.Writer) (config, bool, error) {
 	case cfg.concurrency < 1 || cfg.concurrency > maxConcurrency:
 		return config{}, false, fmt.Errorf("-c %d: want 1-%d", cfg.concurrency, maxConcurrency)
 	case cfg.requests < 0 || cfg.requests > maxRequests:
-		return config{}, false, fmt.Errorf("-n %d: want 1-%d", cfg.requests, maxRequests)
+		return config{}, false, fmt.Errorf("-n %d: want at most %d", cfg.requests, maxRequests)
 	case cfg.duration < 0 || cfg.duration > maxDuration:
 		return config{}, false, fmt.Errorf("-d %s: want at most %s", cfg.duration, maxDuration)
 	case cfg.warmup < 0 || cfg.warmup > maxWarmup:
