@@ -302,7 +302,8 @@ func eventHeaders(r *http.Request, sourceIP string) (map[string]string, map[stri
 	single := make(map[string]string, len(r.Header)+5)
 	multi := make(map[string][]string, len(r.Header)+5)
 	for name, values := range r.Header {
-		if len(values) == 0 || name == "Connection" || name == "Content-Length" && len(values) == 1 && values[0] == "0" {
+		// Hop-by-hop and length headers do not reach the function, as behind API Gateway.
+		if len(values) == 0 || name == "Connection" || name == "Content-Length" {
 			continue
 		}
 		single[name] = values[len(values)-1]

@@ -29,6 +29,8 @@ import (
 const (
 	DefaultTimeout         = 3 * time.Second
 	DefaultMemoryMB        = 128
+	// DefaultMaxEnvironments bounds a function's processes locally, where Lambda's account limit
+	// (1000) would only exhaust the machine; a warm Go environment costs about 8 MB of RSS.
 	DefaultMaxEnvironments = 8
 	// initTimeout is Lambda's limit on the init phase of an on-demand environment.
 	initTimeout = 10 * time.Second
@@ -304,6 +306,8 @@ func (f *function) invoke(ctx context.Context, payload []byte) (Response, error)
 		case out.retry && attempt < maxAttempts:
 			f.discard(env)
 			continue
+		case out.retry:
+			out = env.crashOutcome(inv)
 		case out.detached:
 			// The caller left; the environment finishes in the background.
 			go func() {
