@@ -27,8 +27,8 @@ import (
 
 // Defaults Lambda applies when a template leaves a setting out.
 const (
-	DefaultTimeout         = 3 * time.Second
-	DefaultMemoryMB        = 128
+	DefaultTimeout  = 3 * time.Second
+	DefaultMemoryMB = 128
 	// DefaultMaxEnvironments bounds a function's processes locally, where Lambda's account limit
 	// (1000) would only exhaust the machine; a warm Go environment costs about 8 MB of RSS.
 	DefaultMaxEnvironments = 8
