@@ -104,6 +104,7 @@ type Runtime struct {
 
 	functions map[string]*function // by name and by ARN
 
+	closeMu   sync.Mutex
 	closing   chan struct{}
 	closeOnce sync.Once
 	inflight  sync.WaitGroup
@@ -185,12 +186,16 @@ func (r *Runtime) Invoke(ctx context.Context, nameOrARN string, payload []byte) 
 			return Response{}, fmt.Errorf("invoke %s: %w", nameOrARN, ErrFunctionNotFound)
 		}
 	}
+	// The check and Add happen under closeMu so that Close's Wait never races a new Add.
+	r.closeMu.Lock()
 	select {
 	case <-r.closing:
+		r.closeMu.Unlock()
 		return Response{}, ErrClosed
 	default:
 	}
 	r.inflight.Add(1)
+	r.closeMu.Unlock()
 	defer r.inflight.Done()
 	return f.invoke(ctx, payload)
 }
@@ -211,7 +216,9 @@ func (r *Runtime) Stats() []FunctionStats {
 // Close stops every environment: SIGTERM, then SIGKILL when a process outlives a short grace
 // period or ctx ends. Invocations in flight end with ErrClosed or a Runtime.ExitError.
 func (r *Runtime) Close(ctx context.Context) error {
+	r.closeMu.Lock()
 	r.closeOnce.Do(func() { close(r.closing) })
+	r.closeMu.Unlock()
 	var wg sync.WaitGroup
 	for key, f := range r.functions {
 		if key != f.spec.Name {
