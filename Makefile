@@ -61,10 +61,14 @@ fuzz: ## Run every fuzz target for FUZZTIME (default 1m) each
 	  done; \
 	done
 
-bench: build-arm64 ## Benchmarks: binary sizes, handler cost, cold start, engine throughput, offline-stack load
+bench: build-arm64 bench-load ## Benchmarks: binary sizes, handler cost, cold start, engine throughput, offline-stack load
 	@echo "== arm64 binary sizes (bytes; cap 10 MiB = 10485760)"
 	@for fn in $(FUNCTIONS); do printf '%-20s %s\n' $$fn $$(stat -c %s $(BUILD_DIR)/arm64/$$fn/bootstrap); done
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+.PHONY: bench-load
+bench-load: build ## Load run against the offline stack: POST /express-instance at 1 and 16 clients
+	tools/bench-load.sh $(BUILD_DIR)/$(HOST_GOARCH)
 
 # ---- run ---------------------------------------------------------------------------------------
 .PHONY: local invoke deploy

@@ -1,0 +1,97 @@
+// Command stepgate-local runs the whole product on this machine, without AWS or Docker: the
+// template's API on 127.0.0.1:3000 in front of the real function binaries, the real state machine
+// files on a local Step Functions engine, and a local EC2, behind one AWS endpoint on 127.0.0.1:4566.
+// `make local` builds the binaries and runs it.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/stepgate/stepgate/internal/localsfn"
+	"github.com/stepgate/stepgate/internal/localstack"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "stepgate-local:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("stepgate-local", flag.ContinueOnError)
+	var (
+		template   = fs.String("template", "template.yaml", "the SAM template")
+		buildDir   = fs.String("build-dir", "", "directory holding <LogicalId>/bootstrap built for this machine (make build)")
+		apiAddr    = fs.String("api-addr", "127.0.0.1:3000", "the API's address (loopback)")
+		awsAddr    = fs.String("aws-addr", "127.0.0.1:4566", "the Step Functions and EC2 endpoint's address (loopback)")
+		timeScale  = fs.Float64("time-scale", 10, "run the workflows' Wait states, retry intervals and timeouts this many times faster (1 = real time)")
+		transition = fs.Duration("transition", time.Second, "how long EC2 instances stay pending or stopping")
+		throttle   = fs.Float64("fault-throttle", 0, "share of Step Functions API calls answered ThrottlingException (0–1)")
+		svcErr     = fs.Float64("fault-error", 0, "share of Step Functions API calls answered InternalFailure (0–1)")
+		limit      = fs.Float64("fault-limit", 0, "share of StartExecution calls answered ExecutionLimitExceeded (0–1)")
+		maxEnvs    = fs.Int("max-environments", 0, "warm environments per function at most (0: the default)")
+		verbose    = fs.Bool("v", false, "log every API call of the local AWS endpoint too")
+		quiet      = fs.Bool("quiet", false, "log only warnings and errors (for load runs)")
+	)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *buildDir == "" {
+		return fmt.Errorf("-build-dir is required (make local sets it)")
+	}
+	for _, a := range []string{*apiAddr, *awsAddr} {
+		if !loopback(a) {
+			return fmt.Errorf("%s is not a loopback address: the offline stack enforces no auth and listens on loopback only", a)
+		}
+	}
+	level := slog.LevelInfo
+	switch {
+	case *verbose:
+		level = slog.LevelDebug
+	case *quiet:
+		level = slog.LevelWarn
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	stack, err := localstack.Start(ctx, localstack.Config{
+		Template:        *template,
+		BuildDir:        *buildDir,
+		APIAddr:         *apiAddr,
+		AWSAddr:         *awsAddr,
+		TimeScale:       *timeScale,
+		TransitionDelay: *transition,
+		Faults:          localsfn.Faults{ThrottleRate: *throttle, ServiceErrorRate: *svcErr, ExecutionLimitRate: *limit},
+		MaxEnvironments: *maxEnvs,
+		Log:             out,
+		LogLevel:        level,
+	})
+	if err != nil {
+		return err
+	}
+	stack.Banner(out, *timeScale)
+	<-ctx.Done()
+	fmt.Fprintln(out, "\nstopping…")
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return stack.Close(shutdown)
+}
+
+func loopback(addr string) bool {
+	host := addr
+	if i := strings.LastIndex(addr, ":"); i >= 0 {
+		host = addr[:i]
+	}
+	host = strings.Trim(host, "[]")
+	return host == "localhost" || host == "::1" || strings.HasPrefix(host, "127.")
+}

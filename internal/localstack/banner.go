@@ -1,0 +1,50 @@
+package localstack
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// Banner prints what a newcomer needs: where things listen, what is not enforced, the instance IDs
+// and commands to paste.
+func (s *Stack) Banner(w io.Writer, timeScale float64) {
+	var ids []string
+	for _, id := range s.InstanceIDs {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	instance := "i-…"
+	if len(ids) > 0 {
+		instance = ids[0]
+	}
+	api := strings.TrimPrefix(s.APIURL, "http://")
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nstepgate offline stack is up (no AWS account, no Docker)\n\n")
+	fmt.Fprintf(&b, "  API           %s   (stage %q; auth NOT enforced locally: loopback only)\n", s.APIURL, s.StageName)
+	fmt.Fprintf(&b, "  AWS endpoint  %s   (Step Functions + EC2)\n", s.AWSURL)
+	fmt.Fprintf(&b, "  instances     %s\n", strings.Join(ids, ", "))
+	for _, name := range sortedKeys(s.StateMachineARNs) {
+		fmt.Fprintf(&b, "  %-13s %s\n", name, s.StateMachineARNs[name])
+	}
+	if timeScale != 1 {
+		fmt.Fprintf(&b, "  time          workflows run %gx faster than real time (-time-scale)\n", timeScale)
+	}
+	fmt.Fprintf(&b, "\nTry:\n")
+	fmt.Fprintf(&b, "  curl -s -X POST %s/express-instance -d '{\"instance_id\":\"%s\"}'\n", api, instance)
+	fmt.Fprintf(&b, "  curl -si -X POST %s/standard-instance -H 'Idempotency-Key: demo-1' -d '{\"instance_id\":\"%s\",\"action\":\"start\"}'\n", api, instance)
+	fmt.Fprintf(&b, "  curl -s '%s/executions/<executionArn>?wait=20'\n", api)
+	fmt.Fprintf(&b, "  AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test aws --region us-east-1 --endpoint-url %s stepfunctions list-state-machines\n", s.AWSURL)
+	fmt.Fprintf(&b, "\nCtrl-C stops everything.\n\n")
+	io.WriteString(w, b.String())
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
