@@ -18,6 +18,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -137,6 +138,13 @@ func New(cfg Config) (*Runtime, error) {
 		if _, dup := r.functions[spec.Name]; dup {
 			return nil, fmt.Errorf("local lambda: function %s configured twice", spec.Name)
 		}
+		// The process runs in the bootstrap's directory (LAMBDA_TASK_ROOT), so a relative path
+		// would no longer name it there.
+		abs, err := filepath.Abs(spec.Bootstrap)
+		if err != nil {
+			return nil, fmt.Errorf("local lambda: bootstrap of %s: %w", spec.Name, err)
+		}
+		spec.Bootstrap = abs
 		info, err := os.Stat(spec.Bootstrap)
 		if err != nil {
 			return nil, fmt.Errorf("local lambda: bootstrap of %s: %w", spec.Name, err)

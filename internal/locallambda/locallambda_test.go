@@ -414,3 +414,16 @@ func TestCloseStopsEveryProcess(t *testing.T) {
 		t.Errorf("Invoke after Close: err = %v, want ErrClosed", err)
 	}
 }
+
+// A bootstrap named relative to the working directory still starts, although the process runs in
+// the bootstrap's own directory (make local passes build/<arch>/<LogicalId>/bootstrap).
+func TestRelativeBootstrapPath(t *testing.T) {
+	t.Chdir(filepath.Dir(filepath.Dir(testBootstrap)))
+	rel := filepath.Join(filepath.Base(filepath.Dir(testBootstrap)), "bootstrap")
+	r, err := New(Config{Functions: []Function{{Name: "Rel", ARN: testARN, Bootstrap: rel}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close(context.Background())
+	decodeOK(t, invoke(t, r, "Rel", map[string]any{"action": "echo"}))
+}
