@@ -191,7 +191,16 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		Faults:  cfg.Faults,
 		Logger:  sfnLog,
 		OnExecutionEvent: func(executionARN string, ev asl.HistoryEvent) {
-			sfnLog.Info("execution", "arn", executionARN, "event", ev.Type, "state", stateName(ev))
+			// The console follows executions from state to state; task and iteration
+			// events are there with -v.
+			level := slog.LevelDebug
+			if strings.HasPrefix(ev.Type, "Execution") || strings.HasSuffix(ev.Type, "StateEntered") {
+				level = slog.LevelInfo
+			}
+			if !sfnLog.Enabled(context.Background(), level) {
+				return
+			}
+			sfnLog.Log(context.Background(), level, "execution", "arn", executionARN, "event", ev.Type, "state", stateName(ev))
 		},
 	})
 	sms, err := tmpl.StateMachines()
