@@ -54,6 +54,14 @@ type Emulator struct {
 // API, which otherwise defaults to 127.0.0.1:9001 and collides with a second emulator) and waits until
 // it accepts connections.
 func Start(ctx context.Context, cfg Config) (*Emulator, error) {
+	// Both run in the bootstrap's directory, where relative paths would name nothing.
+	for _, p := range []*string{&cfg.Emulator, &cfg.Bootstrap} {
+		abs, err := filepath.Abs(*p)
+		if err != nil {
+			return nil, err
+		}
+		*p = abs
+	}
 	invokeAddr, err := freeAddr()
 	if err != nil {
 		return nil, err
