@@ -72,8 +72,10 @@ bench-load: build ## Load run against the offline stack: POST /express-instance 
 
 # ---- run ---------------------------------------------------------------------------------------
 .PHONY: local invoke deploy
-local: build ## The whole product on this machine: API on 127.0.0.1:3000, AWS endpoint on 127.0.0.1:4566
-	$(GO) run ./cmd/stepgate-local -build-dir $(BUILD_DIR)/$(HOST_GOARCH)
+LOCAL_FLAGS ?=
+local: build ## The whole product on this machine: API on 127.0.0.1:3000, AWS endpoint on 127.0.0.1:4566 (LOCAL_FLAGS="-h" lists options)
+	@$(GO) build -o $(BUILD_DIR)/tools/stepgate-local ./cmd/stepgate-local
+	@$(BUILD_DIR)/tools/stepgate-local -build-dir $(BUILD_DIR)/$(HOST_GOARCH) $(LOCAL_FLAGS)
 
 FN    ?= start
 EVENT ?= events/express-instance.json
