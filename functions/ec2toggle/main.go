@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
 	"github.com/stepgate/stepgate/internal/awsclient"
 	"github.com/stepgate/stepgate/internal/workflow"
@@ -40,5 +41,5 @@ func setup(ctx context.Context, logger *slog.Logger) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return NewHandler(allow, awsclient.NewEC2(awsCfg), logger), nil
+	return NewHandler(allow, ec2.NewFromConfig(awsCfg), logger), nil
 }

@@ -10,7 +10,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
@@ -36,11 +35,6 @@ func NewSFN(cfg aws.Config, optFns ...func(*sfn.Options)) *sfn.Client {
 		}
 	})
 	return sfn.NewFromConfig(cfg, fns...)
-}
-
-// NewEC2 returns an EC2 client (its operations have no host prefix to disable).
-func NewEC2(cfg aws.Config, optFns ...func(*ec2.Options)) *ec2.Client {
-	return ec2.NewFromConfig(cfg, optFns...)
 }
 
 // DisableHostPrefix is an APIOptions entry that turns off endpoint host prefixes for every
