@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -42,6 +43,7 @@ func run(args []string, out io.Writer) error {
 		maxEnvs    = fs.Int("max-environments", 0, "warm environments per function at most (0: the default)")
 		verbose    = fs.Bool("v", false, "log every API call of the local AWS endpoint too")
 		quiet      = fs.Bool("quiet", false, "log only warnings and errors (for load runs)")
+		cpuProfile = fs.String("cpuprofile", "", "write a CPU profile of the stack process to this file until it stops")
 	)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -60,6 +62,17 @@ func run(args []string, out io.Writer) error {
 		level = slog.LevelDebug
 	case *quiet:
 		level = slog.LevelWarn
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
