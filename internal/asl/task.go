@@ -2,12 +2,13 @@ package asl
 
 import (
 	"context"
-	cryptorand "crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // lambdaInvokeARN is the optimised Lambda integration, which the engine
@@ -189,7 +190,7 @@ func (t *thread) invoke(ctx context.Context, resource string, in any, inText str
 	if err != nil {
 		return nil, err
 	}
-	requestID := newRequestID()
+	requestID := uuid.NewString()
 	return map[string]any{
 		"ExecutedVersion": "$LATEST",
 		"Payload":         result,
@@ -236,13 +237,4 @@ func decodeResult(raw json.RawMessage) (any, error) {
 		return nil, &Failure{Name: ErrNameTaskFailed, Cause: "The task returned a result that is not valid JSON: " + err.Error()}
 	}
 	return v, nil
-}
-
-// newRequestID returns a random UUID (version 4), the shape of AWS request IDs.
-func newRequestID() string {
-	var b [16]byte
-	_, _ = cryptorand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }

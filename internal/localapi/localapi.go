@@ -29,6 +29,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/google/uuid"
 )
 
 // Route is one method on one resource of the REST API, integrated with one function.
@@ -107,7 +109,7 @@ type request struct {
 }
 
 func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	req := &request{r: r, requestID: newRequestID(), extendedRequestID: newExtendedRequestID(), start: time.Now()}
+	req := &request{r: r, requestID: uuid.NewString(), extendedRequestID: newExtendedRequestID(), start: time.Now()}
 	status, function := a.serve(w, req)
 	a.logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
 		slog.String("method", r.Method),
@@ -507,25 +509,6 @@ func headerValue(v json.RawMessage) (string, error) {
 }
 
 // ---- identifiers -------------------------------------------------------------------------------
-
-// newRequestID returns a random (version 4) UUID, the form of API Gateway's request IDs.
-func newRequestID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	var s [36]byte
-	hex.Encode(s[0:8], b[0:4])
-	s[8] = '-'
-	hex.Encode(s[9:13], b[4:6])
-	s[13] = '-'
-	hex.Encode(s[14:18], b[6:8])
-	s[18] = '-'
-	hex.Encode(s[19:23], b[8:10])
-	s[23] = '-'
-	hex.Encode(s[24:], b[10:])
-	return string(s[:])
-}
 
 // newExtendedRequestID returns an ID in the form of API Gateway's extendedRequestId ("AbCdEfGhIjKlMnO=").
 func newExtendedRequestID() string {

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // xmlNamespace is the namespace of EC2 API version 2016-11-15, the one every
@@ -26,7 +28,7 @@ func (e *EC2) Handler() http.Handler {
 
 func (e *EC2) serveQuery(w http.ResponseWriter, r *http.Request) {
 	started := time.Now()
-	requestID := newRequestID()
+	requestID := uuid.NewString()
 	r.Body = http.MaxBytesReader(w, r.Body, maxRequestBody)
 	var (
 		action string

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"github.com/google/uuid"
 )
 
 // ErrUnknownAction is returned (wrapped) by Call for an action the local EC2
@@ -36,7 +38,7 @@ type sdkInput struct {
 // comes back as *Failure; a malformed input as *Failure with States.Runtime.
 func (e *EC2) Call(ctx context.Context, action string, input json.RawMessage) (json.RawMessage, error) {
 	started := time.Now()
-	requestID := newRequestID()
+	requestID := uuid.NewString()
 	out, err := e.call(ctx, action, input, requestID)
 	var apiErr *APIError
 	if errors.As(err, &apiErr) {

@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // Runtime API paths (version 2018-06-01).
@@ -39,7 +41,7 @@ type result struct {
 }
 
 func newInvocation(payload []byte) *invocation {
-	return &invocation{id: newRequestID(), traceID: newTraceID(), payload: payload, done: make(chan result, 1)}
+	return &invocation{id: uuid.NewString(), traceID: newTraceID(), payload: payload, done: make(chan result, 1)}
 }
 
 // environment is one runtime environment: one bootstrap process with its own Runtime API
@@ -401,25 +403,6 @@ func isClosed(ch <-chan struct{}) bool {
 	default:
 		return false
 	}
-}
-
-// newRequestID returns a random (version 4) UUID, the form of Lambda's request IDs.
-func newRequestID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	var s [36]byte
-	hex.Encode(s[0:8], b[0:4])
-	s[8] = '-'
-	hex.Encode(s[9:13], b[4:6])
-	s[13] = '-'
-	hex.Encode(s[14:18], b[6:8])
-	s[18] = '-'
-	hex.Encode(s[19:23], b[8:10])
-	s[23] = '-'
-	hex.Encode(s[24:], b[10:])
-	return string(s[:])
 }
 
 // newTraceID returns an X-Ray trace header in the form Lambda passes to runtimes.

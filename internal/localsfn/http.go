@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/aws/smithy-go"
@@ -224,7 +226,7 @@ var operations = map[string]func(s *Service, ctx context.Context, body []byte) (
 
 func (s *Service) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	began := time.Now()
-	requestID := newUUID()
+	requestID := uuid.NewString()
 	w.Header().Set("X-Amzn-RequestId", requestID)
 	op, _ := strings.CutPrefix(r.Header.Get("X-Amz-Target"), targetPrefix)
 

@@ -1,11 +1,12 @@
 package localsfn
 
 import (
-	"crypto/rand"
 	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/google/uuid"
 
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 )
@@ -118,16 +119,7 @@ func (s *Service) stateMachineARN(name string) string {
 // express:SM:NAME:UUID for EXPRESS (express names need not be unique).
 func (s *Service) executionARN(sm *stateMachine, name string) string {
 	if sm.typ == types.StateMachineTypeExpress {
-		return fmt.Sprintf("arn:aws:states:%s:%s:express:%s:%s:%s", s.cfg.Region, s.cfg.AccountID, sm.name, name, newUUID())
+		return fmt.Sprintf("arn:aws:states:%s:%s:express:%s:%s:%s", s.cfg.Region, s.cfg.AccountID, sm.name, name, uuid.NewString())
 	}
 	return fmt.Sprintf("arn:aws:states:%s:%s:execution:%s:%s", s.cfg.Region, s.cfg.AccountID, sm.name, name)
-}
-
-// newUUID returns a random (version 4) UUID, the form AWS uses for default execution names.
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }

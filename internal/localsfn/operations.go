@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
@@ -385,7 +387,7 @@ func (s *Service) newExecution(smARN, name, input, traceHeader *string) (*execut
 			return nil, err
 		}
 	} else {
-		n = newUUID()
+		n = uuid.NewString()
 	}
 	in := "{}"
 	if input != nil {

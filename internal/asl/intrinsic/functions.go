@@ -2,7 +2,6 @@ package intrinsic
 
 import (
 	"crypto/md5"
-	"crypto/rand"
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
@@ -15,6 +14,8 @@ import (
 	mathrand "math/rand/v2"
 	"strconv"
 	"strings"
+
+	"github.com/google/uuid"
 )
 
 // kind is the type an argument must have.
@@ -488,14 +489,11 @@ func stringSplit(_ *callNode, args []any) (any, error) {
 
 // newUUID returns a random (version 4) UUID.
 func newUUID(*callNode, []any) (any, error) {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
+	id, err := uuid.NewRandom()
+	if err != nil {
 		return nil, failf("States.UUID: read random bytes: %v", err)
 	}
-	b[6] = b[6]&0x0f | 0x40 // version 4
-	b[8] = b[8]&0x3f | 0x80 // RFC 4122 variant
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32], nil
+	return id.String(), nil
 }
 
 // toInt32 converts a numeric argument to an integer in the int32 range,
