@@ -11,16 +11,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
 	"github.com/stepgate/stepgate/internal/awsclient"
+	"github.com/stepgate/stepgate/internal/logging"
 	"github.com/stepgate/stepgate/internal/workflow"
 )
 
 func main() {
-	var level slog.Level
-	levelErr := level.UnmarshalText([]byte(os.Getenv("LOG_LEVEL")))
-	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	if levelErr != nil && os.Getenv("LOG_LEVEL") != "" {
-		logger.Warn("LOG_LEVEL not understood; logging at INFO", "value", os.Getenv("LOG_LEVEL"))
-	}
+	logger := logging.New(os.Stderr, os.Getenv(logging.EnvLevel))
 
 	h, err := setup(context.Background(), logger)
 	if err != nil {

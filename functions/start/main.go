@@ -11,15 +11,11 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/stepgate/stepgate/internal/awsclient"
+	"github.com/stepgate/stepgate/internal/logging"
 )
 
 func main() {
-	var level slog.Level
-	levelErr := level.UnmarshalText([]byte(os.Getenv("LOG_LEVEL")))
-	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	if levelErr != nil && os.Getenv("LOG_LEVEL") != "" {
-		logger.Warn("LOG_LEVEL not understood; logging at INFO", "value", os.Getenv("LOG_LEVEL"))
-	}
+	logger := logging.New(os.Stderr, os.Getenv(logging.EnvLevel))
 
 	h, err := setup(context.Background(), logger)
 	if err != nil {
