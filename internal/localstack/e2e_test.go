@@ -203,7 +203,9 @@ func TestExpressErrors(t *testing.T) {
 }
 
 func TestInstanceInTransition(t *testing.T) {
-	s := startStack(t, func(c *localstack.Config) { c.TransitionDelay = time.Hour })
+	// The express machine's three re-checks wait 12 of its 20 s; at scale 5 that leaves 1.6 s of
+	// real time for the tasks themselves, ample on a loaded machine.
+	s := startStack(t, func(c *localstack.Config) { c.TransitionDelay = time.Hour; c.TimeScale = 5 })
 	if r := call(t, s, "POST", "/express-instance", body(instanceID, "start")); r.status != 200 || r.body["current_state"] != "pending" {
 		t.Fatalf("start: %d %s", r.status, r.raw)
 	}
