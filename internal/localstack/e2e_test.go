@@ -329,6 +329,13 @@ func TestStandardWorkflow(t *testing.T) {
 			t.Fatalf("described: %s", r.raw)
 		}
 	})
+	t.Run("same key and body after it closed is still the same execution", func(t *testing.T) {
+		// Step Functions now answers ExecutionAlreadyExists; the Lambda describes it and compares.
+		again := call(t, s, "POST", "/standard-instance", body(instanceID, "start"), "Idempotency-Key", "e2e-1")
+		if again.status != 202 || again.body["executionArn"] != arn || again.body["startDate"] != start.body["startDate"] {
+			t.Fatalf("%d %s, want 202 with %s", again.status, again.raw, arn)
+		}
+	})
 	t.Run("a raw ARN in the path works too", func(t *testing.T) {
 		if r := call(t, s, "GET", "/executions/"+arn, ""); r.status != 200 || r.body["executionArn"] != arn {
 			t.Fatalf("%d %s", r.status, r.raw)
