@@ -200,6 +200,12 @@ func TestExpressErrors(t *testing.T) {
 			expectError(t, call(t, s, "POST", "/express-instance", c.body), c.status, c.code)
 		})
 	}
+	// The standard route shares the request rows; it fails later, in the execution, for the rest.
+	for _, c := range cases[2:] {
+		t.Run("standard "+c.name, func(t *testing.T) {
+			expectError(t, call(t, s, "POST", "/standard-instance", c.body), c.status, c.code)
+		})
+	}
 }
 
 func TestInstanceInTransition(t *testing.T) {
@@ -275,6 +281,11 @@ func TestFaults(t *testing.T) {
 		if r.header.Get("Retry-After") != "1" {
 			t.Errorf("Retry-After = %q", r.header.Get("Retry-After"))
 		}
+	})
+	t.Run("throttled describe is a 429", func(t *testing.T) {
+		s := startStack(t, func(c *localstack.Config) { c.Faults = localsfn.Faults{ThrottleRate: 1} })
+		arn := "arn:aws:states:us-east-1:123456789012:execution:StandardStateMachine:any"
+		expectError(t, call(t, s, "GET", "/executions/"+url.PathEscape(arn), ""), 429, "Throttled")
 	})
 	t.Run("execution limit is a 503 with Retry-After", func(t *testing.T) {
 		s := startStack(t, func(c *localstack.Config) { c.Faults = localsfn.Faults{ExecutionLimitRate: 1} })
