@@ -1,0 +1,49 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func TestLoopback(t *testing.T) {
+	tests := []struct {
+		addr string
+		want bool
+	}{
+		{"127.0.0.1:3000", true},
+		{"127.1.2.3:0", true},
+		{"localhost:3000", true},
+		{"[::1]:3000", true},
+		{"0.0.0.0:3000", false},
+		{":3000", false},
+		{"192.168.1.10:3000", false},
+		{"[::]:3000", false},
+	}
+	for _, tt := range tests {
+		if got := loopback(tt.addr); got != tt.want {
+			t.Errorf("loopback(%q) = %v, want %v", tt.addr, got, tt.want)
+		}
+	}
+}
+
+func TestRunRefusesWhatItCannotServe(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no build dir", []string{}, "-build-dir is required"},
+		{"not loopback", []string{"-build-dir", "x", "-api-addr", "0.0.0.0:3000"}, "not a loopback address"},
+		{"template missing", []string{"-build-dir", "x", "-template", "nope.yaml", "-api-addr", "127.0.0.1:0", "-aws-addr", "127.0.0.1:0"}, "nope.yaml"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			err := run(tt.args, &out)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want it to mention %q", err, tt.want)
+			}
+		})
+	}
+}
