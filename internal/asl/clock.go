@@ -2,6 +2,7 @@ package asl
 
 import (
 	"context"
+	"math"
 	"time"
 )
 
@@ -60,4 +61,23 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// maxDuration is the longest time.Duration, about 292 years.
+const maxDuration = time.Duration(math.MaxInt64)
+
+// durationOfSeconds converts a number of seconds from a definition or an
+// input to a Duration. Plain multiplication overflows beyond 292 years
+// (Wait.Seconds accepts 1000 years, SecondsPath and TimeoutSecondsPath any
+// int64), and a wrapped, negative duration would make a very long wait or
+// timeout end at once; such durations saturate instead, which is the same as
+// forever for an execution.
+func durationOfSeconds(secs float64) time.Duration {
+	switch {
+	case math.IsNaN(secs) || secs <= 0:
+		return 0
+	case secs >= float64(maxDuration/time.Second):
+		return maxDuration
+	}
+	return time.Duration(secs * float64(time.Second))
 }

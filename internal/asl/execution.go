@@ -59,7 +59,20 @@ type Config struct {
 	// appended, in order. It runs while the history is locked: it must not
 	// call back into the Execution.
 	OnEvent func(HistoryEvent)
+
+	// historyLimit overrides maxHistoryEvents, so that the package's own
+	// tests and fuzz target can reach the quota in a few events.
+	historyLimit int64
 }
+
+// maxHistoryEvents is Step Functions' hard quota on the events of one
+// execution. Without it a definition that loops by accident would grow the
+// history until the host runs out of memory.
+const maxHistoryEvents = 25000
+
+// errHistoryLimit is the cancellation cause when the history reaches its
+// quota.
+var errHistoryLimit = errors.New("execution history limit reached")
 
 // Result is an execution's outcome.
 type Result struct {
@@ -80,10 +93,14 @@ type Execution struct {
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 	done   chan struct{}
+	// timers tracks the goroutines that wait for a timeout, so that done
+	// is closed only once nothing the execution started is left running.
+	timers sync.WaitGroup
 
-	mu     sync.Mutex
-	events []HistoryEvent
-	result Result
+	mu           sync.Mutex
+	events       []HistoryEvent
+	historyLimit int64
+	result       Result
 }
 
 // stopCause is the cancellation cause of a stopped execution.
@@ -115,6 +132,11 @@ func (sm *StateMachine) Start(ctx context.Context, input json.RawMessage, cfg Co
 		cancel: cancel,
 		done:   make(chan struct{}),
 		result: Result{Status: StatusRunning},
+
+		historyLimit: cfg.historyLimit,
+	}
+	if e.historyLimit <= 0 {
+		e.historyLimit = maxHistoryEvents
 	}
 	if e.cfg.Context.Execution.StartTime.IsZero() {
 		e.cfg.Context.Execution.StartTime = clock.Now()
@@ -123,7 +145,8 @@ func (sm *StateMachine) Start(ctx context.Context, input json.RawMessage, cfg Co
 	return e
 }
 
-// Done is closed when the execution has finished.
+// Done is closed when the execution has finished: its last event is in the
+// history and every goroutine it started has returned.
 func (e *Execution) Done() <-chan struct{} { return e.done }
 
 // Wait blocks until the execution finishes or ctx is done, and returns the
@@ -155,11 +178,25 @@ func (e *Execution) History() []HistoryEvent {
 	return out
 }
 
-// emit appends an event after prev and returns its id.
+// emit appends an event after prev and returns its id. Once the history is
+// one event short of its quota, only the event that closes the execution is
+// recorded: any other is dropped (its id is the last recorded one) and
+// stops the execution, which then fails with the quota's error as that last
+// event. This is the rule AWS documents: "When an execution reaches 24,999
+// events, it waits for the next event to happen. If the event number 25,000
+// is ExecutionSucceeded, the execution finishes successfully", otherwise it
+// fails.
 func (e *Execution) emit(ev HistoryEvent, prev int64) int64 {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	ev.ID = int64(len(e.events)) + 1
+	n := int64(len(e.events))
+	if n >= e.historyLimit || (n == e.historyLimit-1 && !closesExecution(ev.Type)) {
+		// Cancelling under mu is safe: the context calls nothing of ours.
+		// The first cause wins, so a Stop that came before is kept.
+		e.cancel(errHistoryLimit)
+		return n
+	}
+	ev.ID = n + 1
 	ev.PreviousEventID = prev
 	ev.Timestamp = e.clock.Now()
 	e.events = append(e.events, ev)
@@ -169,6 +206,27 @@ func (e *Execution) emit(ev HistoryEvent, prev int64) int64 {
 	return ev.ID
 }
 
+// closesExecution tells the event types that end an execution. A stop or
+// timeout that happens to take the last slot is reported as what it is, as
+// is a failure of the machine's own, rather than as the quota.
+func closesExecution(typ string) bool {
+	switch typ {
+	case EventExecutionSucceeded, EventExecutionFailed, EventExecutionAborted, EventExecutionTimedOut:
+		return true
+	}
+	return false
+}
+
+// afterSleep calls fn once the clock's d has elapsed, unless ctx ends first;
+// Done waits for it.
+func (e *Execution) afterSleep(ctx context.Context, d time.Duration, fn func()) {
+	e.timers.Go(func() {
+		if e.clock.Sleep(ctx, d) == nil {
+			fn()
+		}
+	})
+}
+
 func (e *Execution) lastEventID() int64 {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -176,8 +234,13 @@ func (e *Execution) lastEventID() int64 {
 }
 
 func (e *Execution) run(rawInput json.RawMessage) {
-	defer close(e.done)
-	defer e.cancel(nil)
+	defer func() {
+		// Wake the timeout goroutines and wait for them, so that a host
+		// that waited for Done sees none left.
+		e.cancel(nil)
+		e.timers.Wait()
+		close(e.done)
+	}()
 	if len(strings.TrimSpace(string(rawInput))) == 0 {
 		rawInput = json.RawMessage("{}")
 	}
@@ -195,11 +258,7 @@ func (e *Execution) run(rawInput json.RawMessage) {
 	}
 	e.input = input
 	if e.sm.timeoutSeconds > 0 {
-		go func() {
-			if e.clock.Sleep(e.ctx, time.Duration(e.sm.timeoutSeconds)*time.Second) == nil {
-				e.cancel(errExecutionTimedOut)
-			}
-		}()
+		e.afterSleep(e.ctx, durationOfSeconds(float64(e.sm.timeoutSeconds)), func() { e.cancel(errExecutionTimedOut) })
 	}
 	t := &thread{exec: e, last: id}
 	out, err := t.runGraph(e.ctx, e.sm.root, input)
@@ -233,6 +292,15 @@ func (e *Execution) finish(prev int64, out any, err error) {
 		res = Result{Status: StatusAborted, Error: stop.error, Cause: stop.cause}
 		ev.Type = EventExecutionAborted
 		ev.ExecutionAbortedEventDetails = &ErrorEventDetails{Error: stop.error, Cause: stop.cause}
+	case errors.Is(err, errHistoryLimit):
+		// AWS documents that the execution fails (ExecutionFailed) but not
+		// the error's name. The cause is the message AWS users report; the
+		// name is our choice: States.Runtime, the error Step Functions gives
+		// for the other conditions that fail an execution outright and that
+		// no Retry or Catch can handle.
+		res = Result{Status: StatusFailed, Error: ErrNameRuntime, Cause: "The execution reached the maximum number of history events (" + itoa(e.historyLimit) + ")."}
+		ev.Type = EventExecutionFailed
+		ev.ExecutionFailedEventDetails = &ErrorEventDetails{Error: res.Error, Cause: res.Cause}
 	case errors.Is(err, errExecutionTimedOut):
 		res = Result{Status: StatusTimedOut, Error: ErrNameTimeout, Cause: "The execution timed out after " + itoa(e.sm.timeoutSeconds) + " seconds."}
 		ev.Type = EventExecutionTimedOut

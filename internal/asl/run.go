@@ -259,7 +259,7 @@ func retryDelay(r *retrier, attempt int64) time.Duration {
 	if r.jitterFull {
 		secs = rand.Float64() * secs
 	}
-	return time.Duration(secs * float64(time.Second))
+	return durationOfSeconds(secs)
 }
 
 // execute runs the state's own work once, from InputPath to OutputPath.
@@ -383,7 +383,7 @@ func (t *thread) wait(ctx context.Context, st *state, in any, e *env) error {
 	var d time.Duration
 	switch {
 	case st.hasSeconds:
-		d = time.Duration(st.seconds) * time.Second
+		d = durationOfSeconds(float64(st.seconds))
 	case st.hasTimestamp:
 		d = st.timestamp.Sub(t.exec.clock.Now())
 	case st.secondsPath != nil:
@@ -393,7 +393,7 @@ func (t *thread) wait(ctx context.Context, st *state, in any, e *env) error {
 		if !ok || !isNum || err != nil || secs < 0 {
 			return failf(ErrNameRuntime, "The SecondsPath parameter does not reference a valid integer value: %s", st.secondsPath.raw)
 		}
-		d = time.Duration(secs) * time.Second
+		d = durationOfSeconds(float64(secs))
 	case st.timestampPath != nil:
 		v, ok := e.get(st.timestampPath, in)
 		s, isStr := v.(string)

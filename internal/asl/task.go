@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
 )
@@ -80,11 +79,7 @@ func (t *thread) task(ctx context.Context, st *state, in any, e *env) (any, erro
 	tctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	if timeout < defaultTaskTimeoutSeconds {
-		go func() {
-			if t.exec.clock.Sleep(tctx, time.Duration(timeout)*time.Second) == nil {
-				cancel(errTaskTimedOut)
-			}
-		}()
+		t.exec.afterSleep(tctx, durationOfSeconds(float64(timeout)), func() { cancel(errTaskTimedOut) })
 	}
 	out, err := t.invoke(tctx, st.resource, in, inText)
 	if err == nil && tctx.Err() != nil {
