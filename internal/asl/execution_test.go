@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"reflect"
 	"strings"
 	"sync/atomic"
@@ -86,6 +87,9 @@ func TestRetryDelay(t *testing.T) {
 		{"backoff grows", retrier{intervalSeconds: 1, backoffRate: 2}, 3, 8 * time.Second},
 		{"capped by MaxDelaySeconds", retrier{intervalSeconds: 1, backoffRate: 2, maxDelaySeconds: 5}, 10, 5 * time.Second},
 		{"fractional backoff", retrier{intervalSeconds: 2, backoffRate: 1.5}, 1, 3 * time.Second},
+		// 2147483647 × 2^99 s overflows a Duration: it must saturate, not
+		// wrap to a negative delay that retries at once.
+		{"overflow saturates", retrier{intervalSeconds: math.MaxInt32, backoffRate: 2}, 99, maxDuration},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
