@@ -50,8 +50,8 @@ lint: node-tools ## gofmt, go vet, staticcheck, and both ASL validators on state
 	$(GO) tool staticcheck ./...
 	node $(NODE_DIR)/asl-lint.mjs statemachines/*.asl.json
 
-test: lint ## The whole suite: lint, unit, template, emulator, differential and end-to-end tests
-	$(GO) test -count=1 -timeout 12m ./...
+test: lint ## The whole suite (race detector on): lint, unit, template, emulator, differential and end-to-end tests
+	$(GO) test -race -count=1 -timeout 12m ./...
 
 FUZZTIME ?= 1m
 fuzz: ## Run every fuzz target for FUZZTIME (default 1m) each

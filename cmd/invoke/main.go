@@ -47,6 +47,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	// The offline stack and the emulator both write to stderr.
+	stderr = localstack.SyncWriter(stderr)
 	if *buildDir == "" || *event == "" {
 		return fmt.Errorf("-build-dir and -event are required")
 	}

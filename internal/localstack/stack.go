@@ -99,11 +99,12 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	if cfg.TimeScale <= 0 {
 		cfg.TimeScale = 1
 	}
-	logOut := cfg.Log
-	if logOut == nil {
-		logOut = io.Discard
+	if cfg.Log == nil {
+		cfg.Log = io.Discard
 	}
-	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: logOut}, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	// One lock for everything that writes to the console: the services' logs and the functions'.
+	logOut := SyncWriter(cfg.Log)
+	logger := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: cfg.LogLevel}))
 
 	tmpl, names, err := LoadTemplate(cfg.Template, cfg.Parameters)
 	if err != nil {
@@ -171,7 +172,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		Functions: lambdaFns,
 		ExtraEnv:  LambdaEnv(s.AWSURL),
 		Region:    Region,
-		LogWriter: &lockedWriter{w: logOut},
+		LogWriter: logOut,
 		Logger:    logger.With("service", "lambda"),
 	})
 	if err != nil {
@@ -401,7 +402,16 @@ func stateName(ev asl.HistoryEvent) string {
 	return ""
 }
 
-// lockedWriter serialises writes from the many goroutines that log to the console.
+// SyncWriter serialises writes to w from many goroutines (the console is shared by the services,
+// the functions' output and, in make invoke, the emulator's). A writer that is already a
+// SyncWriter's is returned as it is.
+func SyncWriter(w io.Writer) io.Writer {
+	if lw, ok := w.(*lockedWriter); ok {
+		return lw
+	}
+	return &lockedWriter{w: w}
+}
+
 type lockedWriter struct {
 	mu sync.Mutex
 	w  io.Writer
