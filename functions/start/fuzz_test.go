@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"encoding/base64"
-	"encoding/json"
+	"fmt"
 	"testing"
+
+	"github.com/stepgate/stepgate/internal/httpapi/httpapitest"
 )
 
 // FuzzStartRequest: whatever the body and Idempotency-Key, with Step Functions succeeding, the
@@ -31,17 +33,6 @@ func FuzzStartRequest(f *testing.F) {
 		if err != nil {
 			t.Fatalf("Handle returned an error: %v", err)
 		}
-		if resp.StatusCode >= 500 || resp.StatusCode < 200 {
-			t.Fatalf("status %d for body %q key %q: %s", resp.StatusCode, body, key, resp.Body)
-		}
-		if !json.Valid([]byte(resp.Body)) {
-			t.Fatalf("body is not JSON: %s", resp.Body)
-		}
-		if resp.StatusCode >= 400 {
-			var e struct{ Error, Message, RequestID string }
-			if err := json.Unmarshal([]byte(resp.Body), &e); err != nil || e.Error == "" || e.Message == "" || e.RequestID != "req-1" {
-				t.Fatalf("error body not in the documented shape: %s", resp.Body)
-			}
-		}
+		httpapitest.CheckClientContract(t, resp, "req-1", fmt.Sprintf("body %q key %q", body, key))
 	})
 }

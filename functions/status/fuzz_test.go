@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
-	"encoding/json"
+	"fmt"
 	"net/http"
 	"testing"
+
+	"github.com/stepgate/stepgate/internal/httpapi/httpapitest"
 )
 
 // FuzzStatusRequest: whatever the ARN and wait, with Step Functions answering, the answer is
@@ -31,17 +33,6 @@ func FuzzStatusRequest(f *testing.F) {
 		if err != nil {
 			t.Fatalf("Handle returned an error: %v", err)
 		}
-		if resp.StatusCode >= 500 || resp.StatusCode < 200 {
-			t.Fatalf("status %d for arn %q wait %q: %s", resp.StatusCode, arn, wait, resp.Body)
-		}
-		if !json.Valid([]byte(resp.Body)) {
-			t.Fatalf("body is not JSON: %s", resp.Body)
-		}
-		if resp.StatusCode >= 400 {
-			var e struct{ Error, Message, RequestID string }
-			if err := json.Unmarshal([]byte(resp.Body), &e); err != nil || e.Error == "" || e.Message == "" || e.RequestID != "req-1" {
-				t.Fatalf("error body not in the documented shape: %s", resp.Body)
-			}
-		}
+		httpapitest.CheckClientContract(t, resp, "req-1", fmt.Sprintf("arn %q wait %q", arn, wait))
 	})
 }
