@@ -330,22 +330,28 @@ func (s *Service) history(in *sfn.GetExecutionHistoryInput) ([]json.RawMessage, 
 		return nil, nil, err
 	}
 	events := e.run.History()
-	raw := make([]json.RawMessage, len(events))
-	for i, ev := range events {
+	if in.ReverseOrder {
+		events = slices.Clone(events)
+		slices.Reverse(events)
+	}
+	key := fmt.Sprintf("GetExecutionHistory:%s:%t", e.arn, in.ReverseOrder)
+	page, next, err := paginate(events, key, deref(in.NextToken), limit)
+	if err != nil {
+		return nil, nil, err
+	}
+	// Only the page is encoded: a history holds up to 25,000 events.
+	raw := make([]json.RawMessage, len(page))
+	for i, ev := range page {
 		b, err := json.Marshal(ev)
 		if err != nil {
-			return nil, nil, fmt.Errorf("encode history event %d of %s: %w", i, e.arn, err)
+			return nil, nil, fmt.Errorf("encode history event %d of %s: %w", ev.ID, e.arn, err)
 		}
 		if in.IncludeExecutionData != nil && !*in.IncludeExecutionData {
 			b = withoutExecutionData(b)
 		}
 		raw[i] = b
 	}
-	if in.ReverseOrder {
-		slices.Reverse(raw)
-	}
-	key := fmt.Sprintf("GetExecutionHistory:%s:%t", e.arn, in.ReverseOrder)
-	return paginate(raw, key, deref(in.NextToken), limit)
+	return raw, next, nil
 }
 
 // StopExecution aborts a running STANDARD execution and waits for the engine to record it. On an
