@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -265,7 +266,7 @@ func TestTaskTimeout(t *testing.T) {
 	if string(res.Output) != `"timed out"` {
 		t.Fatalf("result = %+v", res)
 	}
-	if !slicesContain(eventTypes(h), EventLambdaFunctionTimedOut) {
+	if !slices.Contains(eventTypes(h), EventLambdaFunctionTimedOut) {
 		t.Errorf("no LambdaFunctionTimedOut in %v", eventTypes(h))
 	}
 }
@@ -344,13 +345,7 @@ func TestParallel(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res, _ := runMachine(t, tt.def, tt.input, nil)
-			if res.Status != tt.wantStatus || res.Error != tt.wantError {
-				t.Fatalf("result = %s %q (%s), want %s %q", res.Status, res.Error, res.Cause, tt.wantStatus, tt.wantError)
-			}
-			if tt.wantOutput != "" {
-				jsonEqual(t, res.Output, tt.wantOutput)
-			}
+			expectRun(t, tt.def, tt.input, tt.wantStatus, tt.wantError, tt.wantOutput)
 		})
 	}
 }
@@ -381,13 +376,7 @@ func TestMap(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res, _ := runMachine(t, tt.def, tt.input, nil)
-			if res.Status != tt.wantStatus || res.Error != tt.wantError {
-				t.Fatalf("result = %s %q (%s), want %s %q", res.Status, res.Error, res.Cause, tt.wantStatus, tt.wantError)
-			}
-			if tt.wantOutput != "" {
-				jsonEqual(t, res.Output, tt.wantOutput)
-			}
+			expectRun(t, tt.def, tt.input, tt.wantStatus, tt.wantError, tt.wantOutput)
 		})
 	}
 }
@@ -412,13 +401,4 @@ func TestWaitAndFail(t *testing.T) {
 			}
 		})
 	}
-}
-
-func slicesContain(s []string, v string) bool {
-	for _, e := range s {
-		if e == v {
-			return true
-		}
-	}
-	return false
 }

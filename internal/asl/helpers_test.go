@@ -58,6 +58,19 @@ func runMachine(t *testing.T, def, input string, inv Invoker) (Result, []History
 	return res, exec.History()
 }
 
+// expectRun runs def on input and checks the status, the error name and, when wantOutput is not
+// empty, the output.
+func expectRun(t *testing.T, def, input, wantStatus, wantError, wantOutput string) {
+	t.Helper()
+	res, _ := runMachine(t, def, input, nil)
+	if res.Status != wantStatus || res.Error != wantError {
+		t.Fatalf("result = %s %q (%s), want %s %q", res.Status, res.Error, res.Cause, wantStatus, wantError)
+	}
+	if wantOutput != "" {
+		jsonEqual(t, res.Output, wantOutput)
+	}
+}
+
 // jsonEqual compares two JSON texts as values.
 func jsonEqual(t *testing.T, got []byte, want string) {
 	t.Helper()

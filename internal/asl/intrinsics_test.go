@@ -24,13 +24,7 @@ func TestIntrinsicsInPayloads(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res, _ := runMachine(t, tt.def, tt.input, nil)
-			if res.Status != tt.wantStatus || res.Error != tt.wantError {
-				t.Fatalf("result = %s %q (%s), want %s %q", res.Status, res.Error, res.Cause, tt.wantStatus, tt.wantError)
-			}
-			if tt.wantOutput != "" {
-				jsonEqual(t, res.Output, tt.wantOutput)
-			}
+			expectRun(t, tt.def, tt.input, tt.wantStatus, tt.wantError, tt.wantOutput)
 		})
 	}
 }
