@@ -7,7 +7,6 @@ package localstack
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -379,25 +378,13 @@ func logFormat(r samtemplate.Resource) string {
 	return ""
 }
 
-// stateName picks the state a history event is about, for the console.
+// stateName is the state a history event is about, for the console ("" for events that name none).
 func stateName(ev asl.HistoryEvent) string {
-	b, err := json.Marshal(ev)
-	if err != nil {
-		return ""
-	}
-	var fields map[string]json.RawMessage
-	if json.Unmarshal(b, &fields) != nil {
-		return ""
-	}
-	for k, v := range fields {
-		if strings.HasPrefix(k, "state") && strings.HasSuffix(k, "EventDetails") {
-			var d struct {
-				Name string `json:"name"`
-			}
-			if json.Unmarshal(v, &d) == nil {
-				return d.Name
-			}
-		}
+	switch {
+	case ev.StateEnteredEventDetails != nil:
+		return ev.StateEnteredEventDetails.Name
+	case ev.StateExitedEventDetails != nil:
+		return ev.StateExitedEventDetails.Name
 	}
 	return ""
 }
