@@ -17,8 +17,8 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/stepgate/stepgate/internal/localstack"
-	"github.com/stepgate/stepgate/internal/rie"
+	"github.com/stepgate/stepgate/internal/devtools/rie"
+	"github.com/stepgate/stepgate/internal/offline"
 )
 
 // shortNames lets `make invoke FN=start` name a function by its folder.
@@ -48,7 +48,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	// The offline stack and the emulator both write to stderr.
-	stderr = localstack.SyncWriter(stderr)
+	stderr = offline.SyncWriter(stderr)
 	if *buildDir == "" || *event == "" {
 		return fmt.Errorf("-build-dir and -event are required")
 	}
@@ -65,11 +65,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx := context.Background()
 
-	tmpl, _, err := localstack.LoadTemplate(*template, nil)
+	tmpl, _, err := offline.LoadTemplate(*template, nil)
 	if err != nil {
 		return fmt.Errorf("load %s: %w", *template, err)
 	}
-	if _, _, err := localstack.EmulatorEnv(tmpl, logicalID, ""); err != nil {
+	if _, _, err := offline.EmulatorEnv(tmpl, logicalID, ""); err != nil {
 		return fmt.Errorf("%w (try start, status or ec2toggle)", err)
 	}
 
@@ -79,7 +79,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 			awsURL = "http://127.0.0.1:4566"
 			fmt.Fprintln(stderr, "using the offline stack of `make local` at", awsURL)
 		} else {
-			stack, err := localstack.Start(ctx, localstack.Config{
+			stack, err := offline.Start(ctx, offline.Config{
 				Template: *template, BuildDir: *buildDir,
 				APIAddr: "127.0.0.1:0", AWSAddr: "127.0.0.1:0",
 				TimeScale: 10, Log: stderr, LogLevel: slog.LevelWarn,
@@ -92,7 +92,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintln(stderr, "started an offline stack for this call at", awsURL)
 		}
 	}
-	env, timeout, err := localstack.EmulatorEnv(tmpl, logicalID, awsURL)
+	env, timeout, err := offline.EmulatorEnv(tmpl, logicalID, awsURL)
 	if err != nil {
 		return err
 	}

@@ -11,7 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/stepgate/stepgate/internal/proctree"
+	"github.com/stepgate/stepgate/internal/devtools/proctree"
 )
 
 // report is one run with what loadgen knows about it.

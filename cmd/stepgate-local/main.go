@@ -18,8 +18,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/stepgate/stepgate/internal/localsfn"
-	"github.com/stepgate/stepgate/internal/localstack"
+	"github.com/stepgate/stepgate/internal/offline"
+	"github.com/stepgate/stepgate/internal/offline/localsfn"
 )
 
 func main() {
@@ -78,7 +78,7 @@ func run(args []string, out io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	stack, err := localstack.Start(ctx, localstack.Config{
+	stack, err := offline.Start(ctx, offline.Config{
 		Template:        *template,
 		BuildDir:        *buildDir,
 		APIAddr:         *apiAddr,

@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/stepgate/stepgate/internal/workflow"
+	"github.com/stepgate/stepgate/internal/app/workflow"
 )
 
 // instances is what the handler calls, with the SDK's exact signatures.

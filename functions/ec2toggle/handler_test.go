@@ -16,7 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/stepgate/stepgate/internal/workflow"
+	"github.com/stepgate/stepgate/internal/app/workflow"
 )
 
 const testInstance = "i-0123456789abcdef0"

@@ -10,9 +10,9 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
-	"github.com/stepgate/stepgate/internal/awsclient"
-	"github.com/stepgate/stepgate/internal/logging"
-	"github.com/stepgate/stepgate/internal/workflow"
+	"github.com/stepgate/stepgate/internal/app/awsclient"
+	"github.com/stepgate/stepgate/internal/app/logging"
+	"github.com/stepgate/stepgate/internal/app/workflow"
 )
 
 func main() {

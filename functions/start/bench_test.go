@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
-	"github.com/stepgate/stepgate/internal/awsclient"
+	"github.com/stepgate/stepgate/internal/app/awsclient"
 )
 
 // BenchmarkStartExpress measures the handler's own work per request (decode, validate,

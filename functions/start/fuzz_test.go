@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/stepgate/stepgate/internal/httpapi/httpapitest"
+	"github.com/stepgate/stepgate/internal/app/httpapi/httpapitest"
 )
 
 // FuzzStartRequest: whatever the body and Idempotency-Key, with Step Functions succeeding, the

@@ -16,9 +16,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
-	"github.com/stepgate/stepgate/internal/execution"
-	"github.com/stepgate/stepgate/internal/httpapi"
-	"github.com/stepgate/stepgate/internal/workflow"
+	"github.com/stepgate/stepgate/internal/app/execution"
+	"github.com/stepgate/stepgate/internal/app/httpapi"
+	"github.com/stepgate/stepgate/internal/app/workflow"
 )
 
 // Routes, as API Gateway reports them in request.Resource.

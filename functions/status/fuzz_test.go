@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/stepgate/stepgate/internal/httpapi/httpapitest"
+	"github.com/stepgate/stepgate/internal/app/httpapi/httpapitest"
 )
 
 // FuzzStatusRequest: whatever the ARN and wait, with Step Functions answering, the answer is

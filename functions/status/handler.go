@@ -14,8 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
-	"github.com/stepgate/stepgate/internal/execution"
-	"github.com/stepgate/stepgate/internal/httpapi"
+	"github.com/stepgate/stepgate/internal/app/execution"
+	"github.com/stepgate/stepgate/internal/app/httpapi"
 )
 
 // maxWait is the longest long poll, in seconds: under API Gateway's 29 s integration timeout.

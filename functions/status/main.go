@@ -9,8 +9,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/stepgate/stepgate/internal/awsclient"
-	"github.com/stepgate/stepgate/internal/logging"
+	"github.com/stepgate/stepgate/internal/app/awsclient"
+	"github.com/stepgate/stepgate/internal/app/logging"
 )
 
 func main() {

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // local-sfn-batch runs the ASL conformance corpus through aws-local-stepfunctions, an independent
-// Amazon States Language interpreter, so internal/asl/conformance can compare our engine against it.
+// Amazon States Language interpreter, so internal/offline/asl/conformance can compare our engine against it.
 //
 // Usage: node tools/node/local-sfn-batch.mjs [--validate] [--case NAME]... [corpus-dir]
 //
@@ -14,7 +14,7 @@
 // A broken corpus (unparsable file, duplicate name, unmocked resource) exits 2 with a message on
 // stderr, so a harness problem is never mistaken for an interpreter answer.
 //
-// The mock behaviours must match the Go side (internal/asl/conformance/mocks_test.go) exactly:
+// The mock behaviours must match the Go side (internal/offline/asl/conformance/mocks_test.go) exactly:
 //   echo                 returns the task input
 //   double               returns {"n": input.n * 2}
 //   fail:<Error>         fails with that error name and cause "boom"
@@ -41,7 +41,7 @@ if (typeof Promise.withResolvers !== 'function') {
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
-const defaultCorpus = resolve(here, '../../internal/asl/conformance/testdata/corpus');
+const defaultCorpus = resolve(here, '../../internal/offline/asl/conformance/testdata/corpus');
 
 class CorpusError extends Error {}
 

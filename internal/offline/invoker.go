@@ -1,4 +1,4 @@
-package localstack
+package offline
 
 import (
 	"context"
@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/stepgate/stepgate/internal/asl"
-	"github.com/stepgate/stepgate/internal/localec2"
-	"github.com/stepgate/stepgate/internal/locallambda"
+	"github.com/stepgate/stepgate/internal/offline/asl"
+	"github.com/stepgate/stepgate/internal/offline/localec2"
+	"github.com/stepgate/stepgate/internal/offline/locallambda"
 )
 
 const ec2Integration = "arn:aws:states:::aws-sdk:ec2:"

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stepgate/stepgate/internal/rie"
+	"github.com/stepgate/stepgate/internal/devtools/rie"
 )
 
 // BenchmarkColdStart measures a cold start under AWS's emulator: from launching aws-lambda-rie
@@ -47,7 +47,7 @@ func BenchmarkColdStart(b *testing.B) {
 	if statusErr != nil && !errors.As(statusErr, &compileErr) {
 		b.Fatal(statusErr)
 	}
-	badARNEvent, err := os.ReadFile("../../events/execution-get-bad-arn.json")
+	badARNEvent, err := os.ReadFile("../../../events/execution-get-bad-arn.json")
 	if err != nil {
 		b.Fatal(err)
 	}

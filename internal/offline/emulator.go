@@ -1,11 +1,11 @@
-package localstack
+package offline
 
 import (
 	"fmt"
 	"sort"
 	"strconv"
 
-	"github.com/stepgate/stepgate/internal/samtemplate"
+	"github.com/stepgate/stepgate/internal/devtools/samtemplate"
 )
 
 // EmulatorEnv is the environment a function runs with under AWS's emulator (make invoke and the

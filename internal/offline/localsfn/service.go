@@ -16,7 +16,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
-	"github.com/stepgate/stepgate/internal/asl"
+	"github.com/stepgate/stepgate/internal/offline/asl"
 )
 
 // DefaultMaxFinishedExecutions is how many finished STANDARD executions stay describable when

@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
-	"github.com/stepgate/stepgate/internal/asl"
+	"github.com/stepgate/stepgate/internal/offline/asl"
 )
 
 var (

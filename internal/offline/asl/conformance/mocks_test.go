@@ -7,7 +7,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/stepgate/stepgate/internal/asl"
+	"github.com/stepgate/stepgate/internal/offline/asl"
 )
 
 // mockInvoker serves a case's Task resources with the behaviours that

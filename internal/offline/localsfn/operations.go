@@ -18,7 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
-	"github.com/stepgate/stepgate/internal/asl"
+	"github.com/stepgate/stepgate/internal/offline/asl"
 )
 
 // The methods below mirror *sfn.Client's signatures (options are accepted and ignored), so a

@@ -1,9 +1,9 @@
-// Package localstack assembles the offline stack from template.yaml: a local EC2 holding the
+// Package offline assembles the offline stack from template.yaml: a local EC2 holding the
 // template's instances, the template's functions as real bootstrap binaries on a local Lambda
 // runtime, the template's state machines on the local Step Functions engine, and the template's API
 // routes on a local API Gateway. `make local`, `make invoke` and the end-to-end tests all start it
 // here, so there is one offline stack.
-package localstack
+package offline
 
 import (
 	"context"
@@ -25,12 +25,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
-	"github.com/stepgate/stepgate/internal/asl"
-	"github.com/stepgate/stepgate/internal/localapi"
-	"github.com/stepgate/stepgate/internal/localec2"
-	"github.com/stepgate/stepgate/internal/locallambda"
-	"github.com/stepgate/stepgate/internal/localsfn"
-	"github.com/stepgate/stepgate/internal/samtemplate"
+	"github.com/stepgate/stepgate/internal/devtools/samtemplate"
+	"github.com/stepgate/stepgate/internal/offline/asl"
+	"github.com/stepgate/stepgate/internal/offline/localapi"
+	"github.com/stepgate/stepgate/internal/offline/localec2"
+	"github.com/stepgate/stepgate/internal/offline/locallambda"
+	"github.com/stepgate/stepgate/internal/offline/localsfn"
 )
 
 // The local account and region (docs/architecture.md).

@@ -1,4 +1,4 @@
-package localstack_test
+package offline_test
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
-	"github.com/stepgate/stepgate/internal/localec2"
+	"github.com/stepgate/stepgate/internal/offline/localec2"
 )
 
 // TestArticleDefinition runs the original article's state machine, unchanged, on the offline stack:

@@ -3,7 +3,7 @@ package asl
 import (
 	"errors"
 
-	"github.com/stepgate/stepgate/internal/asl/intrinsic"
+	"github.com/stepgate/stepgate/internal/offline/asl/intrinsic"
 )
 
 // isIntrinsic, parseIntrinsic and intrinsicFailure are the engine's only

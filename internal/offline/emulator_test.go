@@ -1,4 +1,4 @@
-package localstack_test
+package offline_test
 
 import (
 	"context"
@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/stepgate/stepgate/internal/localstack"
-	"github.com/stepgate/stepgate/internal/rie"
+	"github.com/stepgate/stepgate/internal/devtools/rie"
+	"github.com/stepgate/stepgate/internal/offline"
 )
 
 // TestFunctionsUnderEmulator runs the same bootstrap binaries that sam build packages under AWS's
@@ -23,12 +23,12 @@ func TestFunctionsUnderEmulator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl, _, err := localstack.LoadTemplate(filepath.Join(repoRoot, "template.yaml"), nil)
+	tmpl, _, err := offline.LoadTemplate(filepath.Join(repoRoot, "template.yaml"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	start := func(t *testing.T, fn string) *rie.Emulator {
-		env, _, err := localstack.EmulatorEnv(tmpl, fn, s.AWSURL)
+		env, _, err := offline.EmulatorEnv(tmpl, fn, s.AWSURL)
 		if err != nil {
 			t.Fatal(err)
 		}

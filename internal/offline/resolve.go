@@ -1,11 +1,11 @@
-package localstack
+package offline
 
 import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 
-	"github.com/stepgate/stepgate/internal/samtemplate"
+	"github.com/stepgate/stepgate/internal/devtools/samtemplate"
 )
 
 // FirstInstanceID is the local ID of the template's first EC2 instance (docs/architecture.md), so

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stepgate/stepgate/internal/asl"
+	"github.com/stepgate/stepgate/internal/offline/asl"
 )
 
 // statusInvalidDefinition is the status both sides report for a definition

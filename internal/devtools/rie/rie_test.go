@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/stepgate/stepgate/internal/rie"
+	"github.com/stepgate/stepgate/internal/devtools/rie"
 )
 
 // TestEmulator pins down how AWS's emulator reports the three outcomes a local Step Functions

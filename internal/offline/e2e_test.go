@@ -1,4 +1,4 @@
-package localstack_test
+package offline_test
 
 import (
 	"context"
@@ -19,13 +19,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
-	"github.com/stepgate/stepgate/internal/localec2"
-	"github.com/stepgate/stepgate/internal/localsfn"
-	"github.com/stepgate/stepgate/internal/localstack"
+	"github.com/stepgate/stepgate/internal/offline"
+	"github.com/stepgate/stepgate/internal/offline/localec2"
+	"github.com/stepgate/stepgate/internal/offline/localsfn"
 )
 
 const (
-	instanceID = localstack.FirstInstanceID
+	instanceID = offline.FirstInstanceID
 	// missingID is allowlisted through an env override but exists in no EC2: InstanceNotFound.
 	missingID = "i-0fedcba9876543210"
 	// terminatedID is allowlisted and added to the local EC2 as terminated.
@@ -55,10 +55,10 @@ func TestMain(m *testing.M) {
 
 // startStack starts an offline stack on free ports with the real template, scaled time and
 // instant EC2 transitions unless the caller changes them.
-func startStack(t *testing.T, mutate func(*localstack.Config)) *localstack.Stack {
+func startStack(t *testing.T, mutate func(*offline.Config)) *offline.Stack {
 	t.Helper()
 	allow := strings.Join([]string{instanceID, missingID, terminatedID}, ",")
-	cfg := localstack.Config{
+	cfg := offline.Config{
 		Template:  filepath.Join(repoRoot, "template.yaml"),
 		BuildDir:  buildDir,
 		APIAddr:   "127.0.0.1:0",
@@ -70,7 +70,7 @@ func startStack(t *testing.T, mutate func(*localstack.Config)) *localstack.Stack
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	s, err := localstack.Start(context.Background(), cfg)
+	s, err := offline.Start(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +94,7 @@ type response struct {
 	raw    string
 }
 
-func call(t *testing.T, s *localstack.Stack, method, path, body string, headers ...string) response {
+func call(t *testing.T, s *offline.Stack, method, path, body string, headers ...string) response {
 	t.Helper()
 	req, err := http.NewRequest(method, s.APIURL+path, strings.NewReader(body))
 	if err != nil {
@@ -211,7 +211,7 @@ func TestExpressErrors(t *testing.T) {
 func TestInstanceInTransition(t *testing.T) {
 	// The express machine's three re-checks wait 12 of its 20 s; at scale 5 that leaves 1.6 s of
 	// real time for the tasks themselves, ample on a loaded machine.
-	s := startStack(t, func(c *localstack.Config) { c.TransitionDelay = time.Hour; c.TimeScale = 5 })
+	s := startStack(t, func(c *offline.Config) { c.TransitionDelay = time.Hour; c.TimeScale = 5 })
 	if r := call(t, s, "POST", "/express-instance", body(instanceID, "start")); r.status != 200 || r.body["current_state"] != "pending" {
 		t.Fatalf("start: %d %s", r.status, r.raw)
 	}
@@ -220,7 +220,7 @@ func TestInstanceInTransition(t *testing.T) {
 }
 
 // replaceMachine swaps a state machine's definition for a test one, as a redeploy would.
-func replaceMachine(t *testing.T, s *localstack.Stack, name, typ, definition string) {
+func replaceMachine(t *testing.T, s *offline.Stack, name, typ, definition string) {
 	t.Helper()
 	ctx := context.Background()
 	arn := s.StateMachineARNs[name]
@@ -275,7 +275,7 @@ func TestExpressFailedAndTimedOut(t *testing.T) {
 
 func TestFaults(t *testing.T) {
 	t.Run("throttling is a 429 with Retry-After", func(t *testing.T) {
-		s := startStack(t, func(c *localstack.Config) { c.Faults = localsfn.Faults{ThrottleRate: 1} })
+		s := startStack(t, func(c *offline.Config) { c.Faults = localsfn.Faults{ThrottleRate: 1} })
 		r := call(t, s, "POST", "/express-instance", body(instanceID, ""))
 		expectError(t, r, 429, "Throttled")
 		if r.header.Get("Retry-After") != "1" {
@@ -283,12 +283,12 @@ func TestFaults(t *testing.T) {
 		}
 	})
 	t.Run("throttled describe is a 429", func(t *testing.T) {
-		s := startStack(t, func(c *localstack.Config) { c.Faults = localsfn.Faults{ThrottleRate: 1} })
+		s := startStack(t, func(c *offline.Config) { c.Faults = localsfn.Faults{ThrottleRate: 1} })
 		arn := "arn:aws:states:us-east-1:123456789012:execution:StandardStateMachine:any"
 		expectError(t, call(t, s, "GET", "/executions/"+url.PathEscape(arn), ""), 429, "Throttled")
 	})
 	t.Run("execution limit is a 503 with Retry-After", func(t *testing.T) {
-		s := startStack(t, func(c *localstack.Config) { c.Faults = localsfn.Faults{ExecutionLimitRate: 1} })
+		s := startStack(t, func(c *offline.Config) { c.Faults = localsfn.Faults{ExecutionLimitRate: 1} })
 		r := call(t, s, "POST", "/standard-instance", body(instanceID, ""))
 		expectError(t, r, 503, "ExecutionLimitExceeded")
 		if r.header.Get("Retry-After") != "5" {
@@ -358,7 +358,7 @@ func TestStandardWorkflow(t *testing.T) {
 }
 
 func TestStandardCancel(t *testing.T) {
-	s := startStack(t, func(c *localstack.Config) { c.TimeScale = 1 }) // the 29 s wait keeps it running
+	s := startStack(t, func(c *offline.Config) { c.TimeScale = 1 }) // the 29 s wait keeps it running
 	start := call(t, s, "POST", "/standard-instance", body(instanceID, ""))
 	if start.status != 202 {
 		t.Fatalf("start: %d %s", start.status, start.raw)
@@ -415,7 +415,7 @@ func TestGatewayResponses(t *testing.T) {
 
 func TestPortInUse(t *testing.T) {
 	s := startStack(t, nil)
-	_, err := localstack.Start(context.Background(), localstack.Config{
+	_, err := offline.Start(context.Background(), offline.Config{
 		Template: filepath.Join(repoRoot, "template.yaml"), BuildDir: buildDir,
 		APIAddr: "127.0.0.1:0", AWSAddr: strings.TrimPrefix(s.AWSURL, "http://"),
 	})

@@ -17,7 +17,7 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 )
 
-const templatePath = "../../template.yaml"
+const templatePath = "../../../template.yaml"
 
 // fakeARNs resolves resources to the offline stack's names (docs/architecture.md), so resolved
 // values can be told apart from placeholders.
@@ -97,7 +97,7 @@ func makeTargets(t *testing.T, path string) map[string]bool {
 func TestFunctions(t *testing.T) {
 	tmpl := loadStack(t, nil)
 	fns := functionsByID(t, tmpl)
-	targets := makeTargets(t, "../../Makefile")
+	targets := makeTargets(t, "../../../Makefile")
 	want := []struct {
 		id      string
 		timeout int
@@ -488,7 +488,7 @@ func TestOutputsAndInstance(t *testing.T) {
 
 // TestOpenAPIMatchesTemplate keeps docs/openapi.yaml and the template's DefinitionBody in step.
 func TestOpenAPIMatchesTemplate(t *testing.T) {
-	data, err := os.ReadFile("../../docs/openapi.yaml")
+	data, err := os.ReadFile("../../../docs/openapi.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

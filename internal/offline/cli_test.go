@@ -1,4 +1,4 @@
-package localstack_test
+package offline_test
 
 import (
 	"encoding/json"
@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stepgate/stepgate/internal/localec2"
-	"github.com/stepgate/stepgate/internal/localstack"
+	"github.com/stepgate/stepgate/internal/offline"
+	"github.com/stepgate/stepgate/internal/offline/localec2"
 )
 
 // awsCLI finds the AWS CLI, preferring Debian's (the one .ci/run installs) over any other on PATH.
@@ -33,7 +33,7 @@ func awsCLI(t *testing.T) string {
 // client: the README's commands, and the article's flow of start / describe / history / stop.
 func TestAWSCLI(t *testing.T) {
 	cli := awsCLI(t)
-	s := startStack(t, func(c *localstack.Config) { c.TimeScale = 1; c.TransitionDelay = time.Hour })
+	s := startStack(t, func(c *offline.Config) { c.TimeScale = 1; c.TransitionDelay = time.Hour })
 	const otherID = "i-0bbbbbbbbbbbbbbb2"
 	if _, err := s.EC2.AddInstance(localec2.InstanceSpec{ID: otherID, State: localec2.StateRunning}); err != nil {
 		t.Fatal(err)
