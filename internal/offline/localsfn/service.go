@@ -1,6 +1,6 @@
 // Package localsfn is the offline stack's Step Functions: the AWS JSON 1.0 protocol of the
 // AWSStepFunctions service (the subset stepgate and the AWS CLI use) on top of the ASL engine in
-// internal/asl, with AWS's error codes, ARN forms and STANDARD/EXPRESS semantics.
+// internal/offline/asl, with AWS's error codes, ARN forms and STANDARD/EXPRESS semantics.
 //
 // The same operations are available as Go methods that take and return the SDK's own types, so
 // in-process callers and tests can use a *Service wherever they would use an *sfn.Client.

@@ -63,9 +63,9 @@ type divergence struct {
 
 func TestDifferentialAgainstAWSLocalStepFunctions(t *testing.T) {
 	root := repoRoot(t)
-	corpusDir := filepath.Join(root, "internal", "asl", "conformance", "testdata", "corpus")
+	corpusDir := filepath.Join(root, "internal", "offline", "asl", "conformance", "testdata", "corpus")
 	cases := loadCorpus(t, corpusDir)
-	divergences := loadDivergences(t, filepath.Join(root, "internal", "asl", "conformance", "divergences.json"), cases)
+	divergences := loadDivergences(t, filepath.Join(root, "internal", "offline", "asl", "conformance", "divergences.json"), cases)
 	nodeAnswers := runNode(t, root, corpusDir)
 
 	var agreeing, diverging, failing []string
@@ -250,7 +250,7 @@ func runNode(t *testing.T, root, corpusDir string) map[string]outcome {
 	return answers
 }
 
-// runEngine runs one case through internal/asl with the mock invoker.
+// runEngine runs one case through internal/offline/asl with the mock invoker.
 func runEngine(t *testing.T, c corpusCase) outcome {
 	t.Helper()
 	sm, err := asl.Parse(c.Definition)

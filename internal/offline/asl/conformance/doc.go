@@ -1,4 +1,4 @@
-// Package conformance holds the differential tests of the internal/asl engine
+// Package conformance holds the differential tests of the internal/offline/asl engine
 // against aws-local-stepfunctions, an independent Amazon States Language
 // interpreter driven by tools/node/local-sfn-batch.mjs.
 //
