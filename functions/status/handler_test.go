@@ -40,6 +40,23 @@ type fakeSFN struct {
 	describeCalls int
 	stopCalls     []*sfn.StopExecutionInput
 	afterStop     *sfn.DescribeExecutionOutput
+	// list and history answer ListExecutions and GetExecutionHistory (routes_test.go).
+	list    func(*sfn.ListExecutionsInput) (*sfn.ListExecutionsOutput, error)
+	history func(*sfn.GetExecutionHistoryInput) (*sfn.GetExecutionHistoryOutput, error)
+}
+
+func (f *fakeSFN) ListExecutions(_ context.Context, in *sfn.ListExecutionsInput, _ ...func(*sfn.Options)) (*sfn.ListExecutionsOutput, error) {
+	if f.list == nil {
+		return nil, &types.StateMachineDoesNotExist{Message: aws.String("no list in this fake")}
+	}
+	return f.list(in)
+}
+
+func (f *fakeSFN) GetExecutionHistory(_ context.Context, in *sfn.GetExecutionHistoryInput, _ ...func(*sfn.Options)) (*sfn.GetExecutionHistoryOutput, error) {
+	if f.history == nil {
+		return nil, &types.ExecutionDoesNotExist{Message: aws.String("no history in this fake")}
+	}
+	return f.history(in)
 }
 
 type describeAnswer struct {
