@@ -119,67 +119,103 @@ func (h *Handler) list(ctx context.Context, req *events.APIGatewayProxyRequest) 
 		return none, err
 	}
 	machines := h.cfg.Machines.Standard()
-	pages := make([][]types.ExecutionListItem, len(machines))
-	nextTokens := make([]*string, len(machines))
+	// One merge source per machine: the page in hand, from the cursor's token and offset on.
+	sources := make([]listSource, len(machines))
 	for i, m := range machines {
-		mc := c.Machines[i]
-		if mc.Done {
-			continue
+		sources[i] = listSource{machine: m.String(), cursor: c.Machines[i]}
+		if err := sources[i].fill(ctx, h.sfn, c); err != nil {
+			return none, err
 		}
-		in := &sfn.ListExecutionsInput{StateMachineArn: aws.String(m.String()), StatusFilter: c.Status, MaxResults: int32(c.Limit)}
-		if mc.Token != "" {
-			in.NextToken = aws.String(mc.Token)
-		}
-		out, err := h.sfn.ListExecutions(ctx, in)
-		if err != nil {
-			var invalid *types.InvalidToken
-			if errors.As(err, &invalid) {
-				return none, httpapi.InvalidRequest("The next token has expired or is not valid; list again from the first page.").Wrap(err)
-			}
-			return none, fmt.Errorf("list executions of %s: %w", m, err)
-		}
-		pages[i], nextTokens[i] = out.Executions[min(mc.Skip, len(out.Executions)):], out.NextToken
 	}
 
-	// Merge the pages newest first; the ARN breaks ties so pages are stable.
-	taken := make([]int, len(machines))
+	// Merge newest first; the ARN breaks ties so pages are stable. A source whose page runs out
+	// reads its next page before the merge goes on, since that page may hold the newest item.
 	body := listBody{Executions: make([]listed, 0, c.Limit)}
 	for len(body.Executions) < c.Limit {
 		best := -1
-		for i := range pages {
-			if taken[i] == len(pages[i]) {
+		for i := range sources {
+			src := &sources[i]
+			if src.exhausted() {
+				if err := src.advance(ctx, h.sfn, c); err != nil {
+					return none, err
+				}
+			}
+			if src.cursor.Done {
 				continue
 			}
-			if best < 0 || newer(pages[i][taken[i]], pages[best][taken[best]]) {
+			if best < 0 || newer(src.head(), sources[best].head()) {
 				best = i
 			}
 		}
 		if best < 0 {
 			break
 		}
-		body.Executions = append(body.Executions, listItem(req, pages[best][taken[best]]))
-		taken[best]++
+		body.Executions = append(body.Executions, listItem(req, sources[best].head()))
+		sources[best].cursor.Skip++
 	}
 
 	more := false
-	for i := range machines {
-		mc := &c.Machines[i]
-		if mc.Done {
-			continue
+	for i := range sources {
+		src := &sources[i]
+		if src.exhausted() && src.next == nil {
+			src.cursor = machineCursor{Done: true}
 		}
-		if taken[i] < len(pages[i]) {
-			mc.Skip += taken[i]
-		} else if nextTokens[i] != nil {
-			mc.Token, mc.Skip = *nextTokens[i], 0
-		} else {
-			mc.Done = true
+		if src.exhausted() && src.next != nil {
+			src.cursor = machineCursor{Token: *src.next}
 		}
-		more = more || !mc.Done
+		c.Machines[i] = src.cursor
+		more = more || !src.cursor.Done
 	}
 	if more {
 		body.Next = c.encode()
 	}
 	return httpapi.JSON(req.RequestContext.RequestID, http.StatusOK, body), nil
+}
+
+// listSource is one machine's listing during a merge. cursor.Skip counts the items of page
+// already returned (by earlier answers and this one).
+type listSource struct {
+	machine string
+	cursor  machineCursor
+	page    []types.ExecutionListItem
+	next    *string
+}
+
+func (s *listSource) exhausted() bool {
+	return !s.cursor.Done && s.cursor.Skip >= len(s.page)
+}
+
+func (s *listSource) head() types.ExecutionListItem { return s.page[s.cursor.Skip] }
+
+// fill reads the page the cursor points at.
+func (s *listSource) fill(ctx context.Context, client stepFunctions, c listCursor) error {
+	if s.cursor.Done {
+		return nil
+	}
+	in := &sfn.ListExecutionsInput{StateMachineArn: aws.String(s.machine), StatusFilter: c.Status, MaxResults: int32(c.Limit)}
+	if s.cursor.Token != "" {
+		in.NextToken = aws.String(s.cursor.Token)
+	}
+	out, err := client.ListExecutions(ctx, in)
+	if err != nil {
+		var invalid *types.InvalidToken
+		if errors.As(err, &invalid) {
+			return httpapi.InvalidRequest("The next token has expired or is not valid; list again from the first page.").Wrap(err)
+		}
+		return fmt.Errorf("list executions of %s: %w", s.machine, err)
+	}
+	s.page, s.next = out.Executions, out.NextToken
+	return nil
+}
+
+// advance moves to the next page, or marks the source done when there is none.
+func (s *listSource) advance(ctx context.Context, client stepFunctions, c listCursor) error {
+	if s.next == nil {
+		s.cursor = machineCursor{Done: true}
+		return nil
+	}
+	s.cursor = machineCursor{Token: *s.next}
+	return s.fill(ctx, client, c)
 }
 
 func newer(a, b types.ExecutionListItem) bool {
