@@ -371,6 +371,14 @@ var fixtureStatus = map[string]int{
 	"execution-delete-express.json":           400,
 	"execution-delete-foreign.json":           404,
 	"execution-delete-bad-arn.json":           400,
+	"execution-get-list.json":                 200,
+	"execution-get-list-running.json":         200,
+	"execution-get-list-bad-limit.json":       400,
+	"execution-get-events.json":               200,
+	"execution-get-events-after-wait.json":    200,
+	"execution-get-events-bad-after.json":     400,
+	"execution-get-events-express.json":       400,
+	"execution-get-events-foreign.json":       404,
 }
 
 func TestFixtures(t *testing.T) {
@@ -398,7 +406,10 @@ func TestFixtures(t *testing.T) {
 			if req.HTTPMethod == http.MethodDelete {
 				answer = running()
 			}
-			h, _ := newTestHandler(t, &fakeSFN{describe: []describeAnswer{{out: answer}}, afterStop: withStatus(types.ExecutionStatusAborted, nil)})
+			// The list and events routes read a listing and a finished history.
+			listing := &fakeList{byMachine: map[string][]types.ExecutionListItem{testStandardARN: items(testStandardARN, 3, testStart, time.Minute)}}
+			h, _ := newTestHandler(t, &fakeSFN{describe: []describeAnswer{{out: answer}}, afterStop: withStatus(types.ExecutionStatusAborted, nil),
+				list: listing.list, history: standardRun().history})
 			resp, _ := h.Handle(context.Background(), req)
 			if resp.StatusCode != want {
 				t.Fatalf("status = %d, want %d: %s", resp.StatusCode, want, resp.Body)
