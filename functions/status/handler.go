@@ -269,10 +269,7 @@ func notFound(executionARN string) *httpapi.Error {
 // polled again too: DescribeExecution is eventually consistent, so an execution started a moment
 // ago may not be visible yet.
 func (h *Handler) describe(ctx context.Context, executionARN string, wait time.Duration) (*sfn.DescribeExecutionOutput, error) {
-	until := h.now().Add(wait)
-	if deadline, ok := ctx.Deadline(); ok && deadline.Add(-deadlineMargin).Before(until) {
-		until = deadline.Add(-deadlineMargin)
-	}
+	until := h.pollUntil(ctx, wait)
 	interval := firstPoll
 	for {
 		out, err := h.sfn.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(executionARN)})
