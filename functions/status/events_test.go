@@ -401,3 +401,19 @@ func mustHandle(t *testing.T, h *Handler, req events.APIGatewayProxyRequest) eve
 	}
 	return resp
 }
+
+// BenchmarkStatusEvents measures the handler's own work for one events answer: a 16-event
+// history read from the start, mapped and rendered, with a fake that answers at once.
+func BenchmarkStatusEvents(b *testing.B) {
+	f := standardRun()
+	h, _ := newTestHandler(b, &fakeSFN{history: f.history})
+	req := eventsRequest(testExecEncoded, nil)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		f.calls = f.calls[:0]
+		if resp, _ := h.Handle(ctx, req); resp.StatusCode != 200 {
+			b.Fatal(resp.StatusCode)
+		}
+	}
+}
