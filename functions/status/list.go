@@ -135,7 +135,8 @@ func (h *Handler) list(ctx context.Context, req *events.APIGatewayProxyRequest) 
 		best := -1
 		for i := range sources {
 			src := &sources[i]
-			if src.exhausted() {
+			// A loop: Step Functions may answer an empty page with a next token.
+			for src.exhausted() {
 				if err := src.advance(ctx, h.sfn, c); err != nil {
 					return none, err
 				}

@@ -274,3 +274,31 @@ func TestListErrors(t *testing.T) {
 		t.Errorf("POST /executions: %d", resp.StatusCode)
 	}
 }
+
+// TestListEmptyPageWithToken: Step Functions may answer an empty page that still has a next
+// token; the merge reads on instead of indexing the empty page.
+func TestListEmptyPageWithToken(t *testing.T) {
+	later := items(testStandardARN, 2, testStart, time.Minute)
+	calls := 0
+	list := func(in *sfn.ListExecutionsInput) (*sfn.ListExecutionsOutput, error) {
+		calls++
+		switch aws.ToString(in.NextToken) {
+		case "":
+			return &sfn.ListExecutionsOutput{NextToken: aws.String("t1")}, nil
+		case "t1":
+			return &sfn.ListExecutionsOutput{NextToken: aws.String("t2")}, nil
+		case "t2":
+			return &sfn.ListExecutionsOutput{Executions: later}, nil
+		}
+		return nil, &types.InvalidToken{Message: aws.String("bad")}
+	}
+	h, _ := newTestHandler(t, &fakeSFN{list: list})
+	resp, _ := h.Handle(context.Background(), listRequest(nil))
+	var body listBody
+	if err := json.Unmarshal([]byte(resp.Body), &body); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("%d %s", resp.StatusCode, resp.Body)
+	}
+	if len(body.Executions) != 2 || body.Next != "" || calls != 3 {
+		t.Errorf("%d items, next %q, %d calls", len(body.Executions), body.Next, calls)
+	}
+}
