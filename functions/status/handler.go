@@ -35,25 +35,63 @@ const (
 type stepFunctions interface {
 	DescribeExecution(ctx context.Context, in *sfn.DescribeExecutionInput, optFns ...func(*sfn.Options)) (*sfn.DescribeExecutionOutput, error)
 	StopExecution(ctx context.Context, in *sfn.StopExecutionInput, optFns ...func(*sfn.Options)) (*sfn.StopExecutionOutput, error)
+	ListExecutions(ctx context.Context, in *sfn.ListExecutionsInput, optFns ...func(*sfn.Options)) (*sfn.ListExecutionsOutput, error)
+	GetExecutionHistory(ctx context.Context, in *sfn.GetExecutionHistoryInput, optFns ...func(*sfn.Options)) (*sfn.GetExecutionHistoryOutput, error)
 }
 
 var _ stepFunctions = (*sfn.Client)(nil)
 
+// The environment variables the template sets.
+const (
+	// EnvStandardMachines and EnvExpressMachines are comma-separated state machine ARNs: every
+	// async (STANDARD) machine the template lists, and the EXPRESS ones (whose executions are
+	// answered 400 rather than 404).
+	EnvStandardMachines = "STANDARD_STATE_MACHINE_ARNS"
+	EnvExpressMachines  = "EXPRESS_STATE_MACHINE_ARNS"
+	// EnvHistoryPollMax caps the interval between GetExecutionHistory calls of one long poll (a
+	// Go duration). AWS throttles GetExecutionHistory per account, so the deployed default is
+	// seconds; the offline stack, which has no such quota, sets milliseconds.
+	EnvHistoryPollMax = "HISTORY_POLL_MAX"
+)
+
+// defaultHistoryPollMax is the cap when EnvHistoryPollMax is unset: see README "Live progress".
+const defaultHistoryPollMax = 2 * time.Second
+
 // Config is the function's settings, read once at start-up.
 type Config struct {
-	Machines execution.Scope
+	Machines execution.Set
+	// HistoryPollMax caps the interval between GetExecutionHistory calls of one long poll.
+	HistoryPollMax time.Duration
 }
 
-// ConfigFromEnv reads EXPRESS_STATE_MACHINE_ARN and STANDARD_STATE_MACHINE_ARN.
+// ConfigFromEnv reads the state machine lists and the history poll cap. The singular
+// EXPRESS_STATE_MACHINE_ARN and STANDARD_STATE_MACHINE_ARN are read when a list is unset, so an
+// env-vars file written for the two-machine template still works.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
-	machines, err := execution.NewScope(getenv("EXPRESS_STATE_MACHINE_ARN"), getenv("STANDARD_STATE_MACHINE_ARN"))
+	standard, express := getenv(EnvStandardMachines), getenv(EnvExpressMachines)
+	if standard == "" {
+		standard = getenv("STANDARD_STATE_MACHINE_ARN")
+	}
+	if express == "" {
+		express = getenv("EXPRESS_STATE_MACHINE_ARN")
+	}
+	machines, err := execution.NewSet(express, standard)
 	if err != nil {
 		return Config{}, fmt.Errorf("read state machine ARNs: %w", err)
 	}
-	return Config{Machines: machines}, nil
+	cfg := Config{Machines: machines, HistoryPollMax: defaultHistoryPollMax}
+	if s := getenv(EnvHistoryPollMax); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d <= 0 || d > maxWait*time.Second {
+			return Config{}, fmt.Errorf("%s=%q: want a duration from 1ns to %ds", EnvHistoryPollMax, s, maxWait)
+		}
+		cfg.HistoryPollMax = d
+	}
+	return cfg, nil
 }
 
-// Handler serves GET and DELETE /executions/{executionArn}.
+// Handler serves GET /executions, GET and DELETE /executions/{executionArn} and
+// GET /executions/{executionArn}/events.
 type Handler struct {
 	cfg       Config
 	sfn       stepFunctions
@@ -117,15 +155,20 @@ func (h *Handler) serve(ctx context.Context, req *events.APIGatewayProxyRequest)
 	if h.configErr != nil {
 		return "", none, httpapi.Internal(h.configErr)
 	}
+	switch req.Resource {
+	case listResource:
+		resp, err := h.list(ctx, req)
+		return "", resp, err
+	case eventsResource:
+		return h.events(ctx, req)
+	}
 	if req.HTTPMethod != http.MethodGet && req.HTTPMethod != http.MethodDelete {
 		return "", none, httpapi.NewError(http.StatusMethodNotAllowed, "MethodNotAllowed",
 			"Use GET to describe an execution or DELETE to stop it.")
 	}
-	raw := req.PathParameters["executionArn"]
-	arn, err := execution.ParsePathParameter(raw)
+	arn, err := parseARN(req)
 	if err != nil {
-		return "", none, httpapi.NewError(http.StatusBadRequest, "InvalidExecutionArn",
-			"The path must end with a Step Functions execution ARN, raw or URL-encoded.").Wrap(err)
+		return "", none, err
 	}
 	executionARN := arn.String()
 	wait := 0
@@ -134,15 +177,8 @@ func (h *Handler) serve(ctx context.Context, req *events.APIGatewayProxyRequest)
 			return executionARN, none, err
 		}
 	}
-	switch h.cfg.Machines.Classify(arn) {
-	case execution.Foreign:
-		// The same answer as an unknown execution, so the API reveals nothing about other
-		// machines; the ARN is not sent to Step Functions.
-		return executionARN, none, notFound(executionARN).Wrap(errors.New("execution of a foreign state machine"))
-	case execution.Express:
-		return executionARN, none, httpapi.NewError(http.StatusBadRequest, "ExpressExecutionNotDescribable",
-			"Express executions cannot be described; their result was returned by POST /express-instance.").
-			With("executionArn", executionARN)
+	if err := h.scope(arn); err != nil {
+		return executionARN, none, err
 	}
 	if req.HTTPMethod == http.MethodDelete {
 		resp, err := h.stop(ctx, req, executionARN)
@@ -155,31 +191,72 @@ func (h *Handler) serve(ctx context.Context, req *events.APIGatewayProxyRequest)
 	return executionARN, httpapi.JSON(req.RequestContext.RequestID, http.StatusOK, describedBody(out)), nil
 }
 
+// parseARN reads the {executionArn} path parameter.
+func parseARN(req *events.APIGatewayProxyRequest) (execution.ARN, error) {
+	arn, err := execution.ParsePathParameter(req.PathParameters["executionArn"])
+	if err != nil {
+		return execution.ARN{}, httpapi.NewError(http.StatusBadRequest, "InvalidExecutionArn",
+			"The path must end with a Step Functions execution ARN, raw or URL-encoded.").Wrap(err)
+	}
+	return arn, nil
+}
+
+// scope refuses an ARN that is not an execution of one of this stack's standard machines,
+// without calling Step Functions.
+func (h *Handler) scope(arn execution.ARN) error {
+	executionARN := arn.String()
+	switch h.cfg.Machines.Classify(arn) {
+	case execution.Foreign:
+		// The same answer as an unknown execution, so the API reveals nothing about other
+		// machines; the ARN is not sent to Step Functions.
+		return notFound(executionARN).Wrap(errors.New("execution of a foreign state machine"))
+	case execution.Express:
+		return httpapi.NewError(http.StatusBadRequest, "ExpressExecutionNotDescribable",
+			"Express executions cannot be described; their result was returned by POST /express-instance.").
+			With("executionArn", executionARN)
+	}
+	return nil
+}
+
+// query returns the first value of a query parameter, from either of API Gateway's two maps.
+func query(req *events.APIGatewayProxyRequest, name string) (string, bool) {
+	if s, ok := req.QueryStringParameters[name]; ok {
+		return s, true
+	}
+	if vs := req.MultiValueQueryStringParameters[name]; len(vs) > 0 {
+		return vs[0], true
+	}
+	return "", false
+}
+
 // parseWait reads ?wait=N: an integer of plain decimal digits from 0 to 20.
 func parseWait(req *events.APIGatewayProxyRequest) (int, error) {
-	s, ok := req.QueryStringParameters["wait"]
-	if !ok {
-		if vs := req.MultiValueQueryStringParameters["wait"]; len(vs) > 0 {
-			s, ok = vs[0], true
-		}
-	}
+	s, ok := query(req, "wait")
 	if !ok {
 		return 0, nil
 	}
-	bad := httpapi.InvalidRequest(fmt.Sprintf("The wait parameter must be a whole number of seconds from 0 to %d.", maxWait))
-	if len(s) == 0 || len(s) > 2 {
-		return 0, bad
+	n, ok := parseDecimal(s, 0, maxWait)
+	if !ok {
+		return 0, httpapi.InvalidRequest(fmt.Sprintf("The wait parameter must be a whole number of seconds from 0 to %d.", maxWait))
+	}
+	return n, nil
+}
+
+// parseDecimal accepts plain decimal digits (no sign, no spaces) for a value in [lo, hi].
+func parseDecimal(s string, lo, hi int) (int, bool) {
+	if len(s) == 0 || len(s) > len(strconv.Itoa(hi)) {
+		return 0, false
 	}
 	for i := 0; i < len(s); i++ {
 		if s[i] < '0' || s[i] > '9' {
-			return 0, bad
+			return 0, false
 		}
 	}
 	n, err := strconv.Atoi(s)
-	if err != nil || n > maxWait {
-		return 0, bad
+	if err != nil || n < lo || n > hi {
+		return 0, false
 	}
-	return n, nil
+	return n, true
 }
 
 func notFound(executionARN string) *httpapi.Error {
@@ -192,10 +269,7 @@ func notFound(executionARN string) *httpapi.Error {
 // polled again too: DescribeExecution is eventually consistent, so an execution started a moment
 // ago may not be visible yet.
 func (h *Handler) describe(ctx context.Context, executionARN string, wait time.Duration) (*sfn.DescribeExecutionOutput, error) {
-	until := h.now().Add(wait)
-	if deadline, ok := ctx.Deadline(); ok && deadline.Add(-deadlineMargin).Before(until) {
-		until = deadline.Add(-deadlineMargin)
-	}
+	until := h.pollUntil(ctx, wait)
 	interval := firstPoll
 	for {
 		out, err := h.sfn.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(executionARN)})

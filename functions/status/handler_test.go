@@ -40,6 +40,23 @@ type fakeSFN struct {
 	describeCalls int
 	stopCalls     []*sfn.StopExecutionInput
 	afterStop     *sfn.DescribeExecutionOutput
+	// list and history answer ListExecutions and GetExecutionHistory (routes_test.go).
+	list    func(*sfn.ListExecutionsInput) (*sfn.ListExecutionsOutput, error)
+	history func(*sfn.GetExecutionHistoryInput) (*sfn.GetExecutionHistoryOutput, error)
+}
+
+func (f *fakeSFN) ListExecutions(_ context.Context, in *sfn.ListExecutionsInput, _ ...func(*sfn.Options)) (*sfn.ListExecutionsOutput, error) {
+	if f.list == nil {
+		return nil, &types.StateMachineDoesNotExist{Message: aws.String("no list in this fake")}
+	}
+	return f.list(in)
+}
+
+func (f *fakeSFN) GetExecutionHistory(_ context.Context, in *sfn.GetExecutionHistoryInput, _ ...func(*sfn.Options)) (*sfn.GetExecutionHistoryOutput, error) {
+	if f.history == nil {
+		return nil, &types.ExecutionDoesNotExist{Message: aws.String("no history in this fake")}
+	}
+	return f.history(in)
 }
 
 type describeAnswer struct {
@@ -354,6 +371,14 @@ var fixtureStatus = map[string]int{
 	"execution-delete-express.json":           400,
 	"execution-delete-foreign.json":           404,
 	"execution-delete-bad-arn.json":           400,
+	"execution-get-list.json":                 200,
+	"execution-get-list-running.json":         200,
+	"execution-get-list-bad-limit.json":       400,
+	"execution-get-events.json":               200,
+	"execution-get-events-after-wait.json":    200,
+	"execution-get-events-bad-after.json":     400,
+	"execution-get-events-express.json":       400,
+	"execution-get-events-foreign.json":       404,
 }
 
 func TestFixtures(t *testing.T) {
@@ -381,7 +406,10 @@ func TestFixtures(t *testing.T) {
 			if req.HTTPMethod == http.MethodDelete {
 				answer = running()
 			}
-			h, _ := newTestHandler(t, &fakeSFN{describe: []describeAnswer{{out: answer}}, afterStop: withStatus(types.ExecutionStatusAborted, nil)})
+			// The list and events routes read a listing and a finished history.
+			listing := &fakeList{byMachine: map[string][]types.ExecutionListItem{testStandardARN: items(testStandardARN, 3, testStart, time.Minute)}}
+			h, _ := newTestHandler(t, &fakeSFN{describe: []describeAnswer{{out: answer}}, afterStop: withStatus(types.ExecutionStatusAborted, nil),
+				list: listing.list, history: standardRun().history})
 			resp, _ := h.Handle(context.Background(), req)
 			if resp.StatusCode != want {
 				t.Fatalf("status = %d, want %d: %s", resp.StatusCode, want, resp.Body)

@@ -1,5 +1,6 @@
-// Command status is the Lambda behind GET and DELETE /executions/{executionArn}: it describes
-// (with an optional long poll) or stops an execution of this stack's STANDARD machine.
+// Command status is the Lambda behind GET /executions, GET and DELETE /executions/{executionArn}
+// and GET /executions/{executionArn}/events: it lists the executions of this stack's STANDARD
+// machines, describes (with an optional long poll) or stops one, and follows its progress.
 package main
 
 import (

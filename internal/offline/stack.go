@@ -160,7 +160,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 			ARN:             names.functionARN(f.LogicalID),
 			Bootstrap:       bootstrap,
 			Handler:         f.Handler,
-			Env:             overrideEnv(f.Environment, cfg.EnvVars["Parameters"], cfg.EnvVars[f.LogicalID]),
+			Env:             overrideEnv(f.Environment, LocalEnv, cfg.EnvVars["Parameters"], cfg.EnvVars[f.LogicalID]),
 			Timeout:         time.Duration(f.Timeout) * time.Second,
 			MemoryMB:        f.MemorySize,
 			MaxEnvironments: cfg.MaxEnvironments,
@@ -235,6 +235,12 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	s.serve(apiLn, api)
 	return s, nil
 }
+
+// LocalEnv is what the offline stack sets differently from the template, for functions that
+// declare the variable: the local endpoint has no API quotas, so the events route's long poll
+// re-reads the history every 50 ms instead of backing off to 2 s (AWS refills
+// GetExecutionHistory at 20 calls/s per account). --env-vars overrides still win.
+var LocalEnv = map[string]string{"HISTORY_POLL_MAX": "50ms"}
 
 // LambdaEnv is what the offline stack adds to every function's environment: the endpoint that
 // stands in for AWS, and credentials the SDK accepts (nothing checks them).

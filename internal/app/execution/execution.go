@@ -186,3 +186,64 @@ func (s Scope) Classify(a ARN) Kind {
 		return Foreign
 	}
 }
+
+// ParseStateMachines parses a comma-separated list of state machine ARNs, as the template fills
+// an environment variable with !Join. Blank items are skipped; an empty list is an error.
+func ParseStateMachines(list string) ([]StateMachine, error) {
+	var out []StateMachine
+	for _, item := range strings.Split(list, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		m, err := ParseStateMachine(item)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("parse state machine ARNs %q: no ARN", list)
+	}
+	return out, nil
+}
+
+// Set is the state machines a function serves: any number of each type. Scope is its two-machine
+// special case.
+type Set struct {
+	express, standard []StateMachine
+}
+
+// NewSet parses the comma-separated ARN lists of the EXPRESS and STANDARD machines. The
+// standard list must name at least one machine; the express list may be empty.
+func NewSet(expressARNs, standardARNs string) (Set, error) {
+	standard, err := ParseStateMachines(standardARNs)
+	if err != nil {
+		return Set{}, fmt.Errorf("standard state machines: %w", err)
+	}
+	var express []StateMachine
+	if strings.TrimSpace(strings.ReplaceAll(expressARNs, ",", "")) != "" {
+		if express, err = ParseStateMachines(expressARNs); err != nil {
+			return Set{}, fmt.Errorf("express state machines: %w", err)
+		}
+	}
+	return Set{express: express, standard: standard}, nil
+}
+
+// Standard returns the STANDARD machines in the order the list gave them.
+func (s Set) Standard() []StateMachine { return s.standard }
+
+// Classify places an execution ARN: the ARN's resource type (execution or express) says which
+// list can own it, so an express-form ARN of a standard machine is Foreign, as in Scope.
+func (s Set) Classify(a ARN) Kind {
+	machines, kind := s.standard, Standard
+	if a.Express {
+		machines, kind = s.express, Express
+	}
+	for _, m := range machines {
+		if m.owns(a) {
+			return kind
+		}
+	}
+	return Foreign
+}

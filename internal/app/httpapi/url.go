@@ -1,0 +1,56 @@
+package httpapi
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+)
+
+// ExecutionURL is the absolute URL of GET /executions/{executionArn} as this caller reaches the
+// API: the scheme and host it used, and the base path (stage or custom-domain mapping) found by
+// removing the route from the path it called. The route must be a literal resource
+// (/standard-instance, /executions): a templated one cannot be removed from the path.
+func ExecutionURL(req *events.APIGatewayProxyRequest, executionARN string) string {
+	scheme := "https"
+	if proto, ok := Header(req, "X-Forwarded-Proto"); ok {
+		if p := strings.ToLower(strings.TrimSpace(strings.Split(proto, ",")[0])); p == "http" || p == "https" {
+			scheme = p
+		}
+	}
+	host, _ := Header(req, "Host")
+	if !validHost(host) {
+		host = req.RequestContext.DomainName
+	}
+	path := strings.TrimRight(req.RequestContext.Path, "/")
+	base := ""
+	if strings.HasSuffix(path, req.Resource) {
+		base = strings.TrimSuffix(path, req.Resource)
+	}
+	rel := base + "/executions/" + EscapeARN(executionARN)
+	if !validHost(host) {
+		return rel
+	}
+	return scheme + "://" + host + rel
+}
+
+// validHost accepts a host[:port] without characters that could change the URL's meaning.
+func validHost(host string) bool {
+	return host != "" && !strings.ContainsAny(host, "/\\?#@ \t\r\n")
+}
+
+// EscapeARN escapes an ARN as one path segment. url.PathEscape leaves ':' alone (it is legal in
+// a segment), but the API documents the ARN as URL-encoded, so colons are escaped too.
+func EscapeARN(arn string) string {
+	var b strings.Builder
+	for i := 0; i < len(arn); i++ {
+		c := arn[i]
+		if ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || ('0' <= c && c <= '9') ||
+			c == '-' || c == '_' || c == '.' || c == '~' {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return b.String()
+}
