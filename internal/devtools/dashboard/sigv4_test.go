@@ -245,8 +245,8 @@ func TestSigningTamperedRequestFails(t *testing.T) {
 func TestRegionOf(t *testing.T) {
 	for in, want := range map[string]string{
 		"https://abc123.execute-api.eu-central-1.amazonaws.com/Prod": "eu-central-1",
-		"http://127.0.0.1:3000":                                       "",
-		"https://api.example.com/v1":                                  "",
+		"http://127.0.0.1:3000":      "",
+		"https://api.example.com/v1": "",
 	} {
 		if got := RegionOf(in); got != want {
 			t.Errorf("RegionOf(%q) = %q, want %q", in, got, want)
