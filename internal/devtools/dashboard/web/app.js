@@ -415,7 +415,7 @@ function renderTimeline(m, closed) {
 
 // ---- the graph: a layered layout of the ASL states, drawn in SVG --------------------------------------
 
-const NODE_W = 150, NODE_H = 40, GAP_X = 22, GAP_Y = 50, PAD = 24;
+const NODE_W = 124, NODE_H = 38, GAP_X = 14, GAP_Y = 42, PAD = 20;
 
 function transitions(state) {
   const out = [];
@@ -467,11 +467,11 @@ function layout(def) {
     layers[l].forEach((n, i) => pos.set(n, i));
   }
   const widest = Math.max(...layers.map((ns) => ns.length), 1);
-  const width = widest * (NODE_W + GAP_X) - GAP_X + 2 * PAD + 60;
+  const width = widest * (NODE_W + GAP_X) - GAP_X + 2 * PAD + 2 * 36; // room for arrows round the sides
   const nodes = new Map();
   layers.forEach((ns, l) => {
     const rowW = ns.length * (NODE_W + GAP_X) - GAP_X;
-    const x0 = (width - 60 - rowW) / 2;
+    const x0 = (width - rowW) / 2;
     ns.forEach((n, i) => nodes.set(n, { name: n, type: states[n].Type, x: x0 + i * (NODE_W + GAP_X), y: PAD + l * (NODE_H + GAP_Y) }));
   });
   return { nodes, edges, width, height: PAD * 2 + layers.length * (NODE_H + GAP_Y) - GAP_Y };
@@ -494,20 +494,31 @@ function drawGraph(def) {
   const marker = el('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' }, defs);
   el('path', { d: 'M0,0 L10,5 L0,10 z', fill: '#8b97a3' }, marker);
   const edgeEls = new Map();
+  const nodes = Array.from(g.nodes.values());
+  // Nodes lying between two heights: an arrow that skips layers or loops back goes round them.
+  const between = (y1, y2) => nodes.filter((n) => n.y > Math.min(y1, y2) && n.y < Math.max(y1, y2));
   for (const e of g.edges) {
     const a = g.nodes.get(e.from), b = g.nodes.get(e.to);
     let d, lx, ly;
     if (e.back || b.y <= a.y) {
-      // Loops go round the right-hand side.
+      // Loops go round the right-hand side of everything they pass.
       const ax = a.x + NODE_W, ay = a.y + NODE_H / 2, bx = b.x + NODE_W, by = b.y + NODE_H / 2;
-      const out = Math.max(ax, bx) + 40;
+      const out = Math.max(ax, bx, ...between(ay, by).map((n) => n.x + NODE_W)) + 28;
       d = `M${ax},${ay} C${out},${ay} ${out},${by} ${bx + 2},${by}`;
       lx = out - 10; ly = (ay + by) / 2;
     } else {
       const ax = a.x + NODE_W / 2, ay = a.y + NODE_H, bx = b.x + NODE_W / 2, by = b.y;
-      const my = (ay + by) / 2;
-      d = `M${ax},${ay} C${ax},${my} ${bx},${my} ${bx},${by - 2}`;
-      lx = (ax + bx) / 2; ly = my;
+      const inTheWay = between(ay, by).filter((n) => n.x < Math.max(ax, bx) + 4 && n.x + NODE_W > Math.min(ax, bx) - 4);
+      if (inTheWay.length) {
+        // A forward arrow that would cross a state goes round its left-hand side.
+        const side = Math.min(...inTheWay.map((n) => n.x)) - 18;
+        d = `M${ax},${ay} C${ax},${ay + 20} ${side},${ay + 20} ${side},${(ay + by) / 2} S${bx},${by - 20} ${bx},${by - 2}`;
+        lx = side + 3; ly = (ay + by) / 2;
+      } else {
+        const my = (ay + by) / 2;
+        d = `M${ax},${ay} C${ax},${my} ${bx},${my} ${bx},${by - 2}`;
+        lx = (ax + bx) / 2; ly = my;
+      }
     }
     const p = el('path', { d, class: 'edge' + (e.back ? ' back' : ''), 'marker-end': 'url(#arrow)' }, svg);
     edgeEls.set(e.from + '\u0000' + e.to, p);
@@ -518,7 +529,7 @@ function drawGraph(def) {
     const grp = el('g', { class: 'node', 'data-state': n.name, transform: `translate(${n.x},${n.y})` }, svg);
     el('title', {}, grp).textContent = `${n.name} (${n.type})`;
     el('rect', { width: NODE_W, height: NODE_H, rx: n.type === 'Choice' ? 18 : 6 }, grp);
-    el('text', { x: NODE_W / 2, y: NODE_H / 2 - 6 }, grp).textContent = n.name.length > 21 ? n.name.slice(0, 20) + '…' : n.name;
+    el('text', { x: NODE_W / 2, y: NODE_H / 2 - 6 }, grp).textContent = n.name.length > 18 ? n.name.slice(0, 17) + '…' : n.name;
     el('text', { x: NODE_W / 2, y: NODE_H / 2 + 10, class: 'kind' }, grp).textContent = n.type;
     const badge = el('g', { class: 'badge', transform: `translate(${NODE_W - 4},4)` }, grp);
     el('circle', { r: 8 }, badge);
