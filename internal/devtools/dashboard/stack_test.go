@@ -94,6 +94,7 @@ func TestBrowserAgainstOfflineStack(t *testing.T) {
 	waitFor(ctx, t, "the instance card shows stopped", 20*time.Second, nil, func(s pageState) bool { return s.Instance == "stopped" })
 
 	highlighted, final := startFollowAndWatch(ctx, t, 60*time.Second)
+	t.Logf("the graph highlighted %v; the timeline: %v", highlighted, final.Timeline)
 	if len(highlighted) < 2 || highlighted[0] != "InitialWait" {
 		t.Errorf("the highlight moved through %v; want it to start at InitialWait and move on", highlighted)
 	}
