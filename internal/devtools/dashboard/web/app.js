@@ -301,7 +301,18 @@ async function followEvents(f) {
       pause = 1000;
       const events = r.body.events || [];
       if (r.body.cursor) cursor = r.body.cursor;
-      f.events.push(...events);
+      // States that came and went between two answers (quick Choice and Pass states, fast tasks)
+      // are stepped through, at most a second for the batch, so that the path taken shows.
+      const entered = events.filter((e) => e.type === 'StateEntered').length;
+      const step = Math.min(150, 1000 / Math.max(entered, 1));
+      for (const ev of events) {
+        f.events.push(ev);
+        if (entered > 1 && ev.type === 'StateEntered') {
+          render(f);
+          await sleep(step);
+          if (f.stopped) return;
+        }
+      }
       f.status = r.body.status || f.status;
       render(f);
       if (f.events.some((e) => TERMINAL.has(e.type)) || (f.status !== 'RUNNING' && events.length === 0)) break;
