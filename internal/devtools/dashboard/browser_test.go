@@ -83,6 +83,7 @@ type pageState struct {
 	Errors    []string `json:"errors"`
 	Result    string   `json:"result"`
 	ResultOK  string   `json:"resultOk"`
+	Trail     []string `json:"trail"`
 	Rows      int      `json:"rows"`
 	GraphSize int      `json:"graphSize"`
 }
@@ -102,6 +103,7 @@ const readPage = `(() => {
     errors: all('#errors .error').map((e) => e.textContent),
     result: res.hidden ? '' : res.textContent,
     resultOk: res.dataset.ok || '',
+    trail: window.__trail || [],
     rows: all('#executions tbody tr').length,
     graphSize: all('#graph .node').length,
   };
@@ -135,22 +137,32 @@ func waitFor(ctx context.Context, t *testing.T, what string, timeout time.Durati
 	}
 }
 
+// watchHighlight records, in the page, every state the graph highlights, however briefly: a
+// sampler from outside can miss a state shown for 100 ms on a busy machine.
+const watchHighlight = `(() => {
+  window.__trail = [];
+  new MutationObserver(() => {
+    const c = document.querySelector('#graph .node.current');
+    const n = c ? c.dataset.state : '';
+    if (n && window.__trail[window.__trail.length - 1] !== n) window.__trail.push(n);
+  }).observe(document.getElementById('graph'), { subtree: true, childList: true, attributes: true, attributeFilter: ['class'] });
+  return true;
+})()`
+
 // startFollowAndWatch presses the standard route's Start and follows the page until the execution
 // ends; it returns the states the graph highlighted, in order, and the final page.
 func startFollowAndWatch(ctx context.Context, t *testing.T, timeout time.Duration) ([]string, pageState) {
 	t.Helper()
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](watchHighlight)); err != nil {
+		t.Fatal(err)
+	}
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`button[data-route="standard"][data-action="start"]`))); err != nil {
 		t.Fatal(err)
 	}
-	var highlighted []string
-	final := waitFor(ctx, t, "the execution ends SUCCEEDED", timeout, func(s pageState) {
-		if s.Current != "" && (len(highlighted) == 0 || highlighted[len(highlighted)-1] != s.Current) {
-			highlighted = append(highlighted, s.Current)
-		}
-	}, func(s pageState) bool {
+	final := waitFor(ctx, t, "the execution ends SUCCEEDED", timeout, nil, func(s pageState) bool {
 		return s.Status == "SUCCEEDED" && len(s.Timeline) > 0 && s.Timeline[len(s.Timeline)-1] == "ExecutionSucceeded"
 	})
-	return highlighted, final
+	return final.Trail, final
 }
 
 // inOrder reports whether want appears in got in this order (others may come between).
@@ -234,6 +246,26 @@ func TestBrowserAgainstFakeAPI(t *testing.T) {
 	waitFor(ctx, t, "the express result is shown", 10*time.Second, nil, func(s pageState) bool {
 		return s.ResultOK == "true" && strings.Contains(s.Result, "running → stopped")
 	})
+
+	// A second standard run, stopped from the page: ABORTED, the state it was in marked failed.
+	api.mu.Lock()
+	api.instance = "stopped"
+	api.mu.Unlock()
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`button[data-route="standard"][data-action="start"]`))); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(ctx, t, "the second run is followed", 10*time.Second, nil, func(s pageState) bool {
+		return s.Status == "RUNNING" && s.Current != "" && s.Current != "InitialWait"
+	})
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#stop-execution`))); err != nil {
+		t.Fatal(err)
+	}
+	aborted := waitFor(ctx, t, "the run ends ABORTED", 10*time.Second, nil, func(s pageState) bool {
+		return s.Status == "ABORTED" && len(s.Timeline) > 0 && s.Timeline[len(s.Timeline)-1] == "ExecutionAborted"
+	})
+	if len(aborted.Failed) != 1 || aborted.Current != "" {
+		t.Errorf("after ABORTED: failed %v, current %q", aborted.Failed, aborted.Current)
+	}
 
 	// The API goes down: the page says so rather than freezing.
 	apiSrv.Close()

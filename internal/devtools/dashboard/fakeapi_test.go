@@ -54,6 +54,7 @@ func (f *fakeAPI) Handler() http.Handler {
 	mux.HandleFunc("GET /executions", f.list)
 	mux.HandleFunc("GET /executions/{arn}", f.describe)
 	mux.HandleFunc("GET /executions/{arn}/events", f.eventsRoute)
+	mux.HandleFunc("DELETE /executions/{arn}", f.stop)
 	mux.HandleFunc("GET /instances/{id}", func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
@@ -93,11 +94,19 @@ func (f *fakeAPI) standard(w http.ResponseWriter, r *http.Request) {
 		for _, p := range fakePath {
 			time.Sleep(f.step)
 			f.mu.Lock()
+			if e.status != "RUNNING" {
+				f.mu.Unlock()
+				return
+			}
 			e.add(p.typ, p.state, p.errorName)
 			f.mu.Unlock()
 		}
 		time.Sleep(f.step)
 		f.mu.Lock()
+		if e.status != "RUNNING" {
+			f.mu.Unlock()
+			return
+		}
 		f.instance = "running"
 		e.status, e.stop = "SUCCEEDED", time.Now().UTC()
 		e.add("ExecutionSucceeded", "", "")
@@ -195,4 +204,20 @@ func (f *fakeAPI) eventsRoute(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+}
+
+func (f *fakeAPI) stop(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	e := f.find(w, r)
+	if e == nil {
+		return
+	}
+	if e.status != "RUNNING" {
+		apiError(w, http.StatusConflict, "ExecutionNotRunning", "The execution has already finished.")
+		return
+	}
+	e.status, e.stop = "ABORTED", time.Now().UTC()
+	e.add("ExecutionAborted", "", "")
+	writeJSON(w, http.StatusAccepted, f.summary(e))
 }

@@ -188,7 +188,10 @@ async function refreshExecutions() {
   let next = 5000;
   try {
     const r = await apiCall('GET', '/executions?limit=15');
-    renderExecutions(r.body.executions || []);
+    const list = r.body.executions || [];
+    renderExecutions(list);
+    // Opened with nothing chosen: follow the newest execution, however it was started.
+    if (!following && list.length > 0) select(list[0].executionArn);
     clearError('executions');
     if ((r.body.executions || []).some((x) => x.status === 'RUNNING')) next = 2000;
   } catch (e) {
@@ -254,6 +257,7 @@ async function select(arn) {
     return;
   }
   if (f.stopped) return;
+  f.status = desc.status;
   setStatus(desc.status);
   try {
     f.graph = drawGraph(await definitionOf(desc.stateMachineArn));
@@ -270,6 +274,23 @@ function setStatus(status) {
   const el = $('#execution-status');
   el.textContent = status;
   el.dataset.status = status;
+  $('#stop-execution').hidden = status !== 'RUNNING';
+}
+
+// stopExecution asks the API to stop the followed execution (DELETE, StopExecution); the events
+// route then brings its ExecutionAborted.
+async function stopExecution() {
+  if (!following) return;
+  const btn = $('#stop-execution');
+  btn.disabled = true;
+  try {
+    await apiCall('DELETE', `/executions/${enc(following.arn)}`);
+    clearError('stop');
+  } catch (e) {
+    showError('stop', 'Stop execution', e);
+  } finally {
+    btn.disabled = false;
+  }
 }
 
 const TERMINAL = new Set(['ExecutionSucceeded', 'ExecutionFailed', 'ExecutionTimedOut', 'ExecutionAborted']);
@@ -305,9 +326,9 @@ async function followEvents(f) {
       // are stepped through, at most a second for the batch, so that the path taken shows.
       const entered = events.filter((e) => e.type === 'StateEntered').length;
       const step = Math.min(150, 1000 / Math.max(entered, 1));
-      for (const ev of events) {
+      for (const [i, ev] of events.entries()) {
         f.events.push(ev);
-        if (entered > 1 && ev.type === 'StateEntered') {
+        if (ev.type === 'StateEntered' && i < events.length - 1) {
           render(f);
           await sleep(step);
           if (f.stopped) return;
@@ -571,6 +592,7 @@ function paintGraph(graph, m, running) {
 
 async function main() {
   document.querySelectorAll('button[data-route]').forEach((b) => b.addEventListener('click', () => act(b.dataset.route, b.dataset.action)));
+  $('#stop-execution').addEventListener('click', stopExecution);
   try {
     config = (await call('GET', '/dashboard/config')).body;
   } catch (e) {
