@@ -191,6 +191,7 @@ func screenshot(ctx context.Context, t *testing.T, path string) {
 func TestBrowserAgainstFakeAPI(t *testing.T) {
 	ctx := newBrowser(t)
 	api := newFakeAPI(120 * time.Millisecond)
+	api.throttle = 1
 	apiSrv := httptest.NewServer(api.Handler())
 	defer apiSrv.Close()
 	def, err := os.ReadFile(filepath.Join("..", "..", "..", "statemachines", "standard.asl.json"))
@@ -207,7 +208,13 @@ func TestBrowserAgainstFakeAPI(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(ctx, t, "the instance card shows stopped", 10*time.Second, nil, func(s pageState) bool { return s.Instance == "stopped" })
+	// The first read of the instance is throttled: the 429 is shown, then retried after Retry-After.
+	waitFor(ctx, t, "the 429 is shown", 10*time.Second, nil, func(s pageState) bool {
+		return len(s.Errors) == 1 && strings.Contains(s.Errors[0], "Instance state: 429 Throttled") && s.Instance == "unknown"
+	})
+	waitFor(ctx, t, "the instance card shows stopped, the 429 gone", 10*time.Second, nil, func(s pageState) bool {
+		return s.Instance == "stopped" && len(s.Errors) == 0
+	})
 
 	highlighted, final := startFollowAndWatch(ctx, t, 20*time.Second)
 	if !inOrder(highlighted, []string{"InitialWait", "Normalize", "Check", "Decide", "Start"}) {

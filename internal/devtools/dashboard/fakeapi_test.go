@@ -18,6 +18,8 @@ type fakeAPI struct {
 	instance   string // the instance's state
 	executions []*fakeExecution
 	step       time.Duration
+	// throttle answers this many GET /instances calls 429, as API Gateway's usage plan would.
+	throttle int
 }
 
 type fakeExecution struct {
@@ -58,6 +60,12 @@ func (f *fakeAPI) Handler() http.Handler {
 	mux.HandleFunc("GET /instances/{id}", func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
+		if f.throttle > 0 {
+			f.throttle--
+			w.Header().Set("Retry-After", "1")
+			apiError(w, http.StatusTooManyRequests, "Throttled", "Too many requests; retry in a second.")
+			return
+		}
 		writeJSON(w, 200, map[string]string{"instance_id": r.PathValue("id"), "state": f.instance})
 	})
 	return mux
