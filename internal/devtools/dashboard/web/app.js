@@ -125,6 +125,7 @@ async function refreshInstance() {
     showError('instance', 'Instance state', e);
     next = e.retryAfter ? e.retryAfter * 1000 : 10000;
   }
+  clearTimeout(instanceTimer); // one schedule, however many refreshes overlapped
   instanceTimer = setTimeout(refreshInstance, next);
 }
 
@@ -198,6 +199,7 @@ async function refreshExecutions() {
     showError('executions', 'Recent executions', e);
     next = e.retryAfter ? e.retryAfter * 1000 : 10000;
   }
+  clearTimeout(executionsTimer); // one schedule, however many refreshes overlapped
   executionsTimer = setTimeout(refreshExecutions, next);
 }
 
@@ -249,12 +251,19 @@ async function select(arn) {
   $('#graph').textContent = '';
   setStatus('');
   let desc;
-  try {
-    desc = (await apiCall('GET', `/executions/${enc(arn)}`)).body;
-    clearError('execution');
-  } catch (e) {
-    showError('execution', 'Execution', e);
-    return;
+  // DescribeExecution is eventually consistent: a just-started execution may be 404 for a moment.
+  for (let attempt = 0; !desc; attempt++) {
+    try {
+      desc = (await apiCall('GET', `/executions/${enc(arn)}`)).body;
+      clearError('execution');
+    } catch (e) {
+      if (f.stopped) return;
+      if (!((e.status === 404 || e.status === 429) && attempt < 3)) {
+        showError('execution', 'Execution', e);
+        return;
+      }
+      await sleep(e.retryAfter ? e.retryAfter * 1000 : 1000 * (attempt + 1));
+    }
   }
   if (f.stopped) return;
   f.status = desc.status;
@@ -301,6 +310,7 @@ const TERMINAL = new Set(['ExecutionSucceeded', 'ExecutionFailed', 'ExecutionTim
 async function followEvents(f) {
   let cursor = null;
   let pause = 1000;
+  let notFound = 0;
   const ticker = setInterval(() => render(f), 250);
   try {
     while (!f.stopped) {
@@ -312,7 +322,8 @@ async function followEvents(f) {
       } catch (e) {
         if (f.stopped) return;
         showError('events', 'Live progress', e);
-        if (e.status >= 400 && e.status < 500 && e.status !== 429) return;
+        const fresh = e.status === 404 && notFound++ < 3; // as for DescribeExecution, above
+        if (e.status >= 400 && e.status < 500 && e.status !== 429 && !fresh) return;
         await sleep(e.retryAfter ? e.retryAfter * 1000 : pause);
         pause = Math.min(pause * 2, 15000);
         continue;
