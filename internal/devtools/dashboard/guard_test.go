@@ -254,6 +254,19 @@ func TestForwardsOnlyTheHeadersTheAPIReads(t *testing.T) {
 	}
 }
 
+func TestAPIPagesAreNotRendered(t *testing.T) {
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		io.WriteString(w, "<script>alert(1)</script>")
+	}))
+	defer api.Close()
+	s := newTestServer(t, Config{APIURL: api.URL})
+	w := do(s, "GET", "/api/executions", "", nil)
+	if ct := w.Header().Get("Content-Type"); ct != "text/plain; charset=utf-8" {
+		t.Fatalf("an HTML answer of the API reached the page as %q", ct)
+	}
+}
+
 func TestAPIKeyMode(t *testing.T) {
 	up := newUpstream(t)
 	s := newTestServer(t, Config{APIURL: up.srv.URL, Auth: AuthAPIKey, APIKey: "the-key"})
