@@ -176,7 +176,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"The dashboard answers only its own page; requests from other sites are refused.")
 		return
 	}
-	if site := r.Header.Get("Sec-Fetch-Site"); site == "cross-site" || site == "same-site" {
+	// A link from elsewhere may open the page itself (a top-level GET of /, which reads nothing);
+	// no other request from another site is answered.
+	linkToPage := r.Method == http.MethodGet && r.URL.Path == "/" &&
+		r.Header.Get("Sec-Fetch-Mode") == "navigate" && r.Header.Get("Sec-Fetch-Dest") == "document"
+	if site := r.Header.Get("Sec-Fetch-Site"); (site == "cross-site" || site == "same-site") && !linkToPage {
 		s.refuse(w, r, http.StatusForbidden, "OriginNotAllowed",
 			"The dashboard answers only its own page; requests from other sites are refused.")
 		return

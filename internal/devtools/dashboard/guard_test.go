@@ -137,6 +137,11 @@ func TestRefusesOtherHostsAndOrigins(t *testing.T) {
 		{"https on our port", func(r *http.Request) { r.Header.Set("Origin", "https://127.0.0.1:3001") }, "OriginNotAllowed"},
 		{"cross-site fetch metadata", func(r *http.Request) { r.Header.Set("Sec-Fetch-Site", "cross-site") }, "OriginNotAllowed"},
 		{"same-site, other origin", func(r *http.Request) { r.Header.Set("Sec-Fetch-Site", "same-site") }, "OriginNotAllowed"},
+		{"another site's frame or script claiming navigation", func(r *http.Request) {
+			r.Header.Set("Sec-Fetch-Site", "cross-site")
+			r.Header.Set("Sec-Fetch-Mode", "navigate")
+			r.Header.Set("Sec-Fetch-Dest", "iframe")
+		}, "OriginNotAllowed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -159,6 +164,18 @@ func TestRefusesOtherHostsAndOrigins(t *testing.T) {
 		func(r *http.Request) { r.Header.Set("Origin", "http://localhost:3001"); r.Host = "localhost:3001" },
 		func(r *http.Request) { r.Header.Set("Sec-Fetch-Site", "same-origin") },
 		func(r *http.Request) { r.Header.Set("Sec-Fetch-Site", "none") }, // typed into the address bar
+	}
+	// A link on another site opens the page (only the page: its calls come from its own origin).
+	link := func(r *http.Request) {
+		r.Header.Set("Sec-Fetch-Site", "cross-site")
+		r.Header.Set("Sec-Fetch-Mode", "navigate")
+		r.Header.Set("Sec-Fetch-Dest", "document")
+	}
+	if w := do(s, http.MethodGet, "/", "", link); w.Code != http.StatusOK {
+		t.Errorf("a link from another site to the page: %d", w.Code)
+	}
+	for _, target := range []string{"/api/executions", "/dashboard/config"} {
+		expectRefusal(t, do(s, http.MethodGet, target, "", link), http.StatusForbidden, "OriginNotAllowed")
 	}
 	for i, m := range accepted {
 		if w := do(s, http.MethodGet, "/api/executions", "", m); w.Code != http.StatusAccepted {
