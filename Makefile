@@ -82,6 +82,13 @@ EVENT ?= events/express-instance.json
 invoke: build ## Invoke one function's bootstrap under AWS's Lambda emulator: make invoke FN=start EVENT=events/express-instance.json
 	$(GO) run ./cmd/invoke -build-dir $(BUILD_DIR)/$(HOST_GOARCH) -function $(FN) -event $(EVENT)
 
+API      ?=
+INSTANCE ?=
+AUTH     ?= AWS_IAM
+.PHONY: dashboard
+dashboard: ## The dashboard for a deployed stack on 127.0.0.1:3001: make dashboard API=<ApiUrl> INSTANCE=<InstanceId> [AUTH=API_KEY]
+	$(GO) run ./cmd/dashboard -api '$(API)' -instance '$(INSTANCE)' -auth '$(AUTH)'
+
 deploy: ## sam build && sam deploy --guided (needs the SAM CLI and AWS credentials)
 	sam build && sam deploy --guided
 

@@ -12,7 +12,7 @@ go build -o "$tools/loadgen" ./cmd/loadgen
 api=127.0.0.1:3100
 aws=127.0.0.1:4666
 log=$(mktemp)
-"$tools/stepgate-local" -build-dir "$build_dir" -api-addr "$api" -aws-addr "$aws" -transition 0 -quiet >"$log" 2>&1 &
+"$tools/stepgate-local" -build-dir "$build_dir" -api-addr "$api" -aws-addr "$aws" -dashboard "" -transition 0 -quiet >"$log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -f "$log"' EXIT
 for _ in $(seq 100); do

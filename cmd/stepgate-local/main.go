@@ -45,6 +45,7 @@ func run(args []string, out io.Writer) error {
 		verbose    = fs.Bool("v", false, "log every API call of the local AWS endpoint too")
 		quiet      = fs.Bool("quiet", false, "log only warnings and errors (for load runs)")
 		cpuProfile = fs.String("cpuprofile", "", "write a CPU profile of the stack process to this file until it stops")
+		dashAddr   = fs.String("dashboard", "127.0.0.1:3001", "serve the dashboard on this loopback address (empty: no dashboard)")
 	)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -94,6 +95,12 @@ func run(args []string, out io.Writer) error {
 		return err
 	}
 	stack.Banner(out, *timeScale)
+	if *dashAddr != "" {
+		if err := startDashboard(ctx, *dashAddr, stack, out); err != nil {
+			stack.Close(context.Background())
+			return err
+		}
+	}
 	<-ctx.Done()
 	fmt.Fprintln(out, "\nstopping…")
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
