@@ -12,6 +12,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/uuid"
+
+	"github.com/stepgate/stepgate/internal/offline/asl"
 )
 
 // ErrUnknownAction is returned (wrapped) by Call for an action the local EC2
@@ -68,7 +70,7 @@ func (e *EC2) call(ctx context.Context, action string, input json.RawMessage, re
 		dec := json.NewDecoder(bytes.NewReader(input))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&in); err != nil {
-			return nil, &Failure{ErrorName: "States.Runtime", Cause: "Invalid parameters for ec2:" + action + ": " + err.Error()}
+			return nil, &asl.Failure{Name: "States.Runtime", Cause: "Invalid parameters for ec2:" + action + ": " + err.Error()}
 		}
 	}
 	if in.DryRun != nil && *in.DryRun {
