@@ -116,7 +116,7 @@ func newTestHandler(t testing.TB, f *fakeSFN) (*Handler, *fakeClock) {
 	}
 	h := NewHandler(cfg, f, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	clock := &fakeClock{now: testStart}
-	h.now, h.sleep = clock.Now, clock.Sleep
+	h.clock = clock
 	return h, clock
 }
 
