@@ -50,7 +50,7 @@ func (e *EC2) serveQuery(w http.ResponseWriter, r *http.Request) {
 		if !errors.As(err, &apiErr) {
 			// Not expected: every failure path returns an APIError. Keep the
 			// detail in the log and answer as EC2 answers its own faults.
-			e.log.Error("ec2 request failed", "requestId", requestID, "action", action, "err", err)
+			e.log.Error("ec2 request failed", "requestId", requestID, "action", action, "error", err)
 			apiErr = &APIError{"InternalError", "An internal error has occurred"}
 		}
 		status = http.StatusBadRequest
@@ -68,7 +68,7 @@ func (e *EC2) serveQuery(w http.ResponseWriter, r *http.Request) {
 	attrs := []any{"requestId", requestID, "action", action, "status", status, "duration", time.Since(started)}
 	if err != nil {
 		level = slog.LevelWarn
-		attrs = append(attrs, "err", err.Error())
+		attrs = append(attrs, "error", err.Error())
 	}
 	e.log.Log(r.Context(), level, "ec2 request", attrs...)
 }

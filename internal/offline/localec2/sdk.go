@@ -50,7 +50,7 @@ func (e *EC2) Call(ctx context.Context, action string, input json.RawMessage) (j
 	attrs := []any{"requestId", requestID, "action", action, "via", "aws-sdk:ec2", "duration", time.Since(started)}
 	if err != nil {
 		level = slog.LevelWarn
-		attrs = append(attrs, "err", err.Error())
+		attrs = append(attrs, "error", err.Error())
 	}
 	e.log.Log(ctx, level, "ec2 request", attrs...)
 	return out, err
