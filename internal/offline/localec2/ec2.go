@@ -11,7 +11,6 @@
 package localec2
 
 import (
-	"crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
@@ -22,6 +21,7 @@ import (
 	"time"
 
 	"github.com/stepgate/stepgate/internal/clock"
+	"github.com/stepgate/stepgate/internal/offline/awsid"
 )
 
 // State is an instance state name as EC2 reports it.
@@ -188,7 +188,7 @@ func validInstanceID(id string) bool {
 // caused it.
 func (e *EC2) AddInstance(spec InstanceSpec) (Instance, error) {
 	if spec.ID == "" {
-		spec.ID = "i-" + randomHex(17)
+		spec.ID = "i-" + awsid.Hex(17)
 	}
 	if !validInstanceID(spec.ID) {
 		return Instance{}, fmt.Errorf("add instance: malformed instance ID %q", spec.ID)
@@ -377,11 +377,4 @@ func reservationSuffix(instanceID string) string {
 	var b [8]byte
 	binary.BigEndian.PutUint64(b[:], h)
 	return (hex.EncodeToString(b[:]) + "0")[:17]
-}
-
-// randomHex returns n random lowercase hex digits.
-func randomHex(n int) string {
-	b := make([]byte, (n+1)/2)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms
-	return hex.EncodeToString(b)[:n]
 }

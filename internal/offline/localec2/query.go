@@ -375,7 +375,6 @@ func appendXMLText(b []byte, s string) []byte {
 	return b
 }
 
-
 // privateDNSName follows EC2's naming: ec2.internal in us-east-1,
 // <region>.compute.internal elsewhere.
 func privateDNSName(in *Instance) string {
