@@ -12,8 +12,8 @@ func TestHex(t *testing.T) {
 			t.Errorf("Hex(%d) = %q", n, got)
 		}
 	}
-	if Hex(24) == Hex(24) {
-		t.Error("two Hex(24) are equal")
+	if a, b := Hex(24), Hex(24); a == b {
+		t.Errorf("two Hex(24) are equal: %s", a)
 	}
 }
 
