@@ -14,24 +14,26 @@ NODE_DIR    := tools/node
 # One build recipe for AWS (arm64) and for local runs (the host's architecture).
 GO_BUILD     = CGO_ENABLED=0 GOOS=linux $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w'
 
-FUNCTIONS := StartFunction StatusFunction Ec2ToggleFunction
-pkg_StartFunction     := ./functions/start
-pkg_StatusFunction    := ./functions/status
-pkg_Ec2ToggleFunction := ./functions/ec2toggle
+# template.yaml is the only list of functions. A function <Name>Function is built from the package
+# functions/<name in lower case> (samtemplate.FunctionFolder states the same rule; a test keeps the
+# template, this Makefile and the folders in step).
+FUNCTIONS = $(shell awk '/^  [A-Za-z0-9]+:$$/ { id = substr($$1, 1, length($$1) - 1) } \
+                         /^    Type: AWS::Serverless::Function$$/ { print id }' template.yaml)
+lower     = $(shell echo '$(1)' | tr '[:upper:]' '[:lower:]')
 
 # ---- sam build ---------------------------------------------------------------------------------
-.PHONY: build-StartFunction build-StatusFunction build-Ec2ToggleFunction
-build-StartFunction build-StatusFunction build-Ec2ToggleFunction:
-	GOARCH=$(GOARCH_AWS) $(GO_BUILD) -o $(ARTIFACTS_DIR)/bootstrap $(pkg_$(@:build-%=%))
+# SAM CLI runs `make build-<LogicalId>` in a copy of CodeUri (the repository root).
+build-%Function:
+	GOARCH=$(GOARCH_AWS) $(GO_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(call lower,$*)
 
 # ---- builds for this machine -------------------------------------------------------------------
 .PHONY: build build-arm64
-build: ## Build the three bootstrap binaries for this machine into build/<arch>/<LogicalId>/bootstrap
+build: ## Build every function's bootstrap for this machine into build/<arch>/<LogicalId>/bootstrap
 	@for fn in $(FUNCTIONS); do \
 	  $(MAKE) --no-print-directory build-$$fn GOARCH_AWS=$(HOST_GOARCH) ARTIFACTS_DIR=$(BUILD_DIR)/$(HOST_GOARCH)/$$fn || exit 1; \
 	done
 
-build-arm64: ## Build the three bootstrap binaries for AWS (arm64) into build/arm64/<LogicalId>/bootstrap
+build-arm64: ## Build every function's bootstrap for AWS (arm64) into build/arm64/<LogicalId>/bootstrap
 	@for fn in $(FUNCTIONS); do \
 	  $(MAKE) --no-print-directory build-$$fn GOARCH_AWS=arm64 ARTIFACTS_DIR=$(BUILD_DIR)/arm64/$$fn || exit 1; \
 	done

@@ -21,13 +21,6 @@ import (
 	"github.com/stepgate/stepgate/internal/offline"
 )
 
-// shortNames lets `make invoke FN=start` name a function by its folder.
-var shortNames = map[string]string{
-	"start":     "StartFunction",
-	"status":    "StatusFunction",
-	"ec2toggle": "Ec2ToggleFunction",
-}
-
 func main() {
 	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "invoke:", err)
@@ -40,7 +33,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	var (
 		template = fs.String("template", "template.yaml", "the SAM template")
 		buildDir = fs.String("build-dir", "", "directory holding <LogicalId>/bootstrap built for this machine")
-		function = fs.String("function", "start", "start, status, ec2toggle, or a logical ID")
+		function = fs.String("function", "start", "a function's folder under functions/ (start), or its logical ID")
 		event    = fs.String("event", "", "the event fixture (JSON file)")
 		endpoint = fs.String("endpoint", "", "AWS endpoint URL for the function (default: make local's on 127.0.0.1:4566 if it is up, else one started here)")
 	)
@@ -51,10 +44,6 @@ func run(args []string, stdout, stderr io.Writer) error {
 	stderr = offline.SyncWriter(stderr)
 	if *buildDir == "" || *event == "" {
 		return fmt.Errorf("-build-dir and -event are required")
-	}
-	logicalID := *function
-	if id, ok := shortNames[logicalID]; ok {
-		logicalID = id
 	}
 	payload, err := os.ReadFile(*event)
 	if err != nil {
@@ -69,8 +58,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("load %s: %w", *template, err)
 	}
-	if _, _, err := offline.EmulatorEnv(tmpl, logicalID, ""); err != nil {
-		return fmt.Errorf("%w (try start, status or ec2toggle)", err)
+	// `make invoke FN=start` names a function by its folder, as the Makefile builds it.
+	logicalID, err := tmpl.FunctionByFolder(*function)
+	if err != nil {
+		return err
 	}
 
 	awsURL := *endpoint

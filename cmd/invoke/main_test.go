@@ -31,8 +31,8 @@ func TestInvokeFixtures(t *testing.T) {
 	}{
 		{"start", "express-instance.json", func(m map[string]any) bool { return m["statusCode"] == 200.0 }},
 		{"status", "execution-get-bad-arn.json", func(m map[string]any) bool { return m["statusCode"] == 400.0 }},
-		{"ec2toggle", "task-check.json", func(m map[string]any) bool { return m["state"] == "stopped" }},
-		{"ec2toggle", "task-not-allowed.json", func(m map[string]any) bool { return m["errorType"] == "InstanceNotAllowed" }},
+		{"ec2toggle", "ec2toggle-check.json", func(m map[string]any) bool { return m["state"] == "stopped" }},
+		{"ec2toggle", "ec2toggle-not-allowed.json", func(m map[string]any) bool { return m["errorType"] == "InstanceNotAllowed" }},
 	}
 	for _, c := range cases {
 		t.Run(c.fn+"/"+c.event, func(t *testing.T) {
@@ -51,7 +51,7 @@ func TestInvokeFixtures(t *testing.T) {
 	t.Run("unknown function", func(t *testing.T) {
 		var out bytes.Buffer
 		err := run([]string{"-template", filepath.Join(root, "template.yaml"), "-build-dir", filepath.Join(rel, runtime.GOARCH),
-			"-function", "nope", "-event", filepath.Join(root, "events", "task-check.json")}, &out, &out)
+			"-function", "nope", "-event", filepath.Join(root, "events", "ec2toggle-check.json")}, &out, &out)
 		if err == nil {
 			t.Fatal("no error for an unknown function")
 		}

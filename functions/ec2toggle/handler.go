@@ -53,7 +53,7 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (any, err
 	attrs := []slog.Attr{
 		slog.String("operation", string(in.Operation)),
 		slog.String("instanceId", in.InstanceID),
-		slog.Duration("elapsed", time.Since(started)),
+		slog.Duration("duration", time.Since(started)),
 	}
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
 		attrs = append(attrs, slog.String("requestId", lc.AwsRequestID))

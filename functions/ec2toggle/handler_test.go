@@ -17,6 +17,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/stepgate/stepgate/internal/app/workflow"
+	"github.com/stepgate/stepgate/internal/devtools/samtemplate"
 )
 
 const testInstance = "i-0123456789abcdef0"
@@ -194,20 +195,20 @@ func TestMisconfigured(t *testing.T) {
 	}
 }
 
-// fixtureResult is the expected outcome of every task-* fixture: a result's JSON keys, or an
+// fixtureResult is the expected outcome of every ec2toggle-* fixture: a result's JSON keys, or an
 // errorType. A fixture without a row fails the test.
 var fixtureResult = map[string]string{
-	"task-check.json":             "ok",
-	"task-start.json":             "ok",
-	"task-stop.json":              "ok",
-	"task-unknown-operation.json": "InvalidTaskInput",
-	"task-bad-instance-id.json":   "InvalidTaskInput",
-	"task-not-object.json":        "InvalidTaskInput",
-	"task-not-allowed.json":       "InstanceNotAllowed",
+	"ec2toggle-check.json":             "ok",
+	"ec2toggle-start.json":             "ok",
+	"ec2toggle-stop.json":              "ok",
+	"ec2toggle-unknown-operation.json": "InvalidTaskInput",
+	"ec2toggle-bad-instance-id.json":   "InvalidTaskInput",
+	"ec2toggle-not-object.json":        "InvalidTaskInput",
+	"ec2toggle-not-allowed.json":       "InstanceNotAllowed",
 }
 
 func TestFixtures(t *testing.T) {
-	files, err := filepath.Glob("../../events/task-*.json")
+	files, err := samtemplate.RepoFixtures("../..", "Ec2ToggleFunction")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no fixtures: %v", err)
 	}

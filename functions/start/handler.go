@@ -19,6 +19,7 @@ import (
 	"github.com/stepgate/stepgate/internal/app/execution"
 	"github.com/stepgate/stepgate/internal/app/httpapi"
 	"github.com/stepgate/stepgate/internal/app/workflow"
+	"github.com/stepgate/stepgate/internal/clock"
 )
 
 // Routes, as API Gateway reports them in request.Resource.
@@ -101,7 +102,7 @@ func (h *Handler) logRequest(ctx context.Context, req *events.APIGatewayProxyReq
 		slog.String("route", req.Resource),
 		slog.Int("status", status),
 		slog.String("executionArn", executionARN),
-		slog.Duration("elapsed", elapsed),
+		slog.Duration("duration", elapsed),
 	}
 	if err != nil {
 		attrs = append(attrs, slog.String("error", err.Error()))
@@ -239,7 +240,7 @@ func (h *Handler) startStandard(ctx context.Context, req *events.APIGatewayProxy
 	statusURL := statusURL(req, executionARN)
 	resp := httpapi.JSON(req.RequestContext.RequestID, http.StatusAccepted, accepted{
 		ExecutionARN: executionARN,
-		StartDate:    httpapi.FormatTime(startDate),
+		StartDate:    clock.Format(startDate),
 		StatusURL:    statusURL,
 	})
 	resp.Headers["Location"] = statusURL

@@ -22,6 +22,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/stepgate/stepgate/internal/devtools/samtemplate"
 )
 
 const (
@@ -622,26 +624,13 @@ var fixtureStatus = map[string]int{
 	"standard-instance-not-allowed.json":             403,
 }
 
-// knownFixturePrefixes are the fixture families of all three functions; each function's test
-// checks its own and that no fixture belongs to none.
-var knownFixturePrefixes = []string{"express-instance", "standard-instance", "execution-get", "execution-delete", "task-"}
-
 func TestFixtures(t *testing.T) {
-	files, err := filepath.Glob("../../events/*.json")
+	files, err := samtemplate.RepoFixtures("../..", "StartFunction")
 	if err != nil || len(files) == 0 {
-		t.Fatalf("no fixtures found: %v", err)
+		t.Fatalf("no fixtures: %v", err)
 	}
-	seen := 0
 	for _, file := range files {
 		name := filepath.Base(file)
-		if !hasAnyPrefix(name, knownFixturePrefixes) {
-			t.Errorf("%s: no function serves this fixture prefix", name)
-			continue
-		}
-		if !strings.HasPrefix(name, "express-instance") && !strings.HasPrefix(name, "standard-instance") {
-			continue
-		}
-		seen++
 		t.Run(name, func(t *testing.T) {
 			want, ok := fixtureStatus[name]
 			if !ok {
@@ -664,16 +653,7 @@ func TestFixtures(t *testing.T) {
 			}
 		})
 	}
-	if seen != len(fixtureStatus) {
-		t.Errorf("%d fixtures found for %d expectations: a fixture is missing", seen, len(fixtureStatus))
+	if len(files) != len(fixtureStatus) {
+		t.Errorf("%d fixtures found for %d expectations: a fixture is missing", len(files), len(fixtureStatus))
 	}
-}
-
-func hasAnyPrefix(s string, prefixes []string) bool {
-	for _, p := range prefixes {
-		if strings.HasPrefix(s, p) {
-			return true
-		}
-	}
-	return false
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"github.com/stepgate/stepgate/internal/app/httpapi"
+	"github.com/stepgate/stepgate/internal/clock"
 )
 
 // eventsResource is the API resource of the live progress route.
@@ -59,34 +60,34 @@ type eventsBody struct {
 }
 
 // events answers GET /executions/{executionArn}/events?after=&wait=.
-func (h *Handler) events(ctx context.Context, req *events.APIGatewayProxyRequest) (string, events.APIGatewayProxyResponse, error) {
+func (h *Handler) events(ctx context.Context, req *events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, string, error) {
 	var none events.APIGatewayProxyResponse
 	if req.HTTPMethod != http.MethodGet {
-		return "", none, httpapi.NewError(http.StatusMethodNotAllowed, "MethodNotAllowed", "Use GET to read an execution's events.")
+		return none, "", httpapi.NewError(http.StatusMethodNotAllowed, "MethodNotAllowed", "Use GET to read an execution's events.")
 	}
 	arn, err := parseARN(req)
 	if err != nil {
-		return "", none, err
+		return none, "", err
 	}
 	executionARN := arn.String()
 	wait, err := parseWait(req)
 	if err != nil {
-		return executionARN, none, err
+		return none, executionARN, err
 	}
 	after := 0
 	if s, ok := query(req, "after"); ok {
 		if after, ok = parseDecimal(s, 0, maxAfter); !ok {
-			return executionARN, none, httpapi.InvalidRequest("The after parameter must be the cursor of a previous answer.")
+			return none, executionARN, httpapi.InvalidRequest("The after parameter must be the cursor of a previous answer.")
 		}
 	}
 	if err := h.scope(arn); err != nil {
-		return executionARN, none, err
+		return none, executionARN, err
 	}
 	body, err := h.follow(ctx, executionARN, int64(after), time.Duration(wait)*time.Second)
 	if err != nil {
-		return executionARN, none, err
+		return none, executionARN, err
 	}
-	return executionARN, httpapi.JSON(req.RequestContext.RequestID, http.StatusOK, body), nil
+	return httpapi.JSON(req.RequestContext.RequestID, http.StatusOK, body), executionARN, nil
 }
 
 // follow reads the events after the cursor; with none to deliver and the execution running, it
@@ -107,14 +108,14 @@ func (h *Handler) follow(ctx context.Context, executionARN string, after int64, 
 			// Events that are not delivered (task scheduling, say) still move the cursor.
 			after, _ = strconv.ParseInt(body.Cursor, 10, 64)
 		}
-		remaining := until.Sub(h.now())
+		remaining := until.Sub(h.clock.Now())
 		if remaining <= 0 {
 			if err != nil {
 				return body, notFound(executionARN).Wrap(err)
 			}
 			return body, nil
 		}
-		if err := h.sleep(ctx, min(interval, remaining)); err != nil {
+		if err := h.clock.Sleep(ctx, min(interval, remaining)); err != nil {
 			if body.ExecutionARN != "" {
 				return body, nil
 			}
@@ -126,7 +127,7 @@ func (h *Handler) follow(ctx context.Context, executionARN string, after int64, 
 
 // pollUntil is when a long poll of wait ends, kept short of the Lambda's deadline.
 func (h *Handler) pollUntil(ctx context.Context, wait time.Duration) time.Time {
-	until := h.now().Add(wait)
+	until := h.clock.Now().Add(wait)
 	if deadline, ok := ctx.Deadline(); ok && deadline.Add(-deadlineMargin).Before(until) {
 		until = deadline.Add(-deadlineMargin)
 	}
@@ -220,7 +221,7 @@ func closingStatus(t types.HistoryEventType) (types.ExecutionStatus, bool) {
 // toProgress maps a history event to the kinds SPEC lists; ok is false for the others (task
 // scheduling, Map and Parallel bookkeeping, …).
 func toProgress(ev *types.HistoryEvent, byID map[int64]*types.HistoryEvent) (progress, bool) {
-	p := progress{ID: ev.Id, Timestamp: httpapi.FormatTime(aws.ToTime(ev.Timestamp))}
+	p := progress{ID: ev.Id, Timestamp: clock.Format(aws.ToTime(ev.Timestamp))}
 	t := string(ev.Type)
 	switch {
 	case ev.Type == types.HistoryEventTypeExecutionStarted:

@@ -16,6 +16,7 @@ import (
 
 	"github.com/stepgate/stepgate/internal/app/execution"
 	"github.com/stepgate/stepgate/internal/app/httpapi"
+	"github.com/stepgate/stepgate/internal/clock"
 )
 
 // maxWait is the longest long poll, in seconds: under API Gateway's 29 s integration timeout.
@@ -97,38 +98,26 @@ type Handler struct {
 	sfn       stepFunctions
 	log       *slog.Logger
 	configErr error
-	// now and sleep are the clock, replaced in tests so long polls do not take wall time.
-	now   func() time.Time
-	sleep func(ctx context.Context, d time.Duration) error
+	// clock is replaced in tests so long polls do not take wall time.
+	clock clock.Clock
 }
 
 // NewHandler returns a Handler using the given Step Functions client.
 func NewHandler(cfg Config, client stepFunctions, logger *slog.Logger) *Handler {
-	return &Handler{cfg: cfg, sfn: client, log: logger, now: time.Now, sleep: sleepContext}
+	return &Handler{cfg: cfg, sfn: client, log: logger, clock: clock.Real{}}
 }
 
 // Misconfigured returns a Handler that answers every request 500 InternalError and logs err.
 func Misconfigured(err error, logger *slog.Logger) *Handler {
-	return &Handler{log: logger, configErr: err, now: time.Now, sleep: sleepContext}
-}
-
-func sleepContext(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return &Handler{log: logger, configErr: err, clock: clock.Real{}}
 }
 
 // Handle serves one API Gateway request. It never returns an error: every failure is a response
 // in the documented shape.
 func (h *Handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
-	started := h.now()
+	started := h.clock.Now()
 	requestID := req.RequestContext.RequestID
-	executionARN, resp, err := h.serve(ctx, &req)
+	resp, executionARN, err := h.serve(ctx, &req)
 	if err != nil {
 		resp = httpapi.ErrorResponse(requestID, err)
 	}
@@ -141,7 +130,7 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest)
 		slog.String("method", req.HTTPMethod),
 		slog.Int("status", resp.StatusCode),
 		slog.String("executionArn", executionARN),
-		slog.Duration("elapsed", h.now().Sub(started)),
+		slog.Duration("duration", h.clock.Now().Sub(started)),
 	}
 	if err != nil {
 		attrs = append(attrs, slog.String("error", err.Error()))
@@ -150,45 +139,45 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest)
 	return resp, nil
 }
 
-func (h *Handler) serve(ctx context.Context, req *events.APIGatewayProxyRequest) (string, events.APIGatewayProxyResponse, error) {
+func (h *Handler) serve(ctx context.Context, req *events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, string, error) {
 	var none events.APIGatewayProxyResponse
 	if h.configErr != nil {
-		return "", none, httpapi.Internal(h.configErr)
+		return none, "", httpapi.Internal(h.configErr)
 	}
 	switch req.Resource {
 	case listResource:
 		resp, err := h.list(ctx, req)
-		return "", resp, err
+		return resp, "", err
 	case eventsResource:
 		return h.events(ctx, req)
 	}
 	if req.HTTPMethod != http.MethodGet && req.HTTPMethod != http.MethodDelete {
-		return "", none, httpapi.NewError(http.StatusMethodNotAllowed, "MethodNotAllowed",
+		return none, "", httpapi.NewError(http.StatusMethodNotAllowed, "MethodNotAllowed",
 			"Use GET to describe an execution or DELETE to stop it.")
 	}
 	arn, err := parseARN(req)
 	if err != nil {
-		return "", none, err
+		return none, "", err
 	}
 	executionARN := arn.String()
 	wait := 0
 	if req.HTTPMethod == http.MethodGet {
 		if wait, err = parseWait(req); err != nil {
-			return executionARN, none, err
+			return none, executionARN, err
 		}
 	}
 	if err := h.scope(arn); err != nil {
-		return executionARN, none, err
+		return none, executionARN, err
 	}
 	if req.HTTPMethod == http.MethodDelete {
 		resp, err := h.stop(ctx, req, executionARN)
-		return executionARN, resp, err
+		return resp, executionARN, err
 	}
 	out, err := h.describe(ctx, executionARN, time.Duration(wait)*time.Second)
 	if err != nil {
-		return executionARN, none, err
+		return none, executionARN, err
 	}
-	return executionARN, httpapi.JSON(req.RequestContext.RequestID, http.StatusOK, describedBody(out)), nil
+	return httpapi.JSON(req.RequestContext.RequestID, http.StatusOK, describedBody(out)), executionARN, nil
 }
 
 // parseARN reads the {executionArn} path parameter.
@@ -280,14 +269,14 @@ func (h *Handler) describe(ctx context.Context, executionARN string, wait time.D
 		case err != nil && !errors.As(err, &missing):
 			return nil, mapDescribeError(executionARN, err)
 		}
-		remaining := until.Sub(h.now())
+		remaining := until.Sub(h.clock.Now())
 		if remaining <= 0 {
 			if err != nil {
 				return nil, notFound(executionARN).Wrap(err)
 			}
 			return out, nil
 		}
-		if err := h.sleep(ctx, min(interval, remaining)); err != nil {
+		if err := h.clock.Sleep(ctx, min(interval, remaining)); err != nil {
 			// The caller went away or the Lambda is out of time: answer what is known.
 			if out != nil {
 				return out, nil
@@ -363,11 +352,11 @@ func describedBody(out *sfn.DescribeExecutionOutput) described {
 		StateMachineARN: aws.ToString(out.StateMachineArn),
 		Name:            aws.ToString(out.Name),
 		Status:          string(out.Status),
-		StartDate:       httpapi.FormatTime(aws.ToTime(out.StartDate)),
+		StartDate:       clock.Format(aws.ToTime(out.StartDate)),
 		Error:           aws.ToString(out.Error),
 	}
 	if out.StopDate != nil {
-		d.StopDate = httpapi.FormatTime(*out.StopDate)
+		d.StopDate = clock.Format(*out.StopDate)
 	}
 	if out.Input != nil {
 		d.Input = httpapi.MaybeJSON(*out.Input)

@@ -17,6 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/stepgate/stepgate/internal/devtools/samtemplate"
 )
 
 const (
@@ -131,7 +133,7 @@ func newTestHandler(t testing.TB, f *fakeSFN) (*Handler, *fakeClock) {
 	}
 	h := NewHandler(cfg, f, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	clock := &fakeClock{now: testStart}
-	h.now, h.sleep = clock.Now, clock.Sleep
+	h.clock = clock
 	return h, clock
 }
 
@@ -382,7 +384,7 @@ var fixtureStatus = map[string]int{
 }
 
 func TestFixtures(t *testing.T) {
-	files, err := filepath.Glob("../../events/execution-*.json")
+	files, err := samtemplate.RepoFixtures("../..", "StatusFunction")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no fixtures: %v", err)
 	}

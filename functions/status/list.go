@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"github.com/stepgate/stepgate/internal/app/httpapi"
+	"github.com/stepgate/stepgate/internal/clock"
 )
 
 // listResource is the API resource of GET /executions.
@@ -229,11 +230,11 @@ func listItem(req *events.APIGatewayProxyRequest, e types.ExecutionListItem) lis
 		ExecutionARN: aws.ToString(e.ExecutionArn),
 		Name:         aws.ToString(e.Name),
 		Status:       string(e.Status),
-		StartDate:    httpapi.FormatTime(aws.ToTime(e.StartDate)),
+		StartDate:    clock.Format(aws.ToTime(e.StartDate)),
 		StatusURL:    httpapi.ExecutionURL(req, aws.ToString(e.ExecutionArn)),
 	}
 	if e.StopDate != nil {
-		l.StopDate = httpapi.FormatTime(*e.StopDate)
+		l.StopDate = clock.Format(*e.StopDate)
 	}
 	return l
 }

@@ -97,11 +97,11 @@ func TestFunctionsUnderEmulator(t *testing.T) {
 	taskCases := []struct {
 		event, wantState, wantType string
 	}{
-		{"task-check.json", "stopped", ""},
-		{"task-not-allowed.json", "", "InstanceNotAllowed"},
-		{"task-bad-instance-id.json", "", "InvalidTaskInput"},
-		{"task-unknown-operation.json", "", "InvalidTaskInput"},
-		{"task-not-object.json", "", "InvalidTaskInput"},
+		{"ec2toggle-check.json", "stopped", ""},
+		{"ec2toggle-not-allowed.json", "", "InstanceNotAllowed"},
+		{"ec2toggle-bad-instance-id.json", "", "InvalidTaskInput"},
+		{"ec2toggle-unknown-operation.json", "", "InvalidTaskInput"},
+		{"ec2toggle-not-object.json", "", "InvalidTaskInput"},
 	}
 	for _, c := range taskCases {
 		t.Run(c.event, func(t *testing.T) {

@@ -48,11 +48,9 @@ func (i *Invoker) Invoke(ctx context.Context, resource string, input json.RawMes
 		}
 		return resp.Payload, nil
 	case strings.HasPrefix(resource, ec2Integration):
+		// A failed call is already an *asl.Failure.
 		out, err := i.EC2.Call(ctx, strings.TrimPrefix(resource, ec2Integration), input)
-		var f *localec2.Failure
 		switch {
-		case errors.As(err, &f):
-			return nil, &asl.Failure{Name: f.ErrorName, Cause: f.Cause}
 		case errors.Is(err, localec2.ErrUnknownAction):
 			return nil, fmt.Errorf("%w: the local EC2 does not serve %s", asl.ErrUnknownResource, resource)
 		case err != nil:

@@ -319,7 +319,7 @@ func (s *Stack) serve(ln net.Listener, h http.Handler) {
 	go func() {
 		defer s.wg.Done()
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.log.Error("server stopped", "addr", ln.Addr().String(), "err", err)
+			s.log.Error("server stopped", "addr", ln.Addr().String(), "error", err)
 		}
 	}()
 }

@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 )
 
 // ARN is a parsed execution ARN:
@@ -49,22 +51,32 @@ func validName(s string) bool {
 	return true
 }
 
+// parseStates splits a Step Functions ARN with the SDK's ARN parser: its generic fields, and its
+// resource's colon-separated parts (type first).
+func parseStates(s string) (arn.ARN, []string, bool) {
+	a, err := arn.Parse(s)
+	if err != nil || a.Service != "states" {
+		return arn.ARN{}, nil, false
+	}
+	return a, strings.Split(a.Resource, ":"), true
+}
+
 // Parse parses a raw execution ARN. Errors wrap ErrInvalidARN.
 func Parse(s string) (ARN, error) {
-	parts := strings.Split(s, ":")
-	if len(parts) < 8 || parts[0] != "arn" || parts[2] != "states" {
+	generic, res, ok := parseStates(s)
+	if !ok || len(res) < 3 {
 		return ARN{}, fmt.Errorf("parse %q: %w", s, ErrInvalidARN)
 	}
-	a := ARN{Partition: parts[1], Region: parts[3], Account: parts[4], StateMachine: parts[6], Name: parts[7]}
+	a := ARN{Partition: generic.Partition, Region: generic.Region, Account: generic.AccountID, StateMachine: res[1], Name: res[2]}
 	switch {
-	case parts[5] == "execution" && len(parts) == 8:
-	case parts[5] == "express" && len(parts) == 9:
-		a.Express, a.RunID = true, parts[8]
+	case res[0] == "execution" && len(res) == 3:
+	case res[0] == "express" && len(res) == 4:
+		a.Express, a.RunID = true, res[3]
 		if !validName(a.RunID) {
 			return ARN{}, fmt.Errorf("parse %q: run ID: %w", s, ErrInvalidARN)
 		}
 	default:
-		return ARN{}, fmt.Errorf("parse %q: resource type %q: %w", s, parts[5], ErrInvalidARN)
+		return ARN{}, fmt.Errorf("parse %q: resource type %q: %w", s, res[0], ErrInvalidARN)
 	}
 	if !partitionPattern.MatchString(a.Partition) || !regionPattern.MatchString(a.Region) ||
 		!accountPattern.MatchString(a.Account) || !validName(a.StateMachine) || !validName(a.Name) {
@@ -108,13 +120,13 @@ type StateMachine struct {
 
 // ParseStateMachine parses a state machine ARN.
 func ParseStateMachine(s string) (StateMachine, error) {
-	parts := strings.Split(s, ":")
-	if len(parts) != 7 || parts[0] != "arn" || parts[2] != "states" || parts[5] != "stateMachine" ||
-		!partitionPattern.MatchString(parts[1]) || !regionPattern.MatchString(parts[3]) ||
-		!accountPattern.MatchString(parts[4]) || !validName(parts[6]) {
+	a, res, ok := parseStates(s)
+	if !ok || len(res) != 2 || res[0] != "stateMachine" ||
+		!partitionPattern.MatchString(a.Partition) || !regionPattern.MatchString(a.Region) ||
+		!accountPattern.MatchString(a.AccountID) || !validName(res[1]) {
 		return StateMachine{}, fmt.Errorf("parse state machine ARN %q: malformed", s)
 	}
-	return StateMachine{Partition: parts[1], Region: parts[3], Account: parts[4], Name: parts[6]}, nil
+	return StateMachine{Partition: a.Partition, Region: a.Region, Account: a.AccountID, Name: res[1]}, nil
 }
 
 // String renders the state machine ARN.

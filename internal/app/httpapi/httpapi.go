@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 )
@@ -17,12 +16,6 @@ import (
 // MaxBodyBytes is the largest body accepted: Step Functions' 256 KiB execution-input limit.
 // A bigger body could never start an execution, so it is refused before any AWS call.
 const MaxBodyBytes = 256 * 1024
-
-// TimeFormat is RFC 3339 in UTC with milliseconds, the format of every time in a response.
-const TimeFormat = "2006-01-02T15:04:05.000Z"
-
-// FormatTime renders t in TimeFormat.
-func FormatTime(t time.Time) string { return t.UTC().Format(TimeFormat) }
 
 // Header returns the first value of the named request header, matched case-insensitively
 // (API Gateway keeps the client's spelling) in Headers, then in MultiValueHeaders.

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/smithy-go"
@@ -118,13 +117,6 @@ func TestMaybeJSON(t *testing.T) {
 		if got := string(MaybeJSON(in)); got != want {
 			t.Errorf("MaybeJSON(%q) = %s, want %s", in, got, want)
 		}
-	}
-}
-
-func TestFormatTime(t *testing.T) {
-	loc := time.FixedZone("x", 3600)
-	if got := FormatTime(time.Date(2025, 11, 25, 10, 30, 0, 5_000_000, loc)); got != "2025-11-25T09:30:00.005Z" {
-		t.Errorf("FormatTime = %s", got)
 	}
 }
 

@@ -7,6 +7,8 @@
 package dashboard
 
 import (
+	"github.com/stepgate/stepgate/internal/clock"
+
 	"context"
 	"crypto/rand"
 	"embed"
@@ -66,8 +68,8 @@ type Config struct {
 	Client *http.Client
 	// Log receives one line per refused or failed call; discarded when nil.
 	Log *slog.Logger
-	// Now is the signing clock; time.Now when nil.
-	Now func() time.Time
+	// Clock is the signing clock; the real one when nil.
+	Clock clock.Clock
 }
 
 // Server is the dashboard's HTTP handler. It must be served on the address given to New.
@@ -255,7 +257,7 @@ func Serve(ctx context.Context, addr string, cfg Config) (string, <-chan struct{
 	go func() {
 		defer close(done)
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			h.log.Error("dashboard stopped", "err", err)
+			h.log.Error("dashboard stopped", "error", err)
 		}
 	}()
 	go func() {

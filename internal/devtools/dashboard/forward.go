@@ -1,6 +1,8 @@
 package dashboard
 
 import (
+	"github.com/stepgate/stepgate/internal/clock"
+
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -14,7 +16,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
@@ -119,14 +120,14 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err := s.signer.sign(r.Context(), out, body); err != nil {
-		s.log.Error("sign", "err", err)
+		s.log.Error("sign", "error", err)
 		s.refuse(w, r, http.StatusInternalServerError, "SigningFailed",
 			"The dashboard could not sign the call: check your AWS credentials (aws sts get-caller-identity).")
 		return
 	}
 	resp, err := s.cfg.Client.Do(out)
 	if err != nil {
-		s.log.Error("forward", "method", r.Method, "path", path, "err", err)
+		s.log.Error("forward", "method", r.Method, "path", path, "error", err)
 		code, status := "ApiUnreachable", http.StatusBadGateway
 		if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
 			code, status = "ApiTimeout", http.StatusGatewayTimeout
@@ -179,11 +180,11 @@ func newSigner(cfg Config, api *url.URL) (requestSigner, error) {
 		if region == "" {
 			return nil, fmt.Errorf("AWS_IAM auth: no Region in %s; set -region", api.Host)
 		}
-		now := cfg.Now
-		if now == nil {
-			now = time.Now
+		clk := cfg.Clock
+		if clk == nil {
+			clk = clock.Real{}
 		}
-		return &sigV4{creds: cfg.Credentials, region: region, now: now, signer: v4.NewSigner()}, nil
+		return &sigV4{creds: cfg.Credentials, region: region, clock: clk, signer: v4.NewSigner()}, nil
 	default:
 		return nil, fmt.Errorf("auth mode %q: want %s, %s or %s", cfg.Auth, AuthIAM, AuthAPIKey, AuthNone)
 	}
@@ -221,7 +222,7 @@ func (k apiKey) sign(_ context.Context, r *http.Request, _ []byte) error {
 type sigV4 struct {
 	creds  aws.CredentialsProvider
 	region string
-	now    func() time.Time
+	clock  clock.Clock
 	signer *v4.Signer
 }
 
@@ -232,5 +233,5 @@ func (s *sigV4) sign(ctx context.Context, r *http.Request, body []byte) error {
 	}
 	sum := sha256.Sum256(body)
 	payload := hex.EncodeToString(sum[:])
-	return s.signer.SignHTTP(ctx, creds, r, payload, "execute-api", s.region, s.now().UTC())
+	return s.signer.SignHTTP(ctx, creds, r, payload, "execute-api", s.region, s.clock.Now().UTC())
 }

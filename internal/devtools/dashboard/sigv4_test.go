@@ -183,7 +183,7 @@ func TestSignsEachCallWithSigV4(t *testing.T) {
 		return aws.Credentials{AccessKeyID: v.accessKey, SecretAccessKey: v.secret, SessionToken: v.token}, nil
 	})
 	s := newTestServer(t, Config{APIURL: api.URL + "/Prod", Auth: AuthIAM, Credentials: creds, Region: "eu-west-1",
-		Now: func() time.Time { return now }})
+		Clock: fixedClock(now)})
 	arn := url.PathEscape("arn:aws:states:eu-west-1:123456789012:execution:StandardStateMachine:a1b2")
 	calls := []struct{ method, target, body string }{
 		{"POST", "/api/express-instance", `{"instance_id":"i-0123456789abcdef0","action":"start"}`},
@@ -222,7 +222,7 @@ func TestSigningTamperedRequestFails(t *testing.T) {
 	// A request signed for one body and sent with another must not verify: the payload is signed.
 	now := time.Date(2026, 11, 29, 21, 0, 0, 0, time.UTC)
 	v := sigV4Verifier{accessKey: "AKID", secret: "s", region: "us-east-1", service: "execute-api", now: now}
-	sg, err := newSigner(Config{Auth: AuthIAM, Region: "us-east-1", Now: func() time.Time { return now },
+	sg, err := newSigner(Config{Auth: AuthIAM, Region: "us-east-1", Clock: fixedClock(now),
 		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
 			return aws.Credentials{AccessKeyID: "AKID", SecretAccessKey: "s"}, nil
 		})}, &url.URL{Scheme: "https", Host: "x"})
@@ -253,3 +253,9 @@ func TestRegionOf(t *testing.T) {
 		}
 	}
 }
+
+// fixedClock is a clock.Clock that always reads the same time.
+type fixedClock time.Time
+
+func (c fixedClock) Now() time.Time                                   { return time.Time(c) }
+func (c fixedClock) Sleep(ctx context.Context, _ time.Duration) error { return ctx.Err() }

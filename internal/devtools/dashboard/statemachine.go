@@ -27,7 +27,7 @@ func (s *Server) serveStateMachine(w http.ResponseWriter, r *http.Request) {
 	out, err := s.cfg.StateMachines.DescribeStateMachine(r.Context(), &sfn.DescribeStateMachineInput{StateMachineArn: aws.String(arn)},
 		func(o *sfn.Options) { o.Region = sm.Region }) // the machine's Region, whatever the profile's
 	if err != nil {
-		s.log.Error("describe state machine", "arn", arn, "err", err)
+		s.log.Error("describe state machine", "arn", arn, "error", err)
 		code := "unknown"
 		var apiErr smithy.APIError
 		if errors.As(err, &apiErr) {

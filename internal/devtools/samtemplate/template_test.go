@@ -4,7 +4,6 @@ package samtemplate
 // docs/architecture.md.
 
 import (
-	"bufio"
 	"encoding/json"
 	"os"
 	"reflect"
@@ -70,34 +69,9 @@ func stateMachinesByID(t *testing.T, tmpl *Template) map[string]StateMachine {
 	return out
 }
 
-// makeTargets lists the explicit targets of a Makefile (the names before ':' on rule lines).
-func makeTargets(t *testing.T, path string) map[string]bool {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rule := regexp.MustCompile(`^([A-Za-z0-9_.%/ -]+?)\s*::?(?:[^=]|$)`)
-	targets := map[string]bool{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if m := rule.FindStringSubmatch(sc.Text()); m != nil {
-			for _, name := range strings.Fields(m[1]) {
-				targets[name] = true
-			}
-		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return targets
-}
-
 func TestFunctions(t *testing.T) {
 	tmpl := loadStack(t, nil)
 	fns := functionsByID(t, tmpl)
-	targets := makeTargets(t, "../../../Makefile")
 	want := []struct {
 		id      string
 		timeout int
@@ -125,9 +99,6 @@ func TestFunctions(t *testing.T) {
 			}
 			if f.Timeout != w.timeout {
 				t.Errorf("Timeout = %d, want %d", f.Timeout, w.timeout)
-			}
-			if !targets["build-"+w.id] {
-				t.Errorf("Makefile has no build-%s target for sam build", w.id)
 			}
 			keys := sortedKeys(f.Environment)
 			if !reflect.DeepEqual(keys, w.env) {

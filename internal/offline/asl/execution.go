@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 )
 
 // Execution statuses, as DescribeExecution reports them.
@@ -331,19 +333,17 @@ func asFailure(err error) *Failure {
 }
 
 // regionOf takes the region from an ARN; us-east-1 when there is none.
-func regionOf(arn string) string {
-	parts := strings.SplitN(arn, ":", 5)
-	if len(parts) >= 4 && parts[3] != "" {
-		return parts[3]
+func regionOf(s string) string {
+	if a, err := arn.Parse(s); err == nil && a.Region != "" {
+		return a.Region
 	}
 	return "us-east-1"
 }
 
 // accountOf takes the account from an ARN; 123456789012 when there is none.
-func accountOf(arn string) string {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) >= 5 && parts[4] != "" {
-		return parts[4]
+func accountOf(s string) string {
+	if a, err := arn.Parse(s); err == nil && a.AccountID != "" {
+		return a.AccountID
 	}
 	return "123456789012"
 }

@@ -8,6 +8,8 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"time"
+
+	"github.com/stepgate/stepgate/internal/clock"
 )
 
 // thread runs states one after another: the execution itself, a Parallel
@@ -102,7 +104,7 @@ func (v *env) resolver(input any) func(string) (any, error) {
 }
 
 func formatTime(t time.Time) string {
-	return t.UTC().Format("2006-01-02T15:04:05.000Z")
+	return clock.Format(t)
 }
 
 // runGraph runs states from StartAt until one ends the graph. The error is a

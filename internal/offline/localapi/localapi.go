@@ -16,7 +16,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -31,6 +30,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/uuid"
+
+	"github.com/stepgate/stepgate/internal/offline/awsid"
 )
 
 // Route is one method on one resource of the REST API, integrated with one function.
@@ -329,7 +330,7 @@ func eventHeaders(r *http.Request, sourceIP string) (map[string]string, map[stri
 	} else {
 		add("X-Forwarded-Port", "80")
 	}
-	add("X-Amzn-Trace-Id", fmt.Sprintf("Root=1-%08x-%s", time.Now().Unix(), randomHex(12)))
+	add("X-Amzn-Trace-Id", "Root="+awsid.TraceID())
 	return single, multi
 }
 
@@ -515,10 +516,4 @@ func newExtendedRequestID() string {
 	var b [11]byte
 	_, _ = rand.Read(b[:])
 	return base64.StdEncoding.EncodeToString(b[:])[:15] + "="
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }

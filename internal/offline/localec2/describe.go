@@ -70,7 +70,7 @@ func (e *EC2) describe(q describeQuery) ([]Instance, string, error) {
 	}
 
 	e.mu.Lock()
-	now := e.now()
+	now := e.clock.Now()
 	var selected []Instance
 	if len(q.ids) > 0 {
 		var missing []string

@@ -11,7 +11,6 @@
 package localec2
 
 import (
-	"crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
@@ -20,6 +19,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/stepgate/stepgate/internal/clock"
+	"github.com/stepgate/stepgate/internal/offline/awsid"
 )
 
 // State is an instance state name as EC2 reports it.
@@ -81,8 +83,8 @@ type Config struct {
 	// running or stopped.
 	TransitionDelay time.Duration
 	Logger          *slog.Logger // default: discard
-	// Now is the clock; nil means time.Now. Tests inject a fake one.
-	Now func() time.Time
+	// Clock is the clock; nil means clock.Real. Tests inject a fake one.
+	Clock clock.Clock
 }
 
 // InstanceSpec describes an instance to add. Empty fields get defaults: a
@@ -133,7 +135,7 @@ type EC2 struct {
 	accountID string
 	delay     time.Duration
 	log       *slog.Logger
-	now       func() time.Time
+	clock     clock.Clock
 
 	mu        sync.Mutex
 	instances map[string]*instance
@@ -147,7 +149,7 @@ func New(cfg Config) *EC2 {
 		accountID: cfg.AccountID,
 		delay:     cfg.TransitionDelay,
 		log:       cfg.Logger,
-		now:       cfg.Now,
+		clock:     cfg.Clock,
 		instances: make(map[string]*instance),
 	}
 	if e.region == "" {
@@ -159,8 +161,8 @@ func New(cfg Config) *EC2 {
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}
-	if e.now == nil {
-		e.now = time.Now
+	if e.clock == nil {
+		e.clock = clock.Real{}
 	}
 	return e
 }
@@ -186,7 +188,7 @@ func validInstanceID(id string) bool {
 // caused it.
 func (e *EC2) AddInstance(spec InstanceSpec) (Instance, error) {
 	if spec.ID == "" {
-		spec.ID = "i-" + randomHex(17)
+		spec.ID = "i-" + awsid.Hex(17)
 	}
 	if !validInstanceID(spec.ID) {
 		return Instance{}, fmt.Errorf("add instance: malformed instance ID %q", spec.ID)
@@ -213,7 +215,7 @@ func (e *EC2) AddInstance(spec InstanceSpec) (Instance, error) {
 	if _, dup := e.instances[spec.ID]; dup {
 		return Instance{}, fmt.Errorf("add instance %s: already exists", spec.ID)
 	}
-	now := e.now().UTC()
+	now := e.clock.Now().UTC()
 	n := len(e.order)
 	in := &instance{Instance: Instance{
 		ID:               spec.ID,
@@ -245,7 +247,7 @@ func (e *EC2) Instance(id string) (Instance, bool) {
 	if !ok {
 		return Instance{}, false
 	}
-	e.settle(in, e.now())
+	e.settle(in, e.clock.Now())
 	return in.snapshot(), true
 }
 
@@ -253,7 +255,7 @@ func (e *EC2) Instance(id string) (Instance, bool) {
 func (e *EC2) Instances() []Instance {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	now := e.now()
+	now := e.clock.Now()
 	out := make([]Instance, 0, len(e.order))
 	for _, id := range e.order {
 		in := e.instances[id]
@@ -306,7 +308,7 @@ func (e *EC2) change(ids []string, start bool) ([]stateChange, error) {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	now := e.now()
+	now := e.clock.Now()
 	targets := make([]*instance, 0, len(ids))
 	var missing []string
 	for _, id := range ids {
@@ -375,11 +377,4 @@ func reservationSuffix(instanceID string) string {
 	var b [8]byte
 	binary.BigEndian.PutUint64(b[:], h)
 	return (hex.EncodeToString(b[:]) + "0")[:17]
-}
-
-// randomHex returns n random lowercase hex digits.
-func randomHex(n int) string {
-	b := make([]byte, (n+1)/2)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms
-	return hex.EncodeToString(b)[:n]
 }

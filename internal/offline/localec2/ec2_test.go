@@ -1,6 +1,7 @@
 package localec2
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -25,6 +26,12 @@ func (c *fakeClock) Now() time.Time {
 	return c.t
 }
 
+// Sleep is Advance: the local EC2 never sleeps; it completes the clock.Clock interface.
+func (c *fakeClock) Sleep(_ context.Context, d time.Duration) error {
+	c.Advance(d)
+	return nil
+}
+
 func (c *fakeClock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -42,7 +49,7 @@ const (
 func newTestEC2(t testing.TB, delay time.Duration) (*EC2, *fakeClock) {
 	t.Helper()
 	clock := newFakeClock()
-	e := New(Config{TransitionDelay: delay, Now: clock.Now})
+	e := New(Config{TransitionDelay: delay, Clock: clock})
 	for _, spec := range []InstanceSpec{
 		{ID: stoppedID, State: StateStopped, Tags: map[string]string{"Name": "managed", "aws:cloudformation:logical-id": "ManagedInstance"}},
 		{ID: runningID, State: StateRunning, InstanceType: "t4g.nano"},

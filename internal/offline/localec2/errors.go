@@ -3,6 +3,8 @@ package localec2
 import (
 	"fmt"
 	"strings"
+
+	"github.com/stepgate/stepgate/internal/offline/asl"
 )
 
 // APIError is an EC2 error: the code and message the query protocol puts in
@@ -64,21 +66,15 @@ func checkIDs(ids []string) error {
 // Java SDK behind the integration raises the generic Ec2Exception for every
 // EC2 error: the name is always "Ec2.Ec2Exception" and the EC2 message is in
 // the cause, followed by the SDK's "(Service: Ec2, Status Code: 400, Request
-// ID: …)". A workflow tells errors apart by matching the cause text.
-type Failure struct {
-	ErrorName string // e.g. "Ec2.Ec2Exception"
-	Cause     string
-}
-
-func (f *Failure) Error() string { return f.ErrorName + ": " + f.Cause }
-
+// ID: …)". A workflow tells errors apart by matching the cause text. The failure is the engine's
+// own asl.Failure, so the task integration hands it to the engine as is.
 // ec2ExceptionName is the Step Functions error name for every EC2 API error.
 const ec2ExceptionName = "Ec2.Ec2Exception"
 
 // failureFrom turns an EC2 API error into the integration's failure.
-func failureFrom(err *APIError, requestID string) *Failure {
-	return &Failure{
-		ErrorName: ec2ExceptionName,
-		Cause:     err.Message + " (Service: Ec2, Status Code: 400, Request ID: " + requestID + ")",
+func failureFrom(err *APIError, requestID string) *asl.Failure {
+	return &asl.Failure{
+		Name:  ec2ExceptionName,
+		Cause: err.Message + " (Service: Ec2, Status Code: 400, Request ID: " + requestID + ")",
 	}
 }

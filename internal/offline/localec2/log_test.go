@@ -16,7 +16,7 @@ import (
 func TestRequestsAreLogged(t *testing.T) {
 	var logs bytes.Buffer
 	clock := newFakeClock()
-	e := New(Config{TransitionDelay: time.Second, Now: clock.Now, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	e := New(Config{TransitionDelay: time.Second, Clock: clock, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 	if _, err := e.AddInstance(InstanceSpec{ID: stoppedID, State: StateStopped}); err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/stepgate/stepgate/internal/clock"
 )
 
 // xmlNamespace is the namespace of EC2 API version 2016-11-15, the one every
@@ -48,7 +50,7 @@ func (e *EC2) serveQuery(w http.ResponseWriter, r *http.Request) {
 		if !errors.As(err, &apiErr) {
 			// Not expected: every failure path returns an APIError. Keep the
 			// detail in the log and answer as EC2 answers its own faults.
-			e.log.Error("ec2 request failed", "requestId", requestID, "action", action, "err", err)
+			e.log.Error("ec2 request failed", "requestId", requestID, "action", action, "error", err)
 			apiErr = &APIError{"InternalError", "An internal error has occurred"}
 		}
 		status = http.StatusBadRequest
@@ -66,7 +68,7 @@ func (e *EC2) serveQuery(w http.ResponseWriter, r *http.Request) {
 	attrs := []any{"requestId", requestID, "action", action, "status", status, "duration", time.Since(started)}
 	if err != nil {
 		level = slog.LevelWarn
-		attrs = append(attrs, "err", err.Error())
+		attrs = append(attrs, "error", err.Error())
 	}
 	e.log.Log(r.Context(), level, "ec2 request", attrs...)
 }
@@ -243,7 +245,7 @@ func appendInstanceXML(b []byte, in *Instance) []byte {
 	b = appendElem(b, "reason", in.StateTransitionReason)
 	b = append(b, "<amiLaunchIndex>0</amiLaunchIndex><productCodes/>"...)
 	b = appendElem(b, "instanceType", in.InstanceType)
-	b = appendElem(b, "launchTime", in.LaunchTime.UTC().Format(awsTimeFormat))
+	b = appendElem(b, "launchTime", clock.Format(in.LaunchTime))
 	b = append(b, "<placement>"...)
 	b = appendElem(b, "availabilityZone", in.AvailabilityZone)
 	b = append(b, "<groupName/><tenancy>default</tenancy></placement><monitoring><state>disabled</state></monitoring>"...)
@@ -372,9 +374,6 @@ func appendXMLText(b []byte, s string) []byte {
 	}
 	return b
 }
-
-// awsTimeFormat is EC2's timestamp form (ISO 8601, UTC, milliseconds).
-const awsTimeFormat = "2006-01-02T15:04:05.000Z"
 
 // privateDNSName follows EC2's naming: ec2.internal in us-east-1,
 // <region>.compute.internal elsewhere.

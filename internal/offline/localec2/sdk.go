@@ -12,6 +12,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/uuid"
+
+	"github.com/stepgate/stepgate/internal/offline/asl"
 )
 
 // ErrUnknownAction is returned (wrapped) by Call for an action the local EC2
@@ -48,7 +50,7 @@ func (e *EC2) Call(ctx context.Context, action string, input json.RawMessage) (j
 	attrs := []any{"requestId", requestID, "action", action, "via", "aws-sdk:ec2", "duration", time.Since(started)}
 	if err != nil {
 		level = slog.LevelWarn
-		attrs = append(attrs, "err", err.Error())
+		attrs = append(attrs, "error", err.Error())
 	}
 	e.log.Log(ctx, level, "ec2 request", attrs...)
 	return out, err
@@ -68,7 +70,7 @@ func (e *EC2) call(ctx context.Context, action string, input json.RawMessage, re
 		dec := json.NewDecoder(bytes.NewReader(input))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&in); err != nil {
-			return nil, &Failure{ErrorName: "States.Runtime", Cause: "Invalid parameters for ec2:" + action + ": " + err.Error()}
+			return nil, &asl.Failure{Name: "States.Runtime", Cause: "Invalid parameters for ec2:" + action + ": " + err.Error()}
 		}
 	}
 	if in.DryRun != nil && *in.DryRun {

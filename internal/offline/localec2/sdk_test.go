@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stepgate/stepgate/internal/offline/asl"
 )
 
 func TestCallShapes(t *testing.T) {
@@ -169,12 +171,12 @@ func TestCallErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e, _ := newTestEC2(t, 10*time.Second)
 			_, err := e.Call(context.Background(), tt.action, json.RawMessage(tt.input))
-			var f *Failure
+			var f *asl.Failure
 			if !errors.As(err, &f) {
-				t.Fatalf("err = %v, want *Failure", err)
+				t.Fatalf("err = %v, want *asl.Failure", err)
 			}
-			if f.ErrorName != tt.wantName {
-				t.Errorf("error name = %s, want %s", f.ErrorName, tt.wantName)
+			if f.Name != tt.wantName {
+				t.Errorf("error name = %s, want %s", f.Name, tt.wantName)
 			}
 			if tt.wantMessage == "" {
 				return

@@ -2,8 +2,6 @@ package locallambda
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,6 +15,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/stepgate/stepgate/internal/offline/awsid"
 )
 
 // Runtime API paths (version 2018-06-01).
@@ -128,7 +128,7 @@ func (env *environment) environ() []string {
 		"AWS_LAMBDA_FUNCTION_VERSION":     "$LATEST",
 		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": strconv.Itoa(spec.MemoryMB),
 		"AWS_LAMBDA_LOG_GROUP_NAME":       "/aws/lambda/" + spec.Name,
-		"AWS_LAMBDA_LOG_STREAM_NAME":      now.Format("2006/01/02") + "/[$LATEST]" + randomHex(16),
+		"AWS_LAMBDA_LOG_STREAM_NAME":      now.Format("2006/01/02") + "/[$LATEST]" + awsid.Hex(32),
 		"AWS_LAMBDA_LOG_FORMAT":           spec.LogFormat,
 		"AWS_LAMBDA_INITIALIZATION_TYPE":  "on-demand",
 		"AWS_REGION":                      rt.region,
@@ -407,11 +407,5 @@ func isClosed(ch <-chan struct{}) bool {
 
 // newTraceID returns an X-Ray trace header in the form Lambda passes to runtimes.
 func newTraceID() string {
-	return fmt.Sprintf("Root=1-%08x-%s;Parent=%s;Sampled=0", time.Now().Unix(), randomHex(12), randomHex(8))
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
+	return "Root=" + awsid.TraceID() + ";Parent=" + awsid.Hex(16) + ";Sampled=0"
 }

@@ -24,6 +24,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 )
 
 // Defaults Lambda applies when a template leaves a setting out.
@@ -187,8 +189,11 @@ func (r *Runtime) Invoke(ctx context.Context, nameOrARN string, payload []byte) 
 	f, ok := r.functions[nameOrARN]
 	if !ok {
 		// A qualified ARN (…:function:Name:$LATEST) names the same function locally.
-		if i := strings.LastIndex(nameOrARN, ":"); i > 0 && strings.Contains(nameOrARN, ":function:") {
-			f, ok = r.functions[nameOrARN[:i]]
+		if a, err := arn.Parse(nameOrARN); err == nil {
+			if parts := strings.Split(a.Resource, ":"); len(parts) == 3 && parts[0] == "function" {
+				a.Resource = parts[0] + ":" + parts[1]
+				f, ok = r.functions[a.String()]
+			}
 		}
 		if !ok {
 			return Response{}, fmt.Errorf("invoke %s: %w", nameOrARN, ErrFunctionNotFound)

@@ -235,10 +235,10 @@ func (s *Service) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		status, code, message := httpError(err)
 		// A client that hung up on StartSyncExecution is not a failure of the service.
 		if status >= 500 && !isInjected(err) && !errors.Is(err, context.Canceled) {
-			s.log.Error("step functions call failed", "operation", op, "requestId", requestID, "err", err)
+			s.log.Error("step functions call failed", "operation", op, "requestId", requestID, "error", err)
 		}
 		s.log.Debug("step functions call", "operation", op, "status", status, "error", code,
-			"durationMs", time.Since(began).Milliseconds())
+			"duration", time.Since(began))
 		writeJSON(w, status, struct {
 			Type    string `json:"__type"`
 			Message string `json:"message"`
@@ -246,7 +246,7 @@ func (s *Service) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Debug("step functions call", "operation", op, "status", http.StatusOK,
-		"durationMs", time.Since(began).Milliseconds())
+		"duration", time.Since(began))
 	writeJSON(w, http.StatusOK, out)
 }
 

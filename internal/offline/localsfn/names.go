@@ -2,12 +2,14 @@ package localsfn
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
 
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 )
 
@@ -50,33 +52,36 @@ func invalidNameRune(r rune) bool {
 	return strings.ContainsRune(`<>{}[]?*"#%\^|~`+"`"+`$&,;:/`, r)
 }
 
-// arn is a parsed Step Functions ARN: arn:PARTITION:states:REGION:ACCOUNT:TYPE:RESOURCE…
-type arn struct {
-	partition, region, account string
-	resourceType               string
-	resource                   []string // the colon-separated parts after the type
+// statesARN is a parsed Step Functions ARN: arn:PARTITION:states:REGION:ACCOUNT:TYPE:RESOURCE…
+type statesARN struct {
+	arn.ARN
+	resourceType string
+	resource     []string // the colon-separated parts after the type
 }
 
-func parseARN(field, s string) (arn, error) {
+// parseARN reads a Step Functions ARN with the SDK's ARN parser and answers as the service does.
+func parseARN(field, s string) (statesARN, error) {
 	if len(s) < 1 {
-		return arn{}, errConstraint(field, "Member must have length greater than or equal to 1")
+		return statesARN{}, errConstraint(field, "Member must have length greater than or equal to 1")
 	}
 	if len(s) > maxARNLength {
-		return arn{}, errConstraint(field, fmt.Sprintf("Member must have length less than or equal to %d", maxARNLength))
+		return statesARN{}, errConstraint(field, fmt.Sprintf("Member must have length less than or equal to %d", maxARNLength))
 	}
-	parts := strings.Split(s, ":")
-	if len(parts) < 7 || parts[0] != "arn" || parts[1] == "" {
-		return arn{}, errInvalidArn("Unable to parse ARN: " + s)
+	a, err := arn.Parse(s)
+	if err != nil || a.Partition == "" {
+		return statesARN{}, errInvalidArn("Unable to parse ARN: " + s)
 	}
-	if parts[2] != "states" {
-		return arn{}, errInvalidArn("Service not valid in this context: " + parts[2])
+	res := strings.Split(a.Resource, ":")
+	if len(res) < 2 {
+		return statesARN{}, errInvalidArn("Unable to parse ARN: " + s)
 	}
-	for _, p := range parts[3:] {
-		if p == "" {
-			return arn{}, errInvalidArn("Unable to parse ARN: " + s)
-		}
+	if a.Service != "states" {
+		return statesARN{}, errInvalidArn("Service not valid in this context: " + a.Service)
 	}
-	return arn{partition: parts[1], region: parts[3], account: parts[4], resourceType: parts[5], resource: parts[6:]}, nil
+	if a.Region == "" || a.AccountID == "" || slices.Contains(res, "") {
+		return statesARN{}, errInvalidArn("Unable to parse ARN: " + s)
+	}
+	return statesARN{ARN: a, resourceType: res[0], resource: res[1:]}, nil
 }
 
 // parseStateMachineARN accepts only unqualified state machine ARNs: this service has no

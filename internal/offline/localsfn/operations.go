@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
@@ -44,7 +45,7 @@ func (s *Service) CreateStateMachine(_ context.Context, in *sfn.CreateStateMachi
 	if len(roleARN) > maxARNLength {
 		return nil, errConstraint("roleArn", fmt.Sprintf("Member must have length less than or equal to %d", maxARNLength))
 	}
-	if parts := strings.Split(roleARN, ":"); len(parts) < 6 || parts[0] != "arn" {
+	if _, err := arn.Parse(roleARN); err != nil {
 		return nil, errInvalidArn("Unable to parse ARN: " + roleARN)
 	}
 	typ := in.Type

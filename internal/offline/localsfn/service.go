@@ -187,7 +187,7 @@ func (s *Service) finish(e *execution) {
 		s.mu.Unlock()
 		close(e.finishedDone)
 		s.log.Info("execution finished", "executionArn", e.arn, "status", res.Status,
-			"error", res.Error, "durationMs", stop.Sub(e.startDate).Milliseconds())
+			"error", res.Error, "duration", stop.Sub(e.startDate))
 	})
 }
 
