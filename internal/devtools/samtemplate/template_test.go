@@ -103,7 +103,7 @@ func TestFunctions(t *testing.T) {
 		timeout int
 		env     []string
 	}{
-		{"StartFunction", 25, []string{"ALLOWED_INSTANCE_IDS", "EXPRESS_STATE_MACHINE_ARN", "LOG_LEVEL", "STANDARD_STATE_MACHINE_ARN"}},
+		{"StartFunction", 25, []string{"ALLOWED_INSTANCE_IDS", "LOG_LEVEL", "ROUTES"}},
 		{"StatusFunction", 25, []string{"EXPRESS_STATE_MACHINE_ARN", "LOG_LEVEL", "STANDARD_STATE_MACHINE_ARN"}},
 		{"Ec2ToggleFunction", 10, []string{"ALLOWED_INSTANCE_IDS", "LOG_LEVEL"}},
 	}
@@ -310,6 +310,7 @@ func TestRoutes(t *testing.T) {
 		"POST /standard-instance":           "StartFunction",
 		"GET /executions/{executionArn}":    "StatusFunction",
 		"DELETE /executions/{executionArn}": "StatusFunction",
+		"GET /instances/{instance_id}":      "StartFunction",
 	}
 	got := map[string]string{}
 	for _, r := range routes {
@@ -366,8 +367,8 @@ func TestAuthModes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(routes) != 4 {
-				t.Fatalf("%d routes, want 4", len(routes))
+			if len(routes) != 5 {
+				t.Fatalf("%d routes, want 5", len(routes))
 			}
 			for _, r := range routes {
 				if !slices.Equal(r.Security, tc.wantScheme) {
