@@ -123,4 +123,3 @@ func TestStartEnvironmentSize(t *testing.T) {
 		t.Errorf("StartFunction's environment is %d bytes (%d as JSON); Lambda allows %d", raw, len(encoded), limit)
 	}
 }
-
