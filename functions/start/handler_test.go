@@ -648,11 +648,14 @@ var fixtureStatus = map[string]int{
 	"standard-instance-unknown-action.json":          400,
 	"standard-instance-bad-base64.json":              400,
 	"standard-instance-not-allowed.json":             403,
+	"instance-get.json":                              200,
+	"instance-get-bad-instance-id.json":              400,
+	"instance-get-not-allowed.json":                  403,
 }
 
 // knownFixturePrefixes are the fixture families of all three functions; each function's test
 // checks its own and that no fixture belongs to none.
-var knownFixturePrefixes = []string{"express-instance", "standard-instance", "execution-get", "execution-delete", "task-"}
+var knownFixturePrefixes = []string{"express-instance", "standard-instance", "instance-get", "execution-get", "execution-delete", "task-"}
 
 func TestFixtures(t *testing.T) {
 	files, err := filepath.Glob("../../events/*.json")
@@ -666,7 +669,7 @@ func TestFixtures(t *testing.T) {
 			t.Errorf("%s: no function serves this fixture prefix", name)
 			continue
 		}
-		if !strings.HasPrefix(name, "express-instance") && !strings.HasPrefix(name, "standard-instance") {
+		if !hasAnyPrefix(name, []string{"express-instance", "standard-instance", "instance-get"}) {
 			continue
 		}
 		seen++
