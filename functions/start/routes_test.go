@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -11,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
+	"github.com/stepgate/stepgate/internal/app/httpapi/httpapitest"
 )
 
 // getInstance is GET /instances/{instance_id} as API Gateway sends it: the ID still percent-encoded
@@ -125,4 +128,20 @@ func TestConfiguredAsyncRoute(t *testing.T) {
 	if resp, _ := h.Handle(context.Background(), req); resp.StatusCode != 400 {
 		t.Errorf("a malformed path parameter: status %d", resp.StatusCode)
 	}
+}
+
+// FuzzInstanceRoute: whatever the path parameter, GET /instances/{instance_id} answers 2xx or a 4xx
+// JSON error with Step Functions succeeding — never a panic, never a 5xx.
+func FuzzInstanceRoute(f *testing.F) {
+	f.Add(testInstance)
+	f.Add("i-0123456%37")
+	f.Add("%")
+	f.Add("i-0fedcba9876543210")
+	f.Fuzz(func(t *testing.T, id string) {
+		resp, err := newTestHandler(t, succeeding()).Handle(context.Background(), getInstance(id))
+		if err != nil {
+			t.Fatalf("Handle returned an error: %v", err)
+		}
+		httpapitest.CheckClientContract(t, resp, "req-1", fmt.Sprintf("id %q", id))
+	})
 }
