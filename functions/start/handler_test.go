@@ -45,7 +45,7 @@ const testRoutes = `{
   "routes": {
     "POST /express-instance": {"stateMachine": "` + testExpressARN + `", "mode": "sync", "input": {"body": true}, "required": ["instance_id"]},
     "POST /standard-instance": {"stateMachine": "` + testStandardARN + `", "mode": "async", "input": {"body": true}, "required": ["instance_id"]},
-    "GET /instances/{instance_id}": {"stateMachine": "` + testExpressARN + `", "mode": "sync", "input": {"path": ["instance_id"], "fixed": {"action": "check"}}}
+    "GET /instances/{instance_id}": {"stateMachine": "` + testExpressARN + `", "mode": "sync", "input": {"path": ["instance_id"], "fixed": {"action": "check"}}, "required": ["instance_id"]}
   },
   "fields": {
     "instance_id": {"pattern": "^i-[0-9a-f]{8}([0-9a-f]{9})?$", "hint": "an EC2 instance ID such as i-0123456789abcdef0",

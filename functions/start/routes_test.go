@@ -23,7 +23,9 @@ func getInstance(id string) events.APIGatewayProxyRequest {
 	req.HTTPMethod = http.MethodGet
 	req.Path = "/instances/" + id
 	req.RequestContext.Path = "/Prod/instances/" + id
-	req.PathParameters = map[string]string{"instance_id": id}
+	if id != "" {
+		req.PathParameters = map[string]string{"instance_id": id}
+	}
 	return req
 }
 
@@ -56,6 +58,7 @@ func TestInstanceStateErrors(t *testing.T) {
 		wantMsg    string
 	}{
 		{name: "malformed", id: "i-XYZ", wantStatus: 400, wantCode: "InvalidRequest"},
+		{name: "no path parameter (a direct invoke)", id: "", wantStatus: 400, wantCode: "InvalidRequest", wantMsg: `The field "instance_id" is required.`},
 		{name: "not managed", id: "i-0fedcba9876543210", wantStatus: 403, wantCode: "InstanceNotAllowed",
 			wantMsg: "Instance i-0fedcba9876543210 is not managed by this stack."},
 		{name: "not found", id: testInstance, out: failed("InstanceNotFound", "gone"), wantStatus: 404, wantCode: "InstanceNotFound",
