@@ -3,7 +3,6 @@ package offline_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -137,7 +136,7 @@ func waitForExecution(t *testing.T, s *offline.Stack, arn string) *sfn.DescribeE
 			return out
 		}
 		if time.Now().After(deadline) {
-			t.Fatal(fmt.Sprintf("execution %s still RUNNING", arn))
+			t.Fatalf("execution %s still RUNNING", arn)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

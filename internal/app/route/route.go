@@ -255,7 +255,7 @@ func parseErrors(docs map[string]errorDoc) (map[string]ErrorRule, error) {
 		if strings.TrimSpace(ed.Message) == "" {
 			return nil, fmt.Errorf("error %q: a message is required (it is what the caller reads)", name)
 		}
-		out[name] = ErrorRule{Status: ed.Status, Message: ed.Message}
+		out[name] = ErrorRule(ed)
 	}
 	return out, nil
 }
