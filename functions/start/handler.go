@@ -16,16 +16,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
-	"github.com/stepgate/stepgate/internal/app/execution"
 	"github.com/stepgate/stepgate/internal/app/httpapi"
-	"github.com/stepgate/stepgate/internal/app/workflow"
+	"github.com/stepgate/stepgate/internal/app/route"
 	"github.com/stepgate/stepgate/internal/clock"
-)
-
-// Routes, as API Gateway reports them in request.Resource.
-const (
-	routeExpress  = "/express-instance"
-	routeStandard = "/standard-instance"
 )
 
 // syncMargin is kept between the end of StartSyncExecution and the Lambda's own deadline, so
@@ -43,25 +36,19 @@ var _ stepFunctions = (*sfn.Client)(nil)
 
 // Config is the function's settings, read once at start-up.
 type Config struct {
-	Machines  execution.Scope
-	Allowlist workflow.Allowlist
+	Routes *route.Config
 }
 
-// ConfigFromEnv reads EXPRESS_STATE_MACHINE_ARN, STANDARD_STATE_MACHINE_ARN and
-// ALLOWED_INSTANCE_IDS.
+// ConfigFromEnv reads the routes document in ROUTES and the allowlists it names.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
-	machines, err := execution.NewScope(getenv("EXPRESS_STATE_MACHINE_ARN"), getenv("STANDARD_STATE_MACHINE_ARN"))
-	if err != nil {
-		return Config{}, fmt.Errorf("read state machine ARNs: %w", err)
-	}
-	allow, err := workflow.ParseAllowlist(getenv(workflow.AllowlistEnv))
+	routes, err := route.Parse(getenv(route.Env), getenv)
 	if err != nil {
 		return Config{}, err
 	}
-	return Config{Machines: machines, Allowlist: allow}, nil
+	return Config{Routes: routes}, nil
 }
 
-// Handler serves both start routes.
+// Handler serves every route of its configuration.
 type Handler struct {
 	cfg       Config
 	sfn       stepFunctions
@@ -99,6 +86,7 @@ func (h *Handler) logRequest(ctx context.Context, req *events.APIGatewayProxyReq
 	}
 	attrs := []slog.Attr{
 		slog.String("requestId", req.RequestContext.RequestID),
+		slog.String("method", req.HTTPMethod),
 		slog.String("route", req.Resource),
 		slog.Int("status", status),
 		slog.String("executionArn", executionARN),
@@ -114,30 +102,23 @@ func (h *Handler) serve(ctx context.Context, req *events.APIGatewayProxyRequest)
 	if h.configErr != nil {
 		return events.APIGatewayProxyResponse{}, "", httpapi.Internal(h.configErr)
 	}
-	if req.Resource != routeExpress && req.Resource != routeStandard {
+	rt, ok := h.cfg.Routes.Match(req.HTTPMethod, req.Resource)
+	if !ok {
 		return events.APIGatewayProxyResponse{}, "", httpapi.NewError(http.StatusNotFound, "NotFound",
-			"This function serves POST /express-instance and POST /standard-instance only.")
+			fmt.Sprintf("This function serves no route %s %s.", req.HTTPMethod, req.Resource))
 	}
-	body, err := httpapi.JSONObjectBody(req)
+	in, err := rt.Build(req)
 	if err != nil {
 		return events.APIGatewayProxyResponse{}, "", err
 	}
-	in, err := workflow.ParseInput(body)
-	if err != nil {
-		return events.APIGatewayProxyResponse{}, "", httpapi.InvalidRequest(err.Error())
+	if rt.Mode == route.Sync {
+		return h.startSync(ctx, req, rt, in)
 	}
-	if !h.cfg.Allowlist.Allows(in.InstanceID) {
-		return events.APIGatewayProxyResponse{}, "", httpapi.NewError(http.StatusForbidden, "InstanceNotAllowed",
-			fmt.Sprintf("Instance %s is not managed by this stack.", in.InstanceID))
-	}
-	if req.Resource == routeExpress {
-		return h.startExpress(ctx, req, in)
-	}
-	return h.startStandard(ctx, req, in)
+	return h.startAsync(ctx, req, rt, in)
 }
 
-// startExpress runs the EXPRESS machine synchronously and maps its outcome.
-func (h *Handler) startExpress(ctx context.Context, req *events.APIGatewayProxyRequest, in workflow.Input) (events.APIGatewayProxyResponse, string, error) {
+// startSync runs the route's EXPRESS machine synchronously and maps its outcome.
+func (h *Handler) startSync(ctx context.Context, req *events.APIGatewayProxyRequest, rt *route.Route, in route.Input) (events.APIGatewayProxyResponse, string, error) {
 	requestID := req.RequestContext.RequestID
 	callCtx := ctx
 	if deadline, ok := ctx.Deadline(); ok {
@@ -145,7 +126,7 @@ func (h *Handler) startExpress(ctx context.Context, req *events.APIGatewayProxyR
 		callCtx, cancel = context.WithDeadline(ctx, deadline.Add(-syncMargin))
 		defer cancel()
 	}
-	machineARN := h.cfg.Machines.Express.String()
+	machineARN := rt.StateMachine.String()
 	out, err := h.sfn.StartSyncExecution(callCtx, &sfn.StartSyncExecutionInput{
 		StateMachineArn: aws.String(machineARN),
 		Input:           aws.String(string(in.Canonical)),
@@ -166,39 +147,28 @@ func (h *Handler) startExpress(ctx context.Context, req *events.APIGatewayProxyR
 	case types.SyncExecutionStatusTimedOut:
 		return events.APIGatewayProxyResponse{}, executionARN, executionTimedOut(executionARN)
 	default: // FAILED, or a status this code does not know, which is a failure too
-		return events.APIGatewayProxyResponse{}, executionARN, executionFailed(in.InstanceID, executionARN, out)
+		return events.APIGatewayProxyResponse{}, executionARN, executionFailed(rt, in, executionARN, out)
 	}
 }
 
 func executionTimedOut(executionARN string) *httpapi.Error {
 	e := httpapi.NewError(http.StatusGatewayTimeout, "ExecutionTimedOut",
-		"The workflow did not finish in time; the instance may still change state. Check it before retrying.")
+		"The workflow did not finish in time and may still have acted; check its effects before retrying.")
 	if executionARN != "" {
 		e = e.With("executionArn", executionARN)
 	}
 	return e
 }
 
-// executionFailed maps a FAILED express execution by the error name the workflow failed with.
-// The task Lambda's own message (in cause) is not shown for the named errors: the answer says
-// what the caller can do.
-func executionFailed(instanceID, executionARN string, out *sfn.StartSyncExecutionOutput) *httpapi.Error {
+// executionFailed maps a FAILED execution by the error name the workflow failed with: a name in
+// the route's error table answers with its status and message (the workflow's own cause is not
+// shown: the answer says what the caller can do); any other error is a 502 with the details.
+func executionFailed(rt *route.Route, in route.Input, executionARN string, out *sfn.StartSyncExecutionOutput) *httpapi.Error {
 	errName, cause := aws.ToString(out.Error), aws.ToString(out.Cause)
 	var e *httpapi.Error
-	switch errName {
-	case "InstanceNotFound":
-		e = httpapi.NewError(http.StatusNotFound, errName, fmt.Sprintf("Instance %s does not exist.", instanceID))
-	case "InstanceInTransition":
-		e = httpapi.NewError(http.StatusConflict, errName,
-			fmt.Sprintf("Instance %s is still changing state; retry when it is running or stopped.", instanceID))
-	case "InstanceTerminated":
-		e = httpapi.NewError(http.StatusConflict, errName,
-			fmt.Sprintf("Instance %s is shutting down or terminated and can no longer be started or stopped.", instanceID))
-	case "InstanceNotAllowed":
-		// The task Lambda's allowlist refused what this function's allowed: the same answer as
-		// this function's own allowlist check.
-		e = httpapi.NewError(http.StatusForbidden, errName, fmt.Sprintf("Instance %s is not managed by this stack.", instanceID))
-	default:
+	if rule, ok := rt.Error(errName); ok {
+		e = httpapi.NewError(rule.Status, errName, in.Render(rule.Message))
+	} else {
 		e = httpapi.NewError(http.StatusBadGateway, "ExecutionFailed",
 			"The workflow failed; details holds the error it failed with.").
 			With("details", map[string]any{"error": errName, "cause": httpapi.MaybeJSON(cause)})
@@ -207,13 +177,13 @@ func executionFailed(instanceID, executionARN string, out *sfn.StartSyncExecutio
 		Wrap(fmt.Errorf("execution %s %s: %s: %s", executionARN, out.Status, errName, cause))
 }
 
-// startStandard starts the STANDARD machine and answers 202 with where to follow it.
-func (h *Handler) startStandard(ctx context.Context, req *events.APIGatewayProxyRequest, in workflow.Input) (events.APIGatewayProxyResponse, string, error) {
+// startAsync starts the route's machine and answers 202 with where to follow it.
+func (h *Handler) startAsync(ctx context.Context, req *events.APIGatewayProxyRequest, rt *route.Route, in route.Input) (events.APIGatewayProxyResponse, string, error) {
 	key, hasKey, err := idempotencyKey(req)
 	if err != nil {
 		return events.APIGatewayProxyResponse{}, "", err
 	}
-	machineARN := h.cfg.Machines.Standard.String()
+	machineARN := rt.StateMachine.String()
 	start := &sfn.StartExecutionInput{
 		StateMachineArn: aws.String(machineARN),
 		Input:           aws.String(string(in.Canonical)),
@@ -229,7 +199,7 @@ func (h *Handler) startStandard(ctx context.Context, req *events.APIGatewayProxy
 	case err == nil:
 		executionARN, startDate = aws.ToString(out.ExecutionArn), aws.ToTime(out.StartDate)
 	case hasKey && errors.As(err, &exists):
-		executionARN = h.cfg.Machines.Standard.ExecutionARN(aws.ToString(start.Name))
+		executionARN = rt.StateMachine.ExecutionARN(aws.ToString(start.Name))
 		startDate, err = h.replay(ctx, executionARN, in.Canonical)
 		if err != nil {
 			return events.APIGatewayProxyResponse{}, executionARN, err
@@ -237,7 +207,7 @@ func (h *Handler) startStandard(ctx context.Context, req *events.APIGatewayProxy
 	default:
 		return events.APIGatewayProxyResponse{}, "", fmt.Errorf("start execution on %s: %w", machineARN, err)
 	}
-	statusURL := statusURL(req, executionARN)
+	statusURL := statusURL(req, rt, executionARN)
 	resp := httpapi.JSON(req.RequestContext.RequestID, http.StatusAccepted, accepted{
 		ExecutionARN: executionARN,
 		StartDate:    clock.Format(startDate),
@@ -261,7 +231,7 @@ func (h *Handler) replay(ctx context.Context, executionARN string, canonical []b
 	if err != nil {
 		return time.Time{}, fmt.Errorf("describe execution %s for idempotent replay: %w", executionARN, err)
 	}
-	previous, err := workflow.Canonicalize([]byte(aws.ToString(out.Input)))
+	previous, err := route.Canonicalize([]byte(aws.ToString(out.Input)))
 	if err != nil || string(previous) != string(canonical) {
 		return time.Time{}, httpapi.NewError(http.StatusUnprocessableEntity, "IdempotencyKeyReused",
 			"This Idempotency-Key was already used with a different request body; use a new key.").
@@ -355,8 +325,8 @@ func executionName(identity, key string) string {
 
 // statusURL is the absolute URL of GET /executions/{executionArn} as this caller reaches the
 // API: the scheme and host it used, and the base path (stage or custom-domain mapping) found by
-// removing the route from the path it called.
-func statusURL(req *events.APIGatewayProxyRequest, executionARN string) string {
+// removing the route's resource from the path it called.
+func statusURL(req *events.APIGatewayProxyRequest, rt *route.Route, executionARN string) string {
 	scheme := "https"
 	if proto, ok := httpapi.Header(req, "X-Forwarded-Proto"); ok {
 		if p := strings.ToLower(strings.TrimSpace(strings.Split(proto, ",")[0])); p == "http" || p == "https" {
@@ -367,12 +337,7 @@ func statusURL(req *events.APIGatewayProxyRequest, executionARN string) string {
 	if !validHost(host) {
 		host = req.RequestContext.DomainName
 	}
-	path := strings.TrimRight(req.RequestContext.Path, "/")
-	base := ""
-	if strings.HasSuffix(path, req.Resource) {
-		base = strings.TrimSuffix(path, req.Resource)
-	}
-	rel := base + "/executions/" + escapeARN(executionARN)
+	rel := rt.BasePath(req.RequestContext.Path) + "/executions/" + escapeARN(executionARN)
 	if !validHost(host) {
 		return rel
 	}

@@ -35,6 +35,33 @@ const (
 	testStdExec     = "arn:aws:states:us-east-1:123456789012:execution:StandardStateMachine:n1"
 )
 
+// Routes, as API Gateway reports them in request.Resource.
+const (
+	routeExpress  = "/express-instance"
+	routeStandard = "/standard-instance"
+)
+
+// testRoutes is template.yaml's ROUTES with the local ARNs (internal/devtools/samtemplate checks
+// that the template's document parses and serves the template's routes).
+const testRoutes = `{
+  "routes": {
+    "POST /express-instance": {"stateMachine": "` + testExpressARN + `", "mode": "sync", "input": {"body": true}, "required": ["instance_id"]},
+    "POST /standard-instance": {"stateMachine": "` + testStandardARN + `", "mode": "async", "input": {"body": true}, "required": ["instance_id"]},
+    "GET /instances/{instance_id}": {"stateMachine": "` + testExpressARN + `", "mode": "sync", "input": {"path": ["instance_id"], "fixed": {"action": "check"}}, "required": ["instance_id"]}
+  },
+  "fields": {
+    "instance_id": {"pattern": "^i-[0-9a-f]{8}([0-9a-f]{9})?$", "hint": "an EC2 instance ID such as i-0123456789abcdef0",
+      "allowlist": {"env": "ALLOWED_INSTANCE_IDS", "error": "InstanceNotAllowed"}},
+    "action": {"pattern": "^(toggle|start|stop)$", "hint": "one of toggle, start or stop"}
+  },
+  "errors": {
+    "InstanceNotFound": {"status": 404, "message": "Instance {instance_id} does not exist."},
+    "InstanceInTransition": {"status": 409, "message": "Instance {instance_id} is still changing state; retry when it is running or stopped."},
+    "InstanceTerminated": {"status": 409, "message": "Instance {instance_id} is shutting down or terminated and can no longer be started or stopped."},
+    "InstanceNotAllowed": {"status": 403, "message": "Instance {instance_id} is not managed by this stack."}
+  }
+}`
+
 var testStart = time.Date(2025, 11, 25, 9, 30, 0, 123_000_000, time.UTC)
 
 // fakeSFN is a hand-written Step Functions fake: canned answers, recorded calls.
@@ -97,9 +124,8 @@ func testConfig(t testing.TB) Config {
 	t.Helper()
 	cfg, err := ConfigFromEnv(func(k string) string {
 		return map[string]string{
-			"EXPRESS_STATE_MACHINE_ARN":  testExpressARN,
-			"STANDARD_STATE_MACHINE_ARN": testStandardARN,
-			"ALLOWED_INSTANCE_IDS":       testInstance + ", i-0aaaaaaaaaaaaaaaa",
+			"ROUTES":               testRoutes,
+			"ALLOWED_INSTANCE_IDS": testInstance + ", i-0aaaaaaaaaaaaaaaa",
 		}[k]
 	})
 	if err != nil {
@@ -418,7 +444,8 @@ func TestStatusURL(t *testing.T) {
 			for k, v := range tc.headers {
 				req = withHeader(req, k, v)
 			}
-			got := statusURL(&req, testStdExec)
+			rt, _ := testConfig(t).Routes.Match(http.MethodPost, routeStandard)
+			got := statusURL(&req, rt, testStdExec)
 			if want := tc.want + "arn%3Aaws%3Astates%3Aus-east-1%3A123456789012%3Aexecution%3AStandardStateMachine%3An1"; got != want {
 				t.Errorf("statusURL = %s, want %s", got, want)
 			}
@@ -561,9 +588,10 @@ func TestMisconfigured(t *testing.T) {
 		env  map[string]string
 	}{
 		{"nothing set", map[string]string{}},
-		{"bad machine ARN", map[string]string{"EXPRESS_STATE_MACHINE_ARN": "x", "STANDARD_STATE_MACHINE_ARN": testStandardARN, "ALLOWED_INSTANCE_IDS": testInstance}},
-		{"empty allowlist", map[string]string{"EXPRESS_STATE_MACHINE_ARN": testExpressARN, "STANDARD_STATE_MACHINE_ARN": testStandardARN}},
-		{"bad allowlist entry", map[string]string{"EXPRESS_STATE_MACHINE_ARN": testExpressARN, "STANDARD_STATE_MACHINE_ARN": testStandardARN, "ALLOWED_INSTANCE_IDS": "i-0123456789abcdef0,vm-1"}},
+		{"routes not JSON", map[string]string{"ROUTES": "{", "ALLOWED_INSTANCE_IDS": testInstance}},
+		{"bad machine ARN", map[string]string{"ROUTES": strings.Replace(testRoutes, testExpressARN, "x", 1), "ALLOWED_INSTANCE_IDS": testInstance}},
+		{"empty allowlist", map[string]string{"ROUTES": testRoutes}},
+		{"bad allowlist entry", map[string]string{"ROUTES": testRoutes, "ALLOWED_INSTANCE_IDS": "i-0123456789abcdef0,vm-1"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -622,6 +650,9 @@ var fixtureStatus = map[string]int{
 	"standard-instance-unknown-action.json":          400,
 	"standard-instance-bad-base64.json":              400,
 	"standard-instance-not-allowed.json":             403,
+	"instance-get.json":                              200,
+	"instance-get-bad-instance-id.json":              400,
+	"instance-get-not-allowed.json":                  403,
 }
 
 func TestFixtures(t *testing.T) {

@@ -1,6 +1,7 @@
-// Command start is the Lambda behind POST /express-instance and POST /standard-instance: it
-// validates the workflow input and starts the EXPRESS machine synchronously or the STANDARD
-// machine asynchronously.
+// Command start is the Lambda behind every start route template.yaml declares in ROUTES
+// (POST /express-instance, POST /standard-instance, GET /instances/{instance_id}): it builds and
+// validates each route's execution input and starts the route's state machine synchronously or
+// asynchronously. It knows no workflow; the routes are configuration (internal/app/route).
 package main
 
 import (

@@ -35,6 +35,7 @@ func (s *Stack) Banner(w io.Writer, timeScale float64) {
 	fmt.Fprintf(&b, "  curl -s -X POST %s/express-instance -d '{\"instance_id\":\"%s\"}'\n", api, instance)
 	fmt.Fprintf(&b, "  curl -si -X POST %s/standard-instance -H 'Idempotency-Key: demo-1' -d '{\"instance_id\":\"%s\",\"action\":\"start\"}'\n", api, instance)
 	fmt.Fprintf(&b, "  curl -s '%s/executions/<executionArn>?wait=20'\n", api)
+	fmt.Fprintf(&b, "  curl -s %s/instances/%s\n", api, instance)
 	fmt.Fprintf(&b, "  AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test aws --region us-east-1 --endpoint-url %s stepfunctions list-state-machines\n", s.AWSURL)
 	fmt.Fprintf(&b, "\nCtrl-C stops everything.\n\n")
 	io.WriteString(w, b.String())

@@ -54,6 +54,7 @@ func TestFunctionsUnderEmulator(t *testing.T) {
 		{"StartFunction", "standard-instance.json", 202, ""},
 		{"StartFunction", "standard-instance-idempotency-key.json", 202, ""},
 		{"StartFunction", "standard-instance-bad-idempotency-key.json", 400, "InvalidRequest"},
+		{"StartFunction", "instance-get.json", 200, ""},
 		{"StatusFunction", "execution-get.json", 404, "ExecutionNotFound"},
 		{"StatusFunction", "execution-get-bad-arn.json", 400, "InvalidExecutionArn"},
 		{"StatusFunction", "execution-get-bad-wait.json", 400, "InvalidRequest"},

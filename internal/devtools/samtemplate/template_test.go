@@ -77,7 +77,7 @@ func TestFunctions(t *testing.T) {
 		timeout int
 		env     []string
 	}{
-		{"StartFunction", 25, []string{"ALLOWED_INSTANCE_IDS", "EXPRESS_STATE_MACHINE_ARN", "LOG_LEVEL", "STANDARD_STATE_MACHINE_ARN"}},
+		{"StartFunction", 25, []string{"ALLOWED_INSTANCE_IDS", "LOG_LEVEL", "ROUTES"}},
 		{"StatusFunction", 25, []string{"EXPRESS_STATE_MACHINE_ARNS", "HISTORY_POLL_MAX", "LOG_LEVEL", "STANDARD_STATE_MACHINE_ARNS"}},
 		{"Ec2ToggleFunction", 10, []string{"ALLOWED_INSTANCE_IDS", "LOG_LEVEL"}},
 	}
@@ -290,6 +290,7 @@ func TestRoutes(t *testing.T) {
 	want := map[string]string{
 		"POST /express-instance":                "StartFunction",
 		"POST /standard-instance":               "StartFunction",
+		"GET /instances/{instance_id}":          "StartFunction",
 		"GET /executions/{executionArn}":        "StatusFunction",
 		"DELETE /executions/{executionArn}":     "StatusFunction",
 		"GET /executions":                       "StatusFunction",
@@ -350,8 +351,8 @@ func TestAuthModes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(routes) == 0 {
-				t.Fatal("no routes")
+			if len(routes) != 7 {
+				t.Fatalf("%d routes, want 7", len(routes))
 			}
 			for _, r := range routes {
 				if !slices.Equal(r.Security, tc.wantScheme) {
