@@ -207,7 +207,7 @@ func (h *Handler) startAsync(ctx context.Context, req *events.APIGatewayProxyReq
 	default:
 		return events.APIGatewayProxyResponse{}, "", fmt.Errorf("start execution on %s: %w", machineARN, err)
 	}
-	statusURL := statusURL(req, rt, executionARN)
+	statusURL := httpapi.ExecutionURL(req, executionARN)
 	resp := httpapi.JSON(req.RequestContext.RequestID, http.StatusAccepted, accepted{
 		ExecutionARN: executionARN,
 		StartDate:    clock.Format(startDate),
@@ -321,45 +321,4 @@ func callerIdentity(req *events.APIGatewayProxyRequest) string {
 func executionName(identity, key string) string {
 	sum := sha256.Sum256([]byte(identity + "\x00" + key))
 	return hex.EncodeToString(sum[:])
-}
-
-// statusURL is the absolute URL of GET /executions/{executionArn} as this caller reaches the
-// API: the scheme and host it used, and the base path (stage or custom-domain mapping) found by
-// removing the route's resource from the path it called.
-func statusURL(req *events.APIGatewayProxyRequest, rt *route.Route, executionARN string) string {
-	scheme := "https"
-	if proto, ok := httpapi.Header(req, "X-Forwarded-Proto"); ok {
-		if p := strings.ToLower(strings.TrimSpace(strings.Split(proto, ",")[0])); p == "http" || p == "https" {
-			scheme = p
-		}
-	}
-	host, _ := httpapi.Header(req, "Host")
-	if !validHost(host) {
-		host = req.RequestContext.DomainName
-	}
-	rel := rt.BasePath(req.RequestContext.Path) + "/executions/" + escapeARN(executionARN)
-	if !validHost(host) {
-		return rel
-	}
-	return scheme + "://" + host + rel
-}
-
-// validHost accepts a host[:port] without characters that could change the URL's meaning.
-func validHost(host string) bool {
-	return host != "" && !strings.ContainsAny(host, "/\\?#@ \t\r\n")
-}
-
-// escapeARN escapes an ARN as one path segment. url.PathEscape leaves ':' alone (it is legal in
-// a segment), but the API documents the ARN as URL-encoded, so colons are escaped too.
-func escapeARN(arn string) string {
-	var b strings.Builder
-	for i := 0; i < len(arn); i++ {
-		c := arn[i]
-		if isAlpha(c) || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' || c == '~' {
-			b.WriteByte(c)
-		} else {
-			fmt.Fprintf(&b, "%%%02X", c)
-		}
-	}
-	return b.String()
 }

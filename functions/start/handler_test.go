@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/stepgate/stepgate/internal/app/httpapi"
 	"github.com/stepgate/stepgate/internal/devtools/samtemplate"
 )
 
@@ -444,8 +445,7 @@ func TestStatusURL(t *testing.T) {
 			for k, v := range tc.headers {
 				req = withHeader(req, k, v)
 			}
-			rt, _ := testConfig(t).Routes.Match(http.MethodPost, routeStandard)
-			got := statusURL(&req, rt, testStdExec)
+			got := httpapi.ExecutionURL(&req, testStdExec)
 			if want := tc.want + "arn%3Aaws%3Astates%3Aus-east-1%3A123456789012%3Aexecution%3AStandardStateMachine%3An1"; got != want {
 				t.Errorf("statusURL = %s, want %s", got, want)
 			}

@@ -9,8 +9,8 @@ import (
 
 // ExecutionURL is the absolute URL of GET /executions/{executionArn} as this caller reaches the
 // API: the scheme and host it used, and the base path (stage or custom-domain mapping) found by
-// removing the route from the path it called. The route must be a literal resource
-// (/standard-instance, /executions): a templated one cannot be removed from the path.
+// removing from the path it called as many segments as the route's resource has, so templated
+// resources (/instances/{instance_id}) work too.
 func ExecutionURL(req *events.APIGatewayProxyRequest, executionARN string) string {
 	scheme := "https"
 	if proto, ok := Header(req, "X-Forwarded-Proto"); ok {
@@ -22,16 +22,28 @@ func ExecutionURL(req *events.APIGatewayProxyRequest, executionARN string) strin
 	if !validHost(host) {
 		host = req.RequestContext.DomainName
 	}
-	path := strings.TrimRight(req.RequestContext.Path, "/")
-	base := ""
-	if strings.HasSuffix(path, req.Resource) {
-		base = strings.TrimSuffix(path, req.Resource)
-	}
-	rel := base + "/executions/" + EscapeARN(executionARN)
+	rel := basePath(req.RequestContext.Path, req.Resource) + "/executions/" + EscapeARN(executionARN)
 	if !validHost(host) {
 		return rel
 	}
 	return scheme + "://" + host + rel
+}
+
+// basePath is what precedes resource in path; "" when that cannot be known (a greedy {proxy+}
+// parameter spans an unknown number of segments, or the path is shorter than the resource).
+func basePath(path, resource string) string {
+	if strings.Contains(resource, "+}") {
+		return ""
+	}
+	path = strings.TrimRight(path, "/")
+	for range strings.Split(strings.Trim(resource, "/"), "/") {
+		i := strings.LastIndexByte(path, '/')
+		if i < 0 {
+			return ""
+		}
+		path = path[:i]
+	}
+	return path
 }
 
 // validHost accepts a host[:port] without characters that could change the URL's meaning.

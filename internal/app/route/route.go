@@ -86,14 +86,13 @@ type Route struct {
 	StateMachine execution.StateMachine
 	Mode         Mode
 
-	resourceSegments int // segments of the resource path, to find the base path of a URL
-	body             bool
-	path, query      []string
-	fixed            map[string]any
-	required         []string
-	fields           map[string]*field
-	fieldOrder       []string // sorted field names, so errors come in a stable order
-	errors           map[string]ErrorRule
+	body        bool
+	path, query []string
+	fixed       map[string]any
+	required    []string
+	fields      map[string]*field
+	fieldOrder  []string // sorted field names, so errors come in a stable order
+	errors      map[string]ErrorRule
 }
 
 // ErrorRule is how a workflow error name is answered.
@@ -156,10 +155,7 @@ func parseRoute(key string, rd routeDoc, sharedFields map[string]*field, sharedE
 		return nil, errors.New(`the key must be "METHOD /resource", such as "POST /orders"`)
 	}
 	r := &Route{Key: key, Mode: rd.Mode, body: rd.Input.Body, path: rd.Input.Path, query: rd.Input.Query,
-		required: rd.Required, resourceSegments: len(strings.Split(strings.Trim(resource, "/"), "/"))}
-	if strings.Contains(resource, "+}") {
-		r.resourceSegments = -1 // a greedy parameter spans an unknown number of segments
-	}
+		required: rd.Required}
 	var err error
 	if r.StateMachine, err = execution.ParseStateMachine(rd.StateMachine); err != nil {
 		return nil, err
@@ -274,24 +270,6 @@ func (c *Config) Keys() []string { return sortedKeys(c.routes) }
 func (r *Route) Error(name string) (ErrorRule, bool) {
 	e, ok := r.errors[name]
 	return e, ok
-}
-
-// BasePath is what precedes the route's resource in path (requestContext.path: the stage or a
-// custom domain's base path), found by removing as many segments as the resource has. It is ""
-// when that cannot be known.
-func (r *Route) BasePath(path string) string {
-	path = strings.TrimRight(path, "/")
-	if r.resourceSegments < 0 {
-		return ""
-	}
-	for range r.resourceSegments {
-		i := strings.LastIndexByte(path, '/')
-		if i < 0 {
-			return ""
-		}
-		path = path[:i]
-	}
-	return path
 }
 
 func decode(raw []byte) (any, error) {

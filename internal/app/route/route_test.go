@@ -234,28 +234,6 @@ func TestRender(t *testing.T) {
 	}
 }
 
-func TestBasePath(t *testing.T) {
-	cfg := parse(t)
-	standard, _ := cfg.Match("POST", "/standard-instance")
-	greet, _ := cfg.Match("POST", "/greet/{name}")
-	tests := []struct {
-		route      *Route
-		path, want string
-	}{
-		{standard, "/Prod/standard-instance", "/Prod"},
-		{standard, "/standard-instance", ""},
-		{standard, "/v1/standard-instance/", "/v1"},
-		{greet, "/v1/greet/ada", "/v1"},
-		{greet, "/greet/ada", ""},
-		{greet, "ada", ""},
-	}
-	for _, tc := range tests {
-		if got := tc.route.BasePath(tc.path); got != tc.want {
-			t.Errorf("%s BasePath(%q) = %q, want %q", tc.route.Key, tc.path, got, tc.want)
-		}
-	}
-}
-
 func TestCanonicalizeStable(t *testing.T) {
 	a, err := Canonicalize([]byte(`{"b":1,"a":{"d":2,"c":[3,{"f":4,"e":5}]}}`))
 	if err != nil {
