@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/stepgate/stepgate/internal/offline/asl/jsonata"
 )
 
 // State types.
@@ -55,6 +57,22 @@ type state struct {
 	typ  string
 	next string
 	end  bool
+
+	// The state's query language: flow builds its input and output, and
+	// the JSONata fields below are set only in JSONata states.
+	lang       string
+	flow       dataflow
+	assign     *assignment
+	arguments  *ataValue
+	outputTmpl *ataValue
+	timeoutATA *ataValue // Task TimeoutSeconds
+	secondsATA *ataValue // Wait Seconds
+	stampATA   *ataValue // Wait Timestamp
+	itemsATA   *ataValue // Map Items
+	itemSelATA *ataValue // Map ItemSelector
+	maxConcATA *ataValue // Map MaxConcurrency
+	errorATA   *ataValue // Fail Error
+	causeATA   *ataValue // Fail Cause
 
 	inputPath      *path
 	inputPathNull  bool
@@ -128,6 +146,8 @@ type catcher struct {
 	next           string
 	resultPath     *path
 	resultPathNull bool
+	assign         *assignment
+	output         *ataValue // JSONata
 }
 
 // Parse decodes and validates a definition. A definition Step Functions would
@@ -146,7 +166,8 @@ func Parse(definition []byte) (*StateMachine, error) {
 	if !ok {
 		return nil, &DefinitionError{Problems: []Problem{{Code: CodeInvalidJSONDescription, Message: "the definition must be a JSON object", Location: "/"}}}
 	}
-	d := &decoder{}
+	d := &decoder{varNames: map[string]bool{}, lang: QueryLanguageJSONPath}
+	collectVariableNames(obj, d.varNames)
 	sm := &StateMachine{}
 	d.fields(obj, "", []string{"StartAt", "States"}, []string{"Comment", "Version", "TimeoutSeconds", "QueryLanguage"})
 	sm.comment = d.str(obj, "", "Comment", false)
@@ -156,7 +177,7 @@ func Parse(definition []byte) (*StateMachine, error) {
 		}
 	}
 	sm.timeoutSeconds = d.integer(obj, "", "TimeoutSeconds", 1, math.MaxInt32)
-	d.queryLanguage(obj, "")
+	d.lang = d.queryLanguage(obj, "", QueryLanguageJSONPath)
 	sm.root = d.graph(obj, "")
 	if sm.root != nil && len(d.problems) == 0 {
 		d.terminal(sm.root, "")
@@ -170,6 +191,8 @@ func Parse(definition []byte) (*StateMachine, error) {
 // decoder walks the generic definition and collects problems.
 type decoder struct {
 	problems []Problem
+	varNames map[string]bool // every name an Assign sets
+	lang     string          // the query language states inherit
 }
 
 func (d *decoder) problem(code, msg, loc string) {
@@ -195,8 +218,10 @@ func (d *decoder) fields(obj map[string]any, loc string, required, optional []st
 			continue
 		}
 		switch k {
-		case "Assign", "Output", "Arguments":
-			d.problem(CodeSchemaValidationFailed, fmt.Sprintf("The field \"%s\" is not supported yet by this engine (workflow variables and JSONata are not implemented)", k), loc+"/"+k)
+		case "Output", "Arguments", "Items", "Condition":
+			d.problem(CodeSchemaValidationFailed, fmt.Sprintf("The field \"%s\" is supported only in JSONata states (QueryLanguage \"JSONata\")", k), loc+"/"+k)
+		case "InputPath", "OutputPath", "ResultPath", "Parameters", "ResultSelector", "Result", "ItemsPath", "TimeoutSecondsPath", "HeartbeatSecondsPath", "SecondsPath", "TimestampPath", "MaxConcurrencyPath", "ErrorPath", "CausePath", "Iterator", "Variable":
+			d.problem(CodeSchemaValidationFailed, fmt.Sprintf("The field \"%s\" is supported only in JSONPath states; a JSONata state uses Arguments, Output and {%% %%} expressions", k), loc+"/"+k)
 		case "ItemReader", "ItemBatcher", "ResultWriter", "ToleratedFailurePercentage", "ToleratedFailurePercentagePath", "ToleratedFailureCount", "ToleratedFailureCountPath", "Label":
 			d.problem(CodeSchemaValidationFailed, fmt.Sprintf("The field \"%s\" belongs to a Distributed Map, which this engine does not run", k), loc+"/"+k)
 		default:
@@ -205,18 +230,18 @@ func (d *decoder) fields(obj map[string]any, loc string, required, optional []st
 	}
 }
 
-func (d *decoder) queryLanguage(obj map[string]any, loc string) {
+// queryLanguage reads an optional QueryLanguage; inherited when absent.
+func (d *decoder) queryLanguage(obj map[string]any, loc, inherited string) string {
 	v, ok := obj["QueryLanguage"]
 	if !ok {
-		return
+		return inherited
 	}
 	switch v {
-	case QueryLanguageJSONPath:
-	case QueryLanguageJSONata:
-		d.problem(CodeSchemaValidationFailed, "The QueryLanguage \"JSONata\" is not supported yet by this engine; use JSONPath", loc+"/QueryLanguage")
-	default:
-		d.problem(CodeSchemaValidationFailed, "The value for the field 'QueryLanguage' must be one of [JSONPath, JSONata]", loc+"/QueryLanguage")
+	case QueryLanguageJSONPath, QueryLanguageJSONata:
+		return v.(string)
 	}
+	d.problem(CodeSchemaValidationFailed, "The value for the field 'QueryLanguage' must be one of [JSONPath, JSONata]", loc+"/QueryLanguage")
+	return inherited
 }
 
 func (d *decoder) str(obj map[string]any, loc, key string, nonEmpty bool) string {
@@ -245,6 +270,20 @@ func (d *decoder) integer(obj map[string]any, loc, key string, lo, hi int64) int
 		return 0
 	}
 	return i
+}
+
+// ataField compiles a JSONata state's field given as "{% … %}"; ok false
+// when the field is absent or not an expression (then it is read as a
+// literal by the caller).
+func (d *decoder) ataField(st *state, obj map[string]any, loc, key string) (*ataValue, bool) {
+	if st.lang != QueryLanguageJSONata {
+		return nil, false
+	}
+	s, isStr := obj[key].(string)
+	if !isStr || !jsonata.IsExpression(s) {
+		return nil, false
+	}
+	return d.compileATA(s, loc+"/"+key), true
 }
 
 func (d *decoder) boolean(obj map[string]any, loc, key string) bool {
@@ -404,36 +443,61 @@ func (d *decoder) state(name string, obj map[string]any, loc string) *state {
 		}
 		return nil
 	}
-	st := &state{name: name, typ: typ}
+	st := &state{name: name, typ: typ, lang: d.queryLanguage(obj, loc, d.lang)}
+	ata := st.lang == QueryLanguageJSONata
+	// Nested states (Parallel branches, a Map's processor) inherit it.
+	outer := d.lang
+	d.lang = st.lang
+	defer func() { d.lang = outer }()
 	transition := []string{"Next", "End"}
 	io := []string{"InputPath", "OutputPath"}
+	withResult := []string{"ResultPath", "Parameters", "ResultSelector"}
+	if ata {
+		io = []string{"Output"}
+		withResult = []string{"Arguments"}
+	}
+	assign := []string{"Assign"}
 	var required, optional []string
 	switch typ {
 	case typePass:
-		optional = concat(transition, io, []string{"ResultPath", "Parameters", "Result"})
+		optional = concat(transition, io, assign, []string{"ResultPath", "Parameters", "Result"})
+		if ata {
+			optional = concat(transition, io, assign)
+		}
 	case typeTask:
 		required = []string{"Resource"}
-		optional = concat(transition, io, []string{"ResultPath", "Parameters", "ResultSelector", "TimeoutSeconds", "TimeoutSecondsPath", "HeartbeatSeconds", "HeartbeatSecondsPath", "Retry", "Catch", "Credentials"})
+		optional = concat(transition, io, assign, withResult, []string{"TimeoutSeconds", "TimeoutSecondsPath", "HeartbeatSeconds", "HeartbeatSecondsPath", "Retry", "Catch", "Credentials"})
+		if ata {
+			optional = concat(transition, io, assign, withResult, []string{"TimeoutSeconds", "HeartbeatSeconds", "Retry", "Catch", "Credentials"})
+		}
 	case typeChoice:
 		required = []string{"Choices"}
-		optional = concat(io, []string{"Default"})
+		optional = concat(io, assign, []string{"Default"})
 	case typeWait:
-		optional = concat(transition, io, []string{"Seconds", "SecondsPath", "Timestamp", "TimestampPath"})
+		optional = concat(transition, io, assign, []string{"Seconds", "SecondsPath", "Timestamp", "TimestampPath"})
+		if ata {
+			optional = concat(transition, io, assign, []string{"Seconds", "Timestamp"})
+		}
 	case typeSucceed:
 		optional = io
 	case typeFail:
 		optional = []string{"Error", "ErrorPath", "Cause", "CausePath"}
+		if ata {
+			optional = []string{"Error", "Cause"}
+		}
 	case typeParallel:
 		required = []string{"Branches"}
-		optional = concat(transition, io, []string{"ResultPath", "Parameters", "ResultSelector", "Retry", "Catch"})
+		optional = concat(transition, io, assign, withResult, []string{"Retry", "Catch"})
 	case typeMap:
-		optional = concat(transition, io, []string{"ResultPath", "Parameters", "ResultSelector", "ItemsPath", "ItemSelector", "ItemProcessor", "Iterator", "MaxConcurrency", "MaxConcurrencyPath", "Retry", "Catch"})
+		optional = concat(transition, io, assign, []string{"ResultPath", "Parameters", "ResultSelector", "ItemsPath", "ItemSelector", "ItemProcessor", "Iterator", "MaxConcurrency", "MaxConcurrencyPath", "Retry", "Catch"})
+		if ata {
+			optional = concat(transition, io, assign, []string{"Items", "ItemSelector", "ItemProcessor", "MaxConcurrency", "Retry", "Catch"})
+		}
 	default:
 		d.problem(CodeSchemaValidationFailed, fmt.Sprintf("The value for the field 'Type' must be one of [Pass, Task, Choice, Wait, Succeed, Fail, Parallel, Map], not \"%s\"", typ), loc+"/Type")
 		return nil
 	}
 	d.fields(obj, loc, concat([]string{"Type"}, required), concat(commonFields, optional))
-	d.queryLanguage(obj, loc)
 
 	if slices.Contains(optional, "End") {
 		st.next = d.str(obj, loc, "Next", true)
@@ -445,6 +509,18 @@ func (d *decoder) state(name string, obj map[string]any, loc string) *state {
 		case !hasNext && !st.end:
 			d.problem(CodeSchemaValidationFailed, "Exactly one of 'Next' or 'End: true' must be set", loc)
 		}
+	}
+	st.assign = d.assign(obj, loc, st.lang)
+	if ata {
+		st.flow = jsonataFlow{}
+		if v, ok := obj["Arguments"]; ok {
+			st.arguments = d.compileATA(v, loc+"/Arguments")
+		}
+		if v, ok := obj["Output"]; ok {
+			st.outputTmpl = d.compileATA(v, loc+"/Output")
+		}
+	} else {
+		st.flow = jsonPathFlow{}
 	}
 	st.inputPath, st.inputPathNull = d.pathField(obj, loc, "InputPath", false, true)
 	st.outputPath, st.outputPathNull = d.pathField(obj, loc, "OutputPath", false, true)
@@ -493,7 +569,11 @@ func (d *decoder) task(st *state, obj map[string]any, loc string) {
 	if hasT && hasTP {
 		d.problem(CodeSchemaValidationFailed, "Only one of 'TimeoutSeconds' or 'TimeoutSecondsPath' may be set", loc)
 	}
-	st.timeoutSeconds = d.integer(obj, loc, "TimeoutSeconds", 1, defaultTaskTimeoutSeconds)
+	if x, ok := d.ataField(st, obj, loc, "TimeoutSeconds"); ok {
+		st.timeoutATA, hasT = x, false
+	} else {
+		st.timeoutSeconds = d.integer(obj, loc, "TimeoutSeconds", 1, defaultTaskTimeoutSeconds)
+	}
 	if st.timeoutSeconds == 0 {
 		st.timeoutSeconds = defaultTaskTimeoutSeconds
 	}
@@ -503,7 +583,10 @@ func (d *decoder) task(st *state, obj map[string]any, loc string) {
 	if hasH && hasHP {
 		d.problem(CodeSchemaValidationFailed, "Only one of 'HeartbeatSeconds' or 'HeartbeatSecondsPath' may be set", loc)
 	}
-	st.heartbeatSeconds = d.integer(obj, loc, "HeartbeatSeconds", 1, defaultTaskTimeoutSeconds)
+	if _, ok := d.ataField(st, obj, loc, "HeartbeatSeconds"); !ok {
+		// An expression is accepted; without heartbeats it has no effect.
+		st.heartbeatSeconds = d.integer(obj, loc, "HeartbeatSeconds", 1, defaultTaskTimeoutSeconds)
+	}
 	d.pathField(obj, loc, "HeartbeatSecondsPath", true, false)
 	if hasT && st.heartbeatSeconds >= st.timeoutSeconds && st.heartbeatSeconds > 0 {
 		d.problem(CodeSchemaValidationFailed, "'HeartbeatSeconds' must be smaller than 'TimeoutSeconds'", loc+"/HeartbeatSeconds")
@@ -564,9 +647,17 @@ func (d *decoder) errorHandling(st *state, obj map[string]any, loc string) {
 				d.problem(CodeSchemaValidationFailed, "A Catcher must be an OBJECT", cloc)
 				continue
 			}
-			d.fields(co, cloc, []string{"ErrorEquals", "Next"}, []string{"ResultPath", "Comment"})
+			optional := []string{"ResultPath", "Assign", "Comment"}
+			if st.lang == QueryLanguageJSONata {
+				optional = []string{"Output", "Assign", "Comment"}
+			}
+			d.fields(co, cloc, []string{"ErrorEquals", "Next"}, optional)
 			c := &catcher{errorEquals: d.errorEquals(co, cloc, i == len(arr)-1), next: d.str(co, cloc, "Next", true)}
 			c.resultPath, c.resultPathNull = d.pathField(co, cloc, "ResultPath", true, true)
+			c.assign = d.assign(co, cloc, st.lang)
+			if v, ok := co["Output"]; ok && st.lang == QueryLanguageJSONata {
+				c.output = d.compileATA(v, cloc+"/Output")
+			}
 			st.catch = append(st.catch, c)
 		}
 	}
@@ -612,12 +703,16 @@ func (d *decoder) wait(st *state, obj map[string]any, loc string) {
 	if n != 1 {
 		d.problem(CodeSchemaValidationFailed, "Exactly one of 'Seconds', 'SecondsPath', 'Timestamp' or 'TimestampPath' must be set", loc)
 	}
-	if _, ok := obj["Seconds"]; ok {
+	if x, ok := d.ataField(st, obj, loc, "Seconds"); ok {
+		st.secondsATA = x
+	} else if _, ok := obj["Seconds"]; ok {
 		st.hasSeconds = true
 		st.seconds = d.integer(obj, loc, "Seconds", 0, 31536000*1000)
 	}
 	st.secondsPath, _ = d.pathField(obj, loc, "SecondsPath", true, false)
-	if _, ok := obj["Timestamp"]; ok {
+	if x, ok := d.ataField(st, obj, loc, "Timestamp"); ok {
+		st.stampATA = x
+	} else if _, ok := obj["Timestamp"]; ok {
 		s := d.str(obj, loc, "Timestamp", true)
 		ts, ok := parseTimestamp(s)
 		if !ok {
@@ -636,8 +731,16 @@ func (d *decoder) fail(st *state, obj map[string]any, loc string) {
 			d.problem(CodeSchemaValidationFailed, fmt.Sprintf("Only one of '%s' or '%s' may be set", pair[0], pair[1]), loc)
 		}
 	}
-	st.errorName = d.str(obj, loc, "Error", false)
-	st.cause = d.str(obj, loc, "Cause", false)
+	if x, ok := d.ataField(st, obj, loc, "Error"); ok {
+		st.errorATA = x
+	} else {
+		st.errorName = d.str(obj, loc, "Error", false)
+	}
+	if x, ok := d.ataField(st, obj, loc, "Cause"); ok {
+		st.causeATA = x
+	} else {
+		st.cause = d.str(obj, loc, "Cause", false)
+	}
 	st.errorExpr = d.valueExpr(obj, loc, "ErrorPath")
 	st.causeExpr = d.valueExpr(obj, loc, "CausePath")
 }
@@ -688,7 +791,9 @@ func (d *decoder) subgraph(v any, loc string) *graph {
 		return nil
 	}
 	d.fields(bo, loc, []string{"StartAt", "States"}, []string{"Comment", "ProcessorConfig", "QueryLanguage"})
-	d.queryLanguage(bo, loc)
+	outer := d.lang
+	d.lang = d.queryLanguage(bo, loc, outer)
+	defer func() { d.lang = outer }()
 	if pc, ok := bo["ProcessorConfig"].(map[string]any); ok {
 		if mode, _ := pc["Mode"].(string); mode == "DISTRIBUTED" {
 			d.problem(CodeSchemaValidationFailed, "Distributed Map is not run by this engine; use Mode INLINE", loc+"/ProcessorConfig/Mode")
@@ -715,6 +820,24 @@ func (d *decoder) mapState(st *state, obj map[string]any, loc string) {
 	default:
 		d.problem(CodeSchemaValidationFailed, "These fields are required: [ItemProcessor]", loc)
 	}
+	if st.lang == QueryLanguageJSONata {
+		if v, ok := obj["Items"]; ok {
+			if _, isArr := v.([]any); !isArr && !d.isExpression(v) {
+				d.problem(CodeSchemaValidationFailed, "The value for the field 'Items' must be an ARRAY or a JSONata expression", loc+"/Items")
+			}
+			st.itemsATA = d.compileATA(v, loc+"/Items")
+		}
+		if v, ok := obj["ItemSelector"]; ok {
+			st.itemSelATA = d.compileATA(v, loc+"/ItemSelector")
+		}
+		if x, ok := d.ataField(st, obj, loc, "MaxConcurrency"); ok {
+			st.maxConcATA = x
+		} else {
+			st.maxConcurrency = d.integer(obj, loc, "MaxConcurrency", 0, math.MaxInt32)
+		}
+		d.errorHandling(st, obj, loc)
+		return
+	}
 	if _, ok := obj["ItemSelector"]; ok {
 		if _, ok := obj["Parameters"]; ok {
 			d.problem(CodeSchemaValidationFailed, "Only one of 'ItemSelector' or 'Parameters' may be set", loc)
@@ -733,6 +856,11 @@ func (d *decoder) mapState(st *state, obj map[string]any, loc string) {
 	st.maxConcurrency = d.integer(obj, loc, "MaxConcurrency", 0, math.MaxInt32)
 	st.maxConcurrencyPath, _ = d.pathField(obj, loc, "MaxConcurrencyPath", true, false)
 	d.errorHandling(st, obj, loc)
+}
+
+func (d *decoder) isExpression(v any) bool {
+	s, ok := v.(string)
+	return ok && jsonata.IsExpression(s)
 }
 
 func concat(parts ...[]string) []string {

@@ -28,7 +28,7 @@ func (t *thread) parallel(ctx context.Context, st *state, in any) (any, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			bt := &thread{exec: t.exec, last: start}
+			bt := &thread{exec: t.exec, last: start, vars: t.vars.child()}
 			out, err := bt.runGraph(bctx, g, in)
 			if err != nil {
 				once.Do(func() { firstErr = err; cancel() })
@@ -55,7 +55,13 @@ func (t *thread) parallel(ctx context.Context, st *state, in any) (any, error) {
 // effective input) and returns the outputs in item order.
 func (t *thread) mapState(ctx context.Context, st *state, in any, e *env) (any, error) {
 	itemsVal := in
-	if st.itemsPath != nil {
+	if st.itemsATA != nil {
+		v, err := st.itemsATA.evalRequired(e, "Items")
+		if err != nil {
+			return nil, err
+		}
+		itemsVal = v
+	} else if st.itemsPath != nil {
 		v, ok := e.get(st.itemsPath, in)
 		if !ok {
 			return nil, failf(ErrNameRuntime, "Invalid path '%s' : No results for path: %s", st.itemsPath.raw, st.itemsPath.raw)
@@ -67,7 +73,18 @@ func (t *thread) mapState(ctx context.Context, st *state, in any, e *env) (any, 
 		return nil, failf(ErrNameRuntime, "Map state input must be an array but was: %s", compactJSON(itemsVal))
 	}
 	limit := st.maxConcurrency
-	if st.maxConcurrencyPath != nil {
+	if st.maxConcATA != nil {
+		v, err := st.maxConcATA.evalRequired(e, "MaxConcurrency")
+		if err != nil {
+			return nil, err
+		}
+		n, isNum := v.(json.Number)
+		l, nerr := n.Int64()
+		if !isNum || nerr != nil || l < 0 {
+			return nil, failf(ErrNameQueryEvaluationError, "The JSONata expression '%s' specified for the field 'MaxConcurrency' returned %s, not a non-negative integer.", st.maxConcATA.expr, compactJSON(v))
+		}
+		limit = l
+	} else if st.maxConcurrencyPath != nil {
 		v, ok := e.get(st.maxConcurrencyPath, in)
 		n, isNum := v.(json.Number)
 		l, err := n.Int64()
@@ -86,11 +103,17 @@ func (t *thread) mapState(ctx context.Context, st *state, in any, e *env) (any, 
 	// Iteration inputs are built up front: an ItemSelector failure fails
 	// the state before any iteration starts.
 	inputs := items
-	if st.itemSelector != nil {
+	if st.itemSelector != nil || st.itemSelATA != nil {
 		inputs = make([]any, len(items))
 		for i, item := range items {
-			ie := &env{exec: t.exec, stateName: st.name, enteredTime: e.enteredTime, mapItem: &mapItem{index: i, value: item}}
-			v, err := st.itemSelector.eval(in, ie)
+			ie := &env{exec: t.exec, stateName: st.name, enteredTime: e.enteredTime, mapItem: &mapItem{index: i, value: item}, vars: e.vars, stateInput: e.stateInput}
+			var v any
+			var err error
+			if st.itemSelATA != nil {
+				v, err = st.itemSelATA.evalRequired(ie, "ItemSelector")
+			} else {
+				v, err = st.itemSelector.eval(in, ie)
+			}
 			if err != nil {
 				return nil, err
 			}
@@ -114,7 +137,7 @@ func (t *thread) mapState(ctx context.Context, st *state, in any, e *env) (any, 
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				it := &thread{exec: t.exec, last: start}
+				it := &thread{exec: t.exec, last: start, vars: t.vars.child()}
 				details := func() *MapIterationEventDetails { return &MapIterationEventDetails{Name: st.name, Index: i} }
 				it.emit(HistoryEvent{Type: EventMapIterationStarted, MapIterationStartedEventDetails: details()})
 				out, err := it.runGraph(mctx, st.processor, inputs[i])

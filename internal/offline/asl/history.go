@@ -115,6 +115,15 @@ type StateExitedEventDetails struct {
 	Name          string                           `json:"name"`
 	Output        string                           `json:"output"`
 	OutputDetails HistoryEventExecutionDataDetails `json:"outputDetails"`
+	// AssignedVariables are the variables the state's Assign set, each as
+	// JSON text, as AWS shows them; absent when the state assigns none.
+	AssignedVariables        map[string]string         `json:"assignedVariables,omitempty"`
+	AssignedVariablesDetails *AssignedVariablesDetails `json:"assignedVariablesDetails,omitempty"`
+}
+
+// AssignedVariablesDetails tells whether AssignedVariables was cut short.
+type AssignedVariablesDetails struct {
+	Truncated bool `json:"truncated"`
 }
 
 // LambdaFunctionScheduledEventDetails are LambdaFunctionScheduled's details.

@@ -23,7 +23,8 @@ type step struct {
 // JsonPath implementation does.
 type path struct {
 	raw      string
-	context  bool // "$$…": evaluated against the context object
+	context  bool   // "$$…": evaluated against the context object
+	variable string // "$name…": evaluated against a workflow variable
 	steps    []step
 	definite bool
 	expr     jp.Expr
@@ -41,6 +42,12 @@ func parsePath(s string, reference bool) (*path, error) {
 	if strings.HasPrefix(s, "$$") {
 		p.context = true
 		expr = s[1:]
+	} else if name, rest, ok := cutVariable(s); ok {
+		if reference {
+			return nil, fmt.Errorf("the path %q must not refer to a variable", s)
+		}
+		p.variable = name
+		expr = "$" + rest
 	}
 	x, err := jp.ParseString(expr)
 	if err != nil {
@@ -240,4 +247,17 @@ func setSteps(cur any, steps []step, value any, raw string) (any, error) {
 	}
 	out[s.key] = child
 	return out, nil
+}
+
+// cutVariable splits "$name.rest" into the variable's name and ".rest".
+func cutVariable(s string) (name, rest string, ok bool) {
+	end := 1
+	for end < len(s) && s[end] != '.' && s[end] != '[' {
+		end++
+	}
+	name = s[1:end]
+	if !variableName.MatchString(name) {
+		return "", "", false
+	}
+	return name, s[end:], true
 }

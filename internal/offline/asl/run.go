@@ -16,6 +16,7 @@ import (
 type thread struct {
 	exec *Execution
 	last int64
+	vars *scope
 }
 
 func (t *thread) emit(ev HistoryEvent) int64 {
@@ -32,6 +33,14 @@ type env struct {
 	retryCount  int
 	mapItem     *mapItem
 	ctxObj      any
+	vars        *scope
+
+	// $states of a JSONata state.
+	stateInput     any
+	result         any
+	hasResult      bool
+	errorOutput    any
+	hasErrorOutput bool
 }
 
 type mapItem struct {
@@ -70,18 +79,30 @@ func (v *env) contextObject() any {
 	return obj
 }
 
-// get evaluates p against the input, or the context object for "$$…".
+// get evaluates p against the input, the context object for "$$…", or a
+// workflow variable for "$name…".
 func (v *env) get(p *path, input any) (any, bool) {
-	if p.context {
+	switch {
+	case p.context:
 		return p.get(v.contextObject())
+	case p.variable != "":
+		val, ok := v.vars.lookup(p.variable)
+		if !ok {
+			return nil, false
+		}
+		return p.get(val)
 	}
 	return p.get(input)
 }
 
 // source is the document p is evaluated against, for error messages.
 func (v *env) source(p *path, input any) any {
-	if p.context {
+	switch {
+	case p.context:
 		return v.contextObject()
+	case p.variable != "":
+		val, _ := v.vars.lookup(p.variable)
+		return val
 	}
 	return input
 }
@@ -137,19 +158,20 @@ func (t *thread) runState(ctx context.Context, st *state, input any) (out any, n
 		typ = EventFailStateEntered
 	}
 	enteredID := t.emit(HistoryEvent{Type: typ, StateEnteredEventDetails: &StateEnteredEventDetails{Name: st.name, Input: inText}})
-	e := &env{exec: t.exec, stateName: st.name, enteredTime: t.exec.clock.Now()}
+	e := &env{exec: t.exec, stateName: st.name, enteredTime: t.exec.clock.Now(), vars: t.vars, stateInput: input}
 	if len(inText) > maxPayloadBytes {
 		return nil, "", failf(ErrNameDataLimitExceeded, "The state/task '%s' input exceeds the maximum number of bytes service limit.", st.name)
 	}
 
 	attempts := make([]int64, len(st.retry))
 	for {
-		out, next, err = t.execute(ctx, st, input, e)
+		var vars map[string]any
+		out, next, vars, err = t.execute(ctx, st, input, e)
 		if err == nil {
 			if st.end || st.typ == typeSucceed {
 				next = ""
 			}
-			return t.exit(st, out, next)
+			return t.exit(st, out, next, vars)
 		}
 		if ctx.Err() != nil {
 			return nil, "", ctx.Err()
@@ -171,11 +193,11 @@ func (t *thread) runState(ctx context.Context, st *state, input any) (out any, n
 		}
 		if c := matchCatcher(st.catch, f.Name); c != nil {
 			errOut := map[string]any{"Error": f.Name, "Cause": f.Cause}
-			caught, rerr := applyResultPath(c.resultPath, c.resultPathNull, input, errOut)
+			caught, vars, rerr := st.flow.caught(c, input, errOut, e)
 			if rerr != nil {
 				return nil, "", rerr
 			}
-			return t.exit(st, caught, c.next)
+			return t.exit(st, caught, c.next, vars)
 		}
 		return nil, "", f
 	}
@@ -183,7 +205,7 @@ func (t *thread) runState(ctx context.Context, st *state, input any) (out any, n
 
 // exit checks the output's size and records the state's Exited event; next
 // is where the thread goes (empty: the graph ends).
-func (t *thread) exit(st *state, out any, next string) (any, string, error) {
+func (t *thread) exit(st *state, out any, next string, vars map[string]any) (any, string, error) {
 	if st.typ == typeFail {
 		return out, next, nil
 	}
@@ -194,7 +216,26 @@ func (t *thread) exit(st *state, out any, next string) (any, string, error) {
 	if len(text) > maxPayloadBytes {
 		return nil, "", failf(ErrNameDataLimitExceeded, "The state/task '%s' returned a result with a size exceeding the maximum number of bytes service limit.", st.name)
 	}
-	t.emit(HistoryEvent{Type: exitedEvent(st.typ), StateExitedEventDetails: &StateExitedEventDetails{Name: st.name, Output: text}})
+	details := &StateExitedEventDetails{Name: st.name, Output: text}
+	if len(vars) > 0 {
+		texts := make(map[string]string, len(vars))
+		for k, v := range vars {
+			vt, err := marshalValue(v)
+			if err != nil {
+				return nil, "", asFailure(err)
+			}
+			if len(vt) > maxVariableBytes {
+				return nil, "", failf(ErrNameRuntime, "The value assigned to the variable '%s' in the state '%s' exceeds the maximum size of %d bytes.", k, st.name, maxVariableBytes)
+			}
+			texts[k] = vt
+		}
+		if err := t.vars.set(vars, texts); err != nil {
+			return nil, "", err
+		}
+		details.AssignedVariables = texts
+		details.AssignedVariablesDetails = &AssignedVariablesDetails{}
+	}
+	t.emit(HistoryEvent{Type: exitedEvent(st.typ), StateExitedEventDetails: details})
 	return out, next, nil
 }
 
@@ -262,60 +303,65 @@ func retryDelay(r *retrier, attempt int64) time.Duration {
 	return durationOfSeconds(secs)
 }
 
-// execute runs the state's own work once, from InputPath to OutputPath.
-func (t *thread) execute(ctx context.Context, st *state, raw any, e *env) (any, string, error) {
-	switch st.typ {
-	case typeFail:
-		return nil, "", t.failState(st, raw, e)
+// execute runs the state's own work once, from its raw input to its output
+// and variable assignments; the query language is the state's flow.
+func (t *thread) execute(ctx context.Context, st *state, raw any, e *env) (any, string, map[string]any, error) {
+	if st.typ == typeFail {
+		return nil, "", nil, t.failState(st, raw, e)
 	}
-	in, err := applyInputPath(st, raw, e)
+	in, err := st.flow.effectiveInput(st, raw, e)
 	if err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
 	next := st.next
+	flowState := st
 	var result any
 	switch st.typ {
-	case typePass, typeTask, typeParallel:
-		if st.parameters != nil {
-			if in, err = st.parameters.eval(in, e); err != nil {
-				return nil, "", err
-			}
+	case typePass:
+		result = in
+		if st.hasResult {
+			result = st.result
 		}
-		switch st.typ {
-		case typePass:
-			result = in
-			if st.hasResult {
-				result = st.result
-			}
-		case typeTask:
-			result, err = t.task(ctx, st, in, e)
-		case typeParallel:
-			result, err = t.parallel(ctx, st, in)
-		}
+	case typeTask:
+		result, err = t.task(ctx, st, in, e)
+	case typeParallel:
+		result, err = t.parallel(ctx, st, in)
 	case typeMap:
 		result, err = t.mapState(ctx, st, in, e)
 	case typeChoice:
-		next, err = choose(st, in, e)
-		return applyOutputPath(st, in, e, next, err)
+		var rule *choiceRule
+		rule, err = choose(st, in, e)
+		if rule != nil {
+			next = rule.next
+			if rule.assign != nil || rule.output != nil {
+				// A matched rule's Assign and Output replace the state's.
+				copied := *st
+				if rule.assign != nil {
+					copied.assign = rule.assign
+				}
+				if rule.output != nil {
+					copied.outputTmpl = rule.output
+				}
+				flowState = &copied
+			}
+		} else {
+			next = st.defaultNext
+		}
+		result = in
 	case typeWait:
 		err = t.wait(ctx, st, in, e)
-		return applyOutputPath(st, in, e, next, err)
+		result = in
 	case typeSucceed:
-		return applyOutputPath(st, in, e, "", nil)
+		result, next = in, ""
 	}
 	if err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
-	if st.resultSelector != nil {
-		if result, err = st.resultSelector.eval(result, e); err != nil {
-			return nil, "", err
-		}
-	}
-	out, err := applyResultPath(st.resultPath, st.resultPathNull, raw, result)
+	out, vars, err := st.flow.output(flowState, raw, in, result, e)
 	if err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
-	return applyOutputPath(st, out, e, next, nil)
+	return out, next, vars, nil
 }
 
 func applyInputPath(st *state, raw any, e *env) (any, error) {
@@ -363,20 +409,21 @@ func applyResultPath(p *path, isNull bool, raw, result any) (any, error) {
 	return out, nil
 }
 
-func choose(st *state, in any, e *env) (string, error) {
+// choose returns the first rule that holds, or nil for the Default.
+func choose(st *state, in any, e *env) (*choiceRule, error) {
 	for _, r := range st.choices {
 		ok, err := r.eval(in, e)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		if ok {
-			return r.next, nil
+			return r, nil
 		}
 	}
 	if st.defaultNext != "" {
-		return st.defaultNext, nil
+		return nil, nil
 	}
-	return "", failf(ErrNameNoChoiceMatched, "No Matches!")
+	return nil, failf(ErrNameNoChoiceMatched, "No Matches!")
 }
 
 func (t *thread) wait(ctx context.Context, st *state, in any, e *env) error {
@@ -394,6 +441,28 @@ func (t *thread) wait(ctx context.Context, st *state, in any, e *env) error {
 			return failf(ErrNameRuntime, "The SecondsPath parameter does not reference a valid integer value: %s", st.secondsPath.raw)
 		}
 		d = durationOfSeconds(float64(secs))
+	case st.secondsATA != nil:
+		v, err := st.secondsATA.evalRequired(e, "Seconds")
+		if err != nil {
+			return err
+		}
+		n, isNum := v.(json.Number)
+		secs, nerr := n.Int64()
+		if !isNum || nerr != nil || secs < 0 {
+			return failf(ErrNameQueryEvaluationError, "The JSONata expression '%s' specified for the field 'Seconds' returned %s, not a non-negative integer.", st.secondsATA.expr, compactJSON(v))
+		}
+		d = durationOfSeconds(float64(secs))
+	case st.stampATA != nil:
+		v, err := st.stampATA.evalRequired(e, "Timestamp")
+		if err != nil {
+			return err
+		}
+		s, _ := v.(string)
+		ts, valid := parseTimestamp(s)
+		if !valid {
+			return failf(ErrNameQueryEvaluationError, "The JSONata expression '%s' specified for the field 'Timestamp' returned %s, not an ISO-8601 timestamp.", st.stampATA.expr, compactJSON(v))
+		}
+		d = ts.Sub(t.exec.clock.Now())
 	case st.timestampPath != nil:
 		v, ok := e.get(st.timestampPath, in)
 		s, isStr := v.(string)
@@ -429,6 +498,24 @@ func (t *thread) failState(st *state, raw any, e *env) error {
 		return s, nil
 	}
 	var err error
+	for _, x := range []struct {
+		v     *ataValue
+		field string
+		into  *string
+	}{{st.errorATA, "Error", &f.Name}, {st.causeATA, "Cause", &f.Cause}} {
+		if x.v == nil {
+			continue
+		}
+		v, err := x.v.evalRequired(e, x.field)
+		if err != nil {
+			return err
+		}
+		s, ok := v.(string)
+		if !ok {
+			return failf(ErrNameQueryEvaluationError, "The JSONata expression '%s' specified for the field '%s' returned %s, not a string.", x.v.expr, x.field, compactJSON(v))
+		}
+		*x.into = s
+	}
 	if st.errorExpr != nil {
 		if f.Name, err = resolve(st.errorExpr, "ErrorPath"); err != nil {
 			return err

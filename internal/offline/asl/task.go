@@ -49,7 +49,18 @@ func (t *thread) task(ctx context.Context, st *state, in any, e *env) (any, erro
 		return nil, failf(ErrNameRuntime, "No invoker is configured to run the resource '%s'", st.resource)
 	}
 	timeout := st.timeoutSeconds
-	if st.timeoutSecondsPath != nil {
+	if st.timeoutATA != nil {
+		v, err := st.timeoutATA.evalRequired(e, "TimeoutSeconds")
+		if err != nil {
+			return nil, err
+		}
+		n, isNum := v.(json.Number)
+		secs, nerr := n.Int64()
+		if !isNum || nerr != nil || secs <= 0 {
+			return nil, failf(ErrNameQueryEvaluationError, "The JSONata expression '%s' specified for the field 'TimeoutSeconds' returned %s, not a positive integer.", st.timeoutATA.expr, compactJSON(v))
+		}
+		timeout = secs
+	} else if st.timeoutSecondsPath != nil {
 		v, ok := e.get(st.timeoutSecondsPath, in)
 		n, isNum := v.(json.Number)
 		secs, err := n.Int64()
