@@ -49,6 +49,10 @@ func parsePath(s string, reference bool) (*path, error) {
 		p.variable = name
 		expr = "$" + rest
 	}
+	if steps, ok := parseDefinite(expr); ok {
+		p.steps, p.definite = steps, true
+		return p, nil
+	}
 	x, err := jp.ParseString(expr)
 	if err != nil {
 		return nil, fmt.Errorf("the path %q is not a valid JSONPath: %w", s, err)
@@ -260,4 +264,62 @@ func cutVariable(s string) (name, rest string, ok bool) {
 		return "", "", false
 	}
 	return name, s[end:], true
+}
+
+// parseDefinite reads a path made only of keys and indexes the way Step
+// Functions does, before any general JSONPath parser sees it: a dot-notation
+// key runs to the next '.' or '[' (so $.delivery-partner is one key), and a
+// quoted bracket key may escape its quote or a backslash ($['Test\"Name']).
+// ok is false for anything else (wildcards, slices, filters, …).
+func parseDefinite(s string) (steps []step, ok bool) {
+	if !strings.HasPrefix(s, "$") {
+		return nil, false
+	}
+	i := 1
+	for i < len(s) {
+		switch s[i] {
+		case '.':
+			j := i + 1
+			for j < len(s) && s[j] != '.' && s[j] != '[' {
+				j++
+			}
+			key := s[i+1 : j]
+			if key == "" || strings.ContainsAny(key, "*@()?,:$ '\"\\") {
+				return nil, false
+			}
+			steps = append(steps, step{key: key})
+			i = j
+		case '[':
+			if i+1 < len(s) && (s[i+1] == '\'' || s[i+1] == '"') {
+				quote := s[i+1]
+				var key strings.Builder
+				j := i + 2
+				for ; j < len(s) && s[j] != quote; j++ {
+					if s[j] == '\\' && j+1 < len(s) {
+						j++
+					}
+					key.WriteByte(s[j])
+				}
+				if j+1 >= len(s) || s[j+1] != ']' {
+					return nil, false
+				}
+				steps = append(steps, step{key: key.String()})
+				i = j + 2
+				continue
+			}
+			end := strings.IndexByte(s[i:], ']')
+			if end < 0 {
+				return nil, false
+			}
+			n, err := strconv.Atoi(s[i+1 : i+end])
+			if err != nil {
+				return nil, false
+			}
+			steps = append(steps, step{index: n, isIndex: true})
+			i += end + 1
+		default:
+			return nil, false
+		}
+	}
+	return steps, true
 }

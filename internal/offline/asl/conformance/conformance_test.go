@@ -63,9 +63,9 @@ type divergence struct {
 
 func TestDifferentialAgainstAWSLocalStepFunctions(t *testing.T) {
 	root := repoRoot(t)
-	corpusDir := filepath.Join(root, "internal", "asl", "conformance", "testdata", "corpus")
+	corpusDir := filepath.Join(root, "internal", "offline", "asl", "conformance", "testdata", "corpus")
 	cases := loadCorpus(t, corpusDir)
-	divergences := loadDivergences(t, filepath.Join(root, "internal", "asl", "conformance", "divergences.json"), cases)
+	divergences := loadDivergences(t, filepath.Join(root, "internal", "offline", "asl", "conformance", "divergences.json"), cases)
 	nodeAnswers := runNode(t, root, corpusDir)
 
 	var agreeing, diverging, failing []string

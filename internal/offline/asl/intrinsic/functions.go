@@ -12,6 +12,7 @@ import (
 	"hash"
 	"math"
 	mathrand "math/rand/v2"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -148,6 +149,11 @@ func (f *function) check(c *callNode) *Error {
 		}
 	}
 	if f.name == "States.JsonMerge" {
+		for i, a := range c.args {
+			if _, nested := a.(*callNode); nested {
+				return failf("States.JsonMerge: argument %d must be a path or a literal, not a nested intrinsic function", i+1)
+			}
+		}
 		if lit, ok := c.args[2].(*literal); ok && lit.value == true {
 			return failf("States.JsonMerge: deep merging is not supported; the third argument must be false")
 		}
@@ -248,8 +254,33 @@ func formatValue(v any) (string, error) {
 		return "null", nil
 	case bool:
 		return strconv.FormatBool(x), nil
-	case []any, map[string]any:
-		return "", fmt.Errorf("must be a string, number, boolean or null, got %s", typeName(v))
+	case []any:
+		// AWS prints arrays and objects as Java's toString does ([a, b],
+		// {key=value}), with strings unquoted, as its recorded answers show.
+		parts := make([]string, len(x))
+		for i, e := range x {
+			t, err := formatValue(e)
+			if err != nil {
+				return "", err
+			}
+			parts[i] = t
+		}
+		return "[" + strings.Join(parts, ", ") + "]", nil
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			t, err := formatValue(x[k])
+			if err != nil {
+				return "", err
+			}
+			parts[i] = k + "=" + t
+		}
+		return "{" + strings.Join(parts, ", ") + "}", nil
 	}
 	if t, ok := numberText(v); ok {
 		return t, nil
@@ -259,6 +290,10 @@ func formatValue(v any) (string, error) {
 
 func stringToJSON(_ *callNode, args []any) (any, error) {
 	s := args[0].(string)
+	if strings.TrimSpace(s) == "" {
+		// AWS answers null for an empty or blank string (recorded behaviour).
+		return nil, nil
+	}
 	dec := json.NewDecoder(strings.NewReader(s))
 	dec.UseNumber()
 	var v any
