@@ -78,7 +78,8 @@ func (jsonPathFlow) caught(c *catcher, raw any, errOut map[string]any, e *env) (
 type jsonataFlow struct{}
 
 func (jsonataFlow) effectiveInput(st *state, raw any, e *env) (any, error) {
-	e.stateInput = raw
+	// A retry starts again from the raw input.
+	e.stateInput, e.hasResult, e.hasErrorOutput, e.statesNative = raw, false, false, nil
 	if st.arguments == nil {
 		return raw, nil
 	}
@@ -88,6 +89,7 @@ func (jsonataFlow) effectiveInput(st *state, raw any, e *env) (any, error) {
 func (jsonataFlow) output(st *state, raw, in, result any, e *env) (any, map[string]any, error) {
 	if st.producesResult() {
 		e.result, e.hasResult = result, true
+		e.statesNative = nil
 	}
 	// Assign and Output both see the variables as they were when the state
 	// was entered ("evaluated together").
@@ -108,6 +110,7 @@ func (jsonataFlow) output(st *state, raw, in, result any, e *env) (any, map[stri
 func (jsonataFlow) caught(c *catcher, raw any, errOut map[string]any, e *env) (any, map[string]any, error) {
 	e.errorOutput, e.hasErrorOutput = errOut, true
 	e.hasResult = false
+	e.statesNative = nil
 	vars, err := c.assign.evalJSONata(e)
 	if err != nil {
 		return nil, nil, err
@@ -226,16 +229,26 @@ func (t *ataValue) evalRequired(e *env, field string) (any, error) {
 }
 
 // jsonataLookup binds $states and the workflow variables for an expression.
+// $states is converted for the library once and reused by every
+// expression of the state until its result or error output changes.
 func (v *env) jsonataLookup(name string) (any, bool) {
 	if name == "states" {
-		s := map[string]any{"input": v.stateInput, "context": v.contextObject()}
-		if v.hasResult {
-			s["result"] = v.result
+		key := statesKey{v.hasResult, v.hasErrorOutput}
+		if v.statesNative == nil || v.statesKey != key {
+			s := map[string]any{"input": v.stateInput, "context": v.contextObject()}
+			if v.hasResult {
+				s["result"] = v.result
+			}
+			if v.hasErrorOutput {
+				s["errorOutput"] = v.errorOutput
+			}
+			n := jsonata.ToNative(s)
+			v.statesNative, v.statesKey = &n, key
 		}
-		if v.hasErrorOutput {
-			s["errorOutput"] = v.errorOutput
-		}
-		return s, true
+		return *v.statesNative, true
 	}
 	return v.vars.lookup(name)
 }
+
+// statesKey tells which parts $states held when it was converted.
+type statesKey struct{ result, errorOutput bool }

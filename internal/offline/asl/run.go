@@ -8,6 +8,8 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"time"
+
+	"github.com/stepgate/stepgate/internal/offline/asl/jsonata"
 )
 
 // thread runs states one after another: the execution itself, a Parallel
@@ -41,6 +43,8 @@ type env struct {
 	hasResult      bool
 	errorOutput    any
 	hasErrorOutput bool
+	statesNative   *jsonata.Native // $states converted for the library
+	statesKey      statesKey
 }
 
 type mapItem struct {
@@ -185,7 +189,7 @@ func (t *thread) runState(ctx context.Context, st *state, input any) (out any, n
 			delay := retryDelay(r, attempts[i])
 			attempts[i]++
 			e.retryCount++
-			e.ctxObj = nil
+			e.ctxObj, e.statesNative = nil, nil
 			if err := t.exec.clock.Sleep(ctx, delay); err != nil {
 				return nil, "", err
 			}

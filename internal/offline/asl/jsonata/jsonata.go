@@ -96,7 +96,11 @@ func (e *Expr) Eval(lookup func(name string) (any, bool)) (any, error) {
 	for _, name := range e.refs {
 		var v any
 		if val, ok := lookup(name); ok {
-			v = toLib(val)
+			if n, isNative := val.(Native); isNative {
+				v = n.v
+			} else {
+				v = toLib(val)
+			}
 		}
 		vars[name] = v
 	}
@@ -123,6 +127,14 @@ func evalSafely(x *blues.Expr) (out any, err error) {
 	}()
 	return x.Eval(nil)
 }
+
+// Native is a value already converted for the library, so that a caller
+// evaluating several expressions over the same data ($states) converts it
+// once.
+type Native struct{ v any }
+
+// ToNative converts an engine value once for repeated evaluations.
+func ToNative(v any) Native { return Native{toLib(v)} }
 
 // IsExpression reports whether s is a "{% … %}" string.
 func IsExpression(s string) bool {
