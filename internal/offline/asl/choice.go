@@ -90,7 +90,7 @@ type choiceRule struct {
 	valuePath *path
 }
 
-func (d *decoder) choice(st *state, obj map[string]any, loc string) {
+func (d *decoder) choice(st *state, k *choiceKind, obj map[string]any, loc string) {
 	arr, ok := obj["Choices"].([]any)
 	if !ok || len(arr) == 0 {
 		d.problem(CodeSchemaValidationFailed, "The value for the field 'Choices' must be a non-empty ARRAY", loc+"/Choices")
@@ -104,10 +104,10 @@ func (d *decoder) choice(st *state, obj map[string]any, loc string) {
 			r = d.choiceRule(e, rloc, true)
 		}
 		if r != nil {
-			st.choices = append(st.choices, r)
+			k.choices = append(k.choices, r)
 		}
 	}
-	st.defaultNext = d.str(obj, loc, "Default", true)
+	k.defaultNext = d.str(obj, loc, "Default", true)
 }
 
 // conditionRule decodes a JSONata Choice rule: Condition, Next, and

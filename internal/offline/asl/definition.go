@@ -8,7 +8,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/stepgate/stepgate/internal/offline/asl/jsonata"
 )
@@ -51,28 +50,21 @@ type graph struct {
 	states  map[string]*state
 }
 
-// state is one parsed state. Fields unused by its type stay zero.
+// state is one parsed state: what every type of state shares. What only
+// one type has lives in its kind; how input and output are processed lives
+// in its flow (the query language).
 type state struct {
 	name string
 	typ  string
+	kind stateKind
 	next string
 	end  bool
 
-	// The state's query language: flow builds its input and output, and
-	// the JSONata fields below are set only in JSONata states.
 	lang       string
 	flow       dataflow
 	assign     *assignment
-	arguments  *ataValue
-	outputTmpl *ataValue
-	timeoutATA *ataValue // Task TimeoutSeconds
-	secondsATA *ataValue // Wait Seconds
-	stampATA   *ataValue // Wait Timestamp
-	itemsATA   *ataValue // Map Items
-	itemSelATA *ataValue // Map ItemSelector
-	maxConcATA *ataValue // Map MaxConcurrency
-	errorATA   *ataValue // Fail Error
-	causeATA   *ataValue // Fail Cause
+	arguments  *ataValue // JSONata
+	outputTmpl *ataValue // JSONata
 
 	inputPath      *path
 	inputPathNull  bool
@@ -82,44 +74,9 @@ type state struct {
 	resultPathNull bool
 	parameters     *template
 	resultSelector *template
-	result         any
-	hasResult      bool
 
-	// Task
-	resource           string
-	timeoutSeconds     int64
-	timeoutSecondsPath *path
-	heartbeatSeconds   int64
-	retry              []*retrier
-	catch              []*catcher
-
-	// Choice
-	choices     []*choiceRule
-	defaultNext string
-
-	// Wait
-	seconds       int64
-	hasSeconds    bool
-	secondsPath   *path
-	timestamp     time.Time
-	hasTimestamp  bool
-	timestampPath *path
-
-	// Fail
-	errorName string
-	cause     string
-	errorExpr *valueExpr
-	causeExpr *valueExpr
-
-	// Parallel
-	branches []*graph
-
-	// Map
-	processor          *graph
-	itemsPath          *path
-	itemSelector       *template
-	maxConcurrency     int64
-	maxConcurrencyPath *path
+	retry []*retrier
+	catch []*catcher
 }
 
 // valueExpr is a field that is either a path or an intrinsic call
@@ -380,9 +337,11 @@ func (d *decoder) transitions(g *graph, raw map[string]any, loc string) {
 		st := g.states[name]
 		sloc := loc + "/States/" + name
 		target(st.next, "Next", sloc+"/Next")
-		target(st.defaultNext, "Default", sloc+"/Default")
-		for i, c := range st.choices {
-			target(c.next, "Next", fmt.Sprintf("%s/Choices[%d]/Next", sloc, i))
+		if ck, ok := st.kind.(*choiceKind); ok {
+			target(ck.defaultNext, "Default", sloc+"/Default")
+			for i, c := range ck.choices {
+				target(c.next, "Next", fmt.Sprintf("%s/Choices[%d]/Next", sloc, i))
+			}
 		}
 		for i, c := range st.catch {
 			target(c.next, "Next", fmt.Sprintf("%s/Catch[%d]/Next", sloc, i))
@@ -406,9 +365,8 @@ func (d *decoder) transitions(g *graph, raw map[string]any, loc string) {
 			}
 		}
 		visit(st.next)
-		visit(st.defaultNext)
-		for _, c := range st.choices {
-			visit(c.next)
+		for _, n := range st.kind.targets() {
+			visit(n)
 		}
 		for _, c := range st.catch {
 			visit(c.next)
@@ -443,60 +401,17 @@ func (d *decoder) state(name string, obj map[string]any, loc string) *state {
 		}
 		return nil
 	}
-	st := &state{name: name, typ: typ, lang: d.queryLanguage(obj, loc, d.lang)}
+	st := &state{name: name, typ: typ, kind: newKind(typ), lang: d.queryLanguage(obj, loc, d.lang)}
 	ata := st.lang == QueryLanguageJSONata
 	// Nested states (Parallel branches, a Map's processor) inherit it.
 	outer := d.lang
 	d.lang = st.lang
 	defer func() { d.lang = outer }()
-	transition := []string{"Next", "End"}
-	io := []string{"InputPath", "OutputPath"}
-	withResult := []string{"ResultPath", "Parameters", "ResultSelector"}
-	if ata {
-		io = []string{"Output"}
-		withResult = []string{"Arguments"}
-	}
-	assign := []string{"Assign"}
-	var required, optional []string
-	switch typ {
-	case typePass:
-		optional = concat(transition, io, assign, []string{"ResultPath", "Parameters", "Result"})
-		if ata {
-			optional = concat(transition, io, assign)
-		}
-	case typeTask:
-		required = []string{"Resource"}
-		optional = concat(transition, io, assign, withResult, []string{"TimeoutSeconds", "TimeoutSecondsPath", "HeartbeatSeconds", "HeartbeatSecondsPath", "Retry", "Catch", "Credentials"})
-		if ata {
-			optional = concat(transition, io, assign, withResult, []string{"TimeoutSeconds", "HeartbeatSeconds", "Retry", "Catch", "Credentials"})
-		}
-	case typeChoice:
-		required = []string{"Choices"}
-		optional = concat(io, assign, []string{"Default"})
-	case typeWait:
-		optional = concat(transition, io, assign, []string{"Seconds", "SecondsPath", "Timestamp", "TimestampPath"})
-		if ata {
-			optional = concat(transition, io, assign, []string{"Seconds", "Timestamp"})
-		}
-	case typeSucceed:
-		optional = io
-	case typeFail:
-		optional = []string{"Error", "ErrorPath", "Cause", "CausePath"}
-		if ata {
-			optional = []string{"Error", "Cause"}
-		}
-	case typeParallel:
-		required = []string{"Branches"}
-		optional = concat(transition, io, assign, withResult, []string{"Retry", "Catch"})
-	case typeMap:
-		optional = concat(transition, io, assign, []string{"ResultPath", "Parameters", "ResultSelector", "ItemsPath", "ItemSelector", "ItemProcessor", "Iterator", "MaxConcurrency", "MaxConcurrencyPath", "Retry", "Catch"})
-		if ata {
-			optional = concat(transition, io, assign, []string{"Items", "ItemSelector", "ItemProcessor", "MaxConcurrency", "Retry", "Catch"})
-		}
-	default:
+	if st.kind == nil {
 		d.problem(CodeSchemaValidationFailed, fmt.Sprintf("The value for the field 'Type' must be one of [Pass, Task, Choice, Wait, Succeed, Fail, Parallel, Map], not \"%s\"", typ), loc+"/Type")
 		return nil
 	}
+	required, optional := st.kind.fields(fieldSetsFor(st.lang))
 	d.fields(obj, loc, concat([]string{"Type"}, required), concat(commonFields, optional))
 
 	if slices.Contains(optional, "End") {
@@ -531,22 +446,7 @@ func (d *decoder) state(name string, obj map[string]any, loc string) *state {
 	if v, ok := obj["ResultSelector"]; ok {
 		st.resultSelector = d.payload(v, loc, "ResultSelector")
 	}
-	st.result, st.hasResult = obj["Result"]
-
-	switch typ {
-	case typeTask:
-		d.task(st, obj, loc)
-	case typeChoice:
-		d.choice(st, obj, loc)
-	case typeWait:
-		d.wait(st, obj, loc)
-	case typeFail:
-		d.fail(st, obj, loc)
-	case typeParallel:
-		d.parallel(st, obj, loc)
-	case typeMap:
-		d.mapState(st, obj, loc)
-	}
+	st.kind.decode(d, st, obj, loc)
 	return st
 }
 
@@ -559,9 +459,9 @@ func (d *decoder) payload(v any, loc, key string) *template {
 	return compileTemplate(v, loc+"/"+key, d)
 }
 
-func (d *decoder) task(st *state, obj map[string]any, loc string) {
-	st.resource = d.str(obj, loc, "Resource", true)
-	if st.resource != "" && !strings.HasPrefix(st.resource, "arn:") {
+func (d *decoder) task(st *state, k *taskKind, obj map[string]any, loc string) {
+	k.resource = d.str(obj, loc, "Resource", true)
+	if k.resource != "" && !strings.HasPrefix(k.resource, "arn:") {
 		d.problem(CodeSchemaValidationFailed, "The value for the field 'Resource' must be a valid ARN", loc+"/Resource")
 	}
 	_, hasT := obj["TimeoutSeconds"]
@@ -570,14 +470,14 @@ func (d *decoder) task(st *state, obj map[string]any, loc string) {
 		d.problem(CodeSchemaValidationFailed, "Only one of 'TimeoutSeconds' or 'TimeoutSecondsPath' may be set", loc)
 	}
 	if x, ok := d.ataField(st, obj, loc, "TimeoutSeconds"); ok {
-		st.timeoutATA, hasT = x, false
+		k.timeoutATA, hasT = x, false
 	} else {
-		st.timeoutSeconds = d.integer(obj, loc, "TimeoutSeconds", 1, defaultTaskTimeoutSeconds)
+		k.timeoutSeconds = d.integer(obj, loc, "TimeoutSeconds", 1, defaultTaskTimeoutSeconds)
 	}
-	if st.timeoutSeconds == 0 {
-		st.timeoutSeconds = defaultTaskTimeoutSeconds
+	if k.timeoutSeconds == 0 {
+		k.timeoutSeconds = defaultTaskTimeoutSeconds
 	}
-	st.timeoutSecondsPath, _ = d.pathField(obj, loc, "TimeoutSecondsPath", true, false)
+	k.timeoutSecondsPath, _ = d.pathField(obj, loc, "TimeoutSecondsPath", true, false)
 	_, hasH := obj["HeartbeatSeconds"]
 	_, hasHP := obj["HeartbeatSecondsPath"]
 	if hasH && hasHP {
@@ -585,10 +485,10 @@ func (d *decoder) task(st *state, obj map[string]any, loc string) {
 	}
 	if _, ok := d.ataField(st, obj, loc, "HeartbeatSeconds"); !ok {
 		// An expression is accepted; without heartbeats it has no effect.
-		st.heartbeatSeconds = d.integer(obj, loc, "HeartbeatSeconds", 1, defaultTaskTimeoutSeconds)
+		k.heartbeatSeconds = d.integer(obj, loc, "HeartbeatSeconds", 1, defaultTaskTimeoutSeconds)
 	}
 	d.pathField(obj, loc, "HeartbeatSecondsPath", true, false)
-	if hasT && st.heartbeatSeconds >= st.timeoutSeconds && st.heartbeatSeconds > 0 {
+	if hasT && k.heartbeatSeconds >= k.timeoutSeconds && k.heartbeatSeconds > 0 {
 		d.problem(CodeSchemaValidationFailed, "'HeartbeatSeconds' must be smaller than 'TimeoutSeconds'", loc+"/HeartbeatSeconds")
 	}
 	d.errorHandling(st, obj, loc)
@@ -693,7 +593,7 @@ func (d *decoder) errorEquals(obj map[string]any, loc string, last bool) []strin
 	return out
 }
 
-func (d *decoder) wait(st *state, obj map[string]any, loc string) {
+func (d *decoder) wait(st *state, k *waitKind, obj map[string]any, loc string) {
 	n := 0
 	for _, k := range []string{"Seconds", "SecondsPath", "Timestamp", "TimestampPath"} {
 		if _, ok := obj[k]; ok {
@@ -704,26 +604,26 @@ func (d *decoder) wait(st *state, obj map[string]any, loc string) {
 		d.problem(CodeSchemaValidationFailed, "Exactly one of 'Seconds', 'SecondsPath', 'Timestamp' or 'TimestampPath' must be set", loc)
 	}
 	if x, ok := d.ataField(st, obj, loc, "Seconds"); ok {
-		st.secondsATA = x
+		k.secondsATA = x
 	} else if _, ok := obj["Seconds"]; ok {
-		st.hasSeconds = true
-		st.seconds = d.integer(obj, loc, "Seconds", 0, 31536000*1000)
+		k.hasSeconds = true
+		k.seconds = d.integer(obj, loc, "Seconds", 0, 31536000*1000)
 	}
-	st.secondsPath, _ = d.pathField(obj, loc, "SecondsPath", true, false)
+	k.secondsPath, _ = d.pathField(obj, loc, "SecondsPath", true, false)
 	if x, ok := d.ataField(st, obj, loc, "Timestamp"); ok {
-		st.stampATA = x
+		k.stampATA = x
 	} else if _, ok := obj["Timestamp"]; ok {
 		s := d.str(obj, loc, "Timestamp", true)
 		ts, ok := parseTimestamp(s)
 		if !ok {
 			d.problem(CodeSchemaValidationFailed, "The value for the field 'Timestamp' must be a valid ISO-8601 timestamp", loc+"/Timestamp")
 		}
-		st.timestamp, st.hasTimestamp = ts, true
+		k.timestamp, k.hasTimestamp = ts, true
 	}
-	st.timestampPath, _ = d.pathField(obj, loc, "TimestampPath", true, false)
+	k.timestampPath, _ = d.pathField(obj, loc, "TimestampPath", true, false)
 }
 
-func (d *decoder) fail(st *state, obj map[string]any, loc string) {
+func (d *decoder) fail(st *state, k *failKind, obj map[string]any, loc string) {
 	for _, pair := range [][2]string{{"Error", "ErrorPath"}, {"Cause", "CausePath"}} {
 		_, a := obj[pair[0]]
 		_, b := obj[pair[1]]
@@ -732,17 +632,17 @@ func (d *decoder) fail(st *state, obj map[string]any, loc string) {
 		}
 	}
 	if x, ok := d.ataField(st, obj, loc, "Error"); ok {
-		st.errorATA = x
+		k.errorATA = x
 	} else {
-		st.errorName = d.str(obj, loc, "Error", false)
+		k.errorName = d.str(obj, loc, "Error", false)
 	}
 	if x, ok := d.ataField(st, obj, loc, "Cause"); ok {
-		st.causeATA = x
+		k.causeATA = x
 	} else {
-		st.cause = d.str(obj, loc, "Cause", false)
+		k.cause = d.str(obj, loc, "Cause", false)
 	}
-	st.errorExpr = d.valueExpr(obj, loc, "ErrorPath")
-	st.causeExpr = d.valueExpr(obj, loc, "CausePath")
+	k.errorExpr = d.valueExpr(obj, loc, "ErrorPath")
+	k.causeExpr = d.valueExpr(obj, loc, "CausePath")
 }
 
 func (d *decoder) valueExpr(obj map[string]any, loc, key string) *valueExpr {
@@ -769,7 +669,7 @@ func (d *decoder) valueExpr(obj map[string]any, loc, key string) *valueExpr {
 	return e
 }
 
-func (d *decoder) parallel(st *state, obj map[string]any, loc string) {
+func (d *decoder) parallel(st *state, k *parallelKind, obj map[string]any, loc string) {
 	arr, ok := obj["Branches"].([]any)
 	if !ok || len(arr) == 0 {
 		d.problem(CodeSchemaValidationFailed, "The value for the field 'Branches' must be a non-empty ARRAY", loc+"/Branches")
@@ -778,7 +678,7 @@ func (d *decoder) parallel(st *state, obj map[string]any, loc string) {
 		bloc := fmt.Sprintf("%s/Branches[%d]", loc, i)
 		g := d.subgraph(b, bloc)
 		if g != nil {
-			st.branches = append(st.branches, g)
+			k.branches = append(k.branches, g)
 		}
 	}
 	d.errorHandling(st, obj, loc)
@@ -807,16 +707,16 @@ func (d *decoder) subgraph(v any, loc string) *graph {
 	return g
 }
 
-func (d *decoder) mapState(st *state, obj map[string]any, loc string) {
+func (d *decoder) mapState(st *state, k *mapKind, obj map[string]any, loc string) {
 	_, hasIt := obj["Iterator"]
 	_, hasIP := obj["ItemProcessor"]
 	switch {
 	case hasIt && hasIP:
 		d.problem(CodeSchemaValidationFailed, "Only one of 'ItemProcessor' or 'Iterator' may be set", loc)
 	case hasIP:
-		st.processor = d.subgraph(obj["ItemProcessor"], loc+"/ItemProcessor")
+		k.processor = d.subgraph(obj["ItemProcessor"], loc+"/ItemProcessor")
 	case hasIt:
-		st.processor = d.subgraph(obj["Iterator"], loc+"/Iterator")
+		k.processor = d.subgraph(obj["Iterator"], loc+"/Iterator")
 	default:
 		d.problem(CodeSchemaValidationFailed, "These fields are required: [ItemProcessor]", loc)
 	}
@@ -825,15 +725,15 @@ func (d *decoder) mapState(st *state, obj map[string]any, loc string) {
 			if _, isArr := v.([]any); !isArr && !d.isExpression(v) {
 				d.problem(CodeSchemaValidationFailed, "The value for the field 'Items' must be an ARRAY or a JSONata expression", loc+"/Items")
 			}
-			st.itemsATA = d.compileATA(v, loc+"/Items")
+			k.itemsATA = d.compileATA(v, loc+"/Items")
 		}
 		if v, ok := obj["ItemSelector"]; ok {
-			st.itemSelATA = d.compileATA(v, loc+"/ItemSelector")
+			k.itemSelATA = d.compileATA(v, loc+"/ItemSelector")
 		}
 		if x, ok := d.ataField(st, obj, loc, "MaxConcurrency"); ok {
-			st.maxConcATA = x
+			k.maxConcATA = x
 		} else {
-			st.maxConcurrency = d.integer(obj, loc, "MaxConcurrency", 0, math.MaxInt32)
+			k.maxConcurrency = d.integer(obj, loc, "MaxConcurrency", 0, math.MaxInt32)
 		}
 		d.errorHandling(st, obj, loc)
 		return
@@ -842,19 +742,19 @@ func (d *decoder) mapState(st *state, obj map[string]any, loc string) {
 		if _, ok := obj["Parameters"]; ok {
 			d.problem(CodeSchemaValidationFailed, "Only one of 'ItemSelector' or 'Parameters' may be set", loc)
 		}
-		st.itemSelector = d.payload(obj["ItemSelector"], loc, "ItemSelector")
+		k.itemSelector = d.payload(obj["ItemSelector"], loc, "ItemSelector")
 	} else if st.parameters != nil {
 		// In a Map state the legacy Parameters field is the item selector.
-		st.itemSelector, st.parameters = st.parameters, nil
+		k.itemSelector, st.parameters = st.parameters, nil
 	}
-	st.itemsPath, _ = d.pathField(obj, loc, "ItemsPath", true, false)
+	k.itemsPath, _ = d.pathField(obj, loc, "ItemsPath", true, false)
 	_, hasMC := obj["MaxConcurrency"]
 	_, hasMCP := obj["MaxConcurrencyPath"]
 	if hasMC && hasMCP {
 		d.problem(CodeSchemaValidationFailed, "Only one of 'MaxConcurrency' or 'MaxConcurrencyPath' may be set", loc)
 	}
-	st.maxConcurrency = d.integer(obj, loc, "MaxConcurrency", 0, math.MaxInt32)
-	st.maxConcurrencyPath, _ = d.pathField(obj, loc, "MaxConcurrencyPath", true, false)
+	k.maxConcurrency = d.integer(obj, loc, "MaxConcurrency", 0, math.MaxInt32)
+	k.maxConcurrencyPath, _ = d.pathField(obj, loc, "MaxConcurrencyPath", true, false)
 	d.errorHandling(st, obj, loc)
 }
 

@@ -124,13 +124,7 @@ func (jsonataFlow) caught(c *catcher, raw any, errOut map[string]any, e *env) (a
 
 // producesResult tells whether the state has a result distinct from its
 // effective input.
-func (st *state) producesResult() bool {
-	switch st.typ {
-	case typeChoice, typeWait, typeSucceed:
-		return false
-	}
-	return true
-}
+func (st *state) producesResult() bool { return st.kind.hasResult() }
 
 // ataValue is a compiled JSONata-state field value: any JSON value in
 // which strings "{% … %}" are expressions, at any depth.

@@ -45,6 +45,8 @@ type env struct {
 	hasErrorOutput bool
 	statesNative   *jsonata.Native // $states converted for the library
 	statesKey      statesKey
+
+	matched *choiceRule // the Choice rule that held
 }
 
 type mapItem struct {
@@ -308,58 +310,29 @@ func retryDelay(r *retrier, attempt int64) time.Duration {
 }
 
 // execute runs the state's own work once, from its raw input to its output
-// and variable assignments; the query language is the state's flow.
+// and variable assignments: the flow (query language) builds the effective
+// input, the kind does the work, the flow builds the output.
 func (t *thread) execute(ctx context.Context, st *state, raw any, e *env) (any, string, map[string]any, error) {
-	if st.typ == typeFail {
-		return nil, "", nil, t.failState(st, raw, e)
-	}
 	in, err := st.flow.effectiveInput(st, raw, e)
 	if err != nil {
 		return nil, "", nil, err
 	}
-	next := st.next
-	flowState := st
-	var result any
-	switch st.typ {
-	case typePass:
-		result = in
-		if st.hasResult {
-			result = st.result
-		}
-	case typeTask:
-		result, err = t.task(ctx, st, in, e)
-	case typeParallel:
-		result, err = t.parallel(ctx, st, in)
-	case typeMap:
-		result, err = t.mapState(ctx, st, in, e)
-	case typeChoice:
-		var rule *choiceRule
-		rule, err = choose(st, in, e)
-		if rule != nil {
-			next = rule.next
-			if rule.assign != nil || rule.output != nil {
-				// A matched rule's Assign and Output replace the state's.
-				copied := *st
-				if rule.assign != nil {
-					copied.assign = rule.assign
-				}
-				if rule.output != nil {
-					copied.outputTmpl = rule.output
-				}
-				flowState = &copied
-			}
-		} else {
-			next = st.defaultNext
-		}
-		result = in
-	case typeWait:
-		err = t.wait(ctx, st, in, e)
-		result = in
-	case typeSucceed:
-		result, next = in, ""
-	}
+	e.matched = nil
+	result, next, err := st.kind.run(ctx, t, st, in, e)
 	if err != nil {
 		return nil, "", nil, err
+	}
+	flowState := st
+	if r := e.matched; r != nil && (r.assign != nil || r.output != nil) {
+		// A matched Choice rule's Assign and Output replace the state's.
+		copied := *st
+		if r.assign != nil {
+			copied.assign = r.assign
+		}
+		if r.output != nil {
+			copied.outputTmpl = r.output
+		}
+		flowState = &copied
 	}
 	out, vars, err := st.flow.output(flowState, raw, in, result, e)
 	if err != nil {
@@ -414,8 +387,8 @@ func applyResultPath(p *path, isNull bool, raw, result any) (any, error) {
 }
 
 // choose returns the first rule that holds, or nil for the Default.
-func choose(st *state, in any, e *env) (*choiceRule, error) {
-	for _, r := range st.choices {
+func (k *choiceKind) choose(in any, e *env) (*choiceRule, error) {
+	for _, r := range k.choices {
 		ok, err := r.eval(in, e)
 		if err != nil {
 			return nil, err
@@ -424,63 +397,63 @@ func choose(st *state, in any, e *env) (*choiceRule, error) {
 			return r, nil
 		}
 	}
-	if st.defaultNext != "" {
+	if k.defaultNext != "" {
 		return nil, nil
 	}
 	return nil, failf(ErrNameNoChoiceMatched, "No Matches!")
 }
 
-func (t *thread) wait(ctx context.Context, st *state, in any, e *env) error {
+func (t *thread) wait(ctx context.Context, k *waitKind, in any, e *env) error {
 	var d time.Duration
 	switch {
-	case st.hasSeconds:
-		d = durationOfSeconds(float64(st.seconds))
-	case st.hasTimestamp:
-		d = st.timestamp.Sub(t.exec.clock.Now())
-	case st.secondsPath != nil:
-		v, ok := e.get(st.secondsPath, in)
+	case k.hasSeconds:
+		d = durationOfSeconds(float64(k.seconds))
+	case k.hasTimestamp:
+		d = k.timestamp.Sub(t.exec.clock.Now())
+	case k.secondsPath != nil:
+		v, ok := e.get(k.secondsPath, in)
 		n, isNum := v.(json.Number)
 		secs, err := n.Int64()
 		if !ok || !isNum || err != nil || secs < 0 {
-			return failf(ErrNameRuntime, "The SecondsPath parameter does not reference a valid integer value: %s", st.secondsPath.raw)
+			return failf(ErrNameRuntime, "The SecondsPath parameter does not reference a valid integer value: %s", k.secondsPath.raw)
 		}
 		d = durationOfSeconds(float64(secs))
-	case st.secondsATA != nil:
-		v, err := st.secondsATA.evalRequired(e, "Seconds")
+	case k.secondsATA != nil:
+		v, err := k.secondsATA.evalRequired(e, "Seconds")
 		if err != nil {
 			return err
 		}
 		n, isNum := v.(json.Number)
 		secs, nerr := n.Int64()
 		if !isNum || nerr != nil || secs < 0 {
-			return failf(ErrNameQueryEvaluationError, "The JSONata expression '%s' specified for the field 'Seconds' returned %s, not a non-negative integer.", st.secondsATA.expr, compactJSON(v))
+			return failf(ErrNameQueryEvaluationError, "The JSONata expression '%s' specified for the field 'Seconds' returned %s, not a non-negative integer.", k.secondsATA.expr, compactJSON(v))
 		}
 		d = durationOfSeconds(float64(secs))
-	case st.stampATA != nil:
-		v, err := st.stampATA.evalRequired(e, "Timestamp")
+	case k.stampATA != nil:
+		v, err := k.stampATA.evalRequired(e, "Timestamp")
 		if err != nil {
 			return err
 		}
 		s, _ := v.(string)
 		ts, valid := parseTimestamp(s)
 		if !valid {
-			return failf(ErrNameQueryEvaluationError, "The JSONata expression '%s' specified for the field 'Timestamp' returned %s, not an ISO-8601 timestamp.", st.stampATA.expr, compactJSON(v))
+			return failf(ErrNameQueryEvaluationError, "The JSONata expression '%s' specified for the field 'Timestamp' returned %s, not an ISO-8601 timestamp.", k.stampATA.expr, compactJSON(v))
 		}
 		d = ts.Sub(t.exec.clock.Now())
-	case st.timestampPath != nil:
-		v, ok := e.get(st.timestampPath, in)
+	case k.timestampPath != nil:
+		v, ok := e.get(k.timestampPath, in)
 		s, isStr := v.(string)
 		ts, valid := parseTimestamp(s)
 		if !ok || !isStr || !valid {
-			return failf(ErrNameRuntime, "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: %s", st.timestampPath.raw)
+			return failf(ErrNameRuntime, "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: %s", k.timestampPath.raw)
 		}
 		d = ts.Sub(t.exec.clock.Now())
 	}
 	return t.exec.clock.Sleep(ctx, d)
 }
 
-func (t *thread) failState(st *state, raw any, e *env) error {
-	f := &Failure{Name: st.errorName, Cause: st.cause}
+func (k *failKind) failure(raw any, e *env) error {
+	f := &Failure{Name: k.errorName, Cause: k.cause}
 	resolve := func(x *valueExpr, field string) (string, error) {
 		var v any
 		var err error
@@ -506,7 +479,7 @@ func (t *thread) failState(st *state, raw any, e *env) error {
 		v     *ataValue
 		field string
 		into  *string
-	}{{st.errorATA, "Error", &f.Name}, {st.causeATA, "Cause", &f.Cause}} {
+	}{{k.errorATA, "Error", &f.Name}, {k.causeATA, "Cause", &f.Cause}} {
 		if x.v == nil {
 			continue
 		}
@@ -520,13 +493,13 @@ func (t *thread) failState(st *state, raw any, e *env) error {
 		}
 		*x.into = s
 	}
-	if st.errorExpr != nil {
-		if f.Name, err = resolve(st.errorExpr, "ErrorPath"); err != nil {
+	if k.errorExpr != nil {
+		if f.Name, err = resolve(k.errorExpr, "ErrorPath"); err != nil {
 			return err
 		}
 	}
-	if st.causeExpr != nil {
-		if f.Cause, err = resolve(st.causeExpr, "CausePath"); err != nil {
+	if k.causeExpr != nil {
+		if f.Cause, err = resolve(k.causeExpr, "CausePath"); err != nil {
 			return err
 		}
 	}
