@@ -1,5 +1,5 @@
 // Evaluates a corpus of JSONata expressions with the reference implementation
-// (npm jsonata, the version Step Functions runs) and prints one JSON line per
+// (npm jsonata 2.0.6, the version Step Functions names) and prints one JSON line per
 // case: {"name", "value"} or {"name", "undefined": true} or {"name", "error"}.
 // Each case binds $states to {"input": input} and the context to input, as
 // Step Functions does for a state's Arguments/Output.

@@ -4,7 +4,7 @@
 // kept distinct from undefined, the functions AWS adds ($partition, $range,
 // $hash, $random, $uuid, $parse), and variables bound per evaluation.
 //
-// The library was chosen by a differential test against npm jsonata 2.0.5
+// The library was chosen by a differential test against npm jsonata 2.0.6
 // (the reference implementation), recorded in DIVERGENCES.md.
 package jsonata
 
