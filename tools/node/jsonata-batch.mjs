@@ -1,8 +1,8 @@
 // Evaluates a corpus of JSONata expressions with the reference implementation
 // (npm jsonata 2.0.6, the version Step Functions names) and prints one JSON line per
 // case: {"name", "value"} or {"name", "undefined": true} or {"name", "error"}.
-// Each case binds $states to {"input": input} and the context to input, as
-// Step Functions does for a state's Arguments/Output.
+// Each case binds $states to {"input": input}, as Step Functions does for a
+// state's Arguments and Output; the corpus reads its data only through $states.
 import { readFileSync } from 'node:fs';
 import jsonata from 'jsonata';
 
