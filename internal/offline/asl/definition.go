@@ -282,6 +282,14 @@ func (d *decoder) pathField(obj map[string]any, loc, key string, reference, null
 	return p, false
 }
 
+// notVariable refuses a variable as ResultPath: it names where the result
+// goes in the state's output, and variables are set only by Assign.
+func (d *decoder) notVariable(p *path, loc string) {
+	if p != nil && p.variable != "" {
+		d.problem(CodeSchemaValidationFailed, "The value for the field 'ResultPath' must be a valid ReferencePath into the state's input, not a variable", loc)
+	}
+}
+
 func (d *decoder) graph(obj map[string]any, loc string) *graph {
 	g := &graph{states: map[string]*state{}}
 	g.startAt = d.str(obj, loc, "StartAt", true)
@@ -440,6 +448,7 @@ func (d *decoder) state(name string, obj map[string]any, loc string) *state {
 	st.inputPath, st.inputPathNull = d.pathField(obj, loc, "InputPath", false, true)
 	st.outputPath, st.outputPathNull = d.pathField(obj, loc, "OutputPath", false, true)
 	st.resultPath, st.resultPathNull = d.pathField(obj, loc, "ResultPath", true, true)
+	d.notVariable(st.resultPath, loc+"/ResultPath")
 	if v, ok := obj["Parameters"]; ok {
 		st.parameters = d.payload(v, loc, "Parameters")
 	}
@@ -554,6 +563,7 @@ func (d *decoder) errorHandling(st *state, obj map[string]any, loc string) {
 			d.fields(co, cloc, []string{"ErrorEquals", "Next"}, optional)
 			c := &catcher{errorEquals: d.errorEquals(co, cloc, i == len(arr)-1), next: d.str(co, cloc, "Next", true)}
 			c.resultPath, c.resultPathNull = d.pathField(co, cloc, "ResultPath", true, true)
+			d.notVariable(c.resultPath, cloc+"/ResultPath")
 			c.assign = d.assign(co, cloc, st.lang)
 			if v, ok := co["Output"]; ok && st.lang == QueryLanguageJSONata {
 				c.output = d.compileATA(v, cloc+"/Output")

@@ -124,3 +124,14 @@ func TestVariableSizeLimit(t *testing.T) {
 	def := `{"StartAt":"A","States":{"A":{"Type":"Pass","Assign":{"v":"` + big + `"},"End":true}}}`
 	expectRun(t, def, `{}`, StatusFailed, ErrNameRuntime, "")
 }
+
+func TestVariablesInJSONPathReadPaths(t *testing.T) {
+	def := `{"StartAt":"A","States":{
+		"A":{"Type":"Pass","Assign":{"xs":[1,2],"wait":0},"Next":"W"},
+		"W":{"Type":"Wait","SecondsPath":"$wait","Next":"M"},
+		"M":{"Type":"Map","ItemsPath":"$xs","ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},"End":true}}}`
+	expectRun(t, def, `{}`, StatusSucceeded, "", `[1,2]`)
+	if _, err := Parse([]byte(`{"StartAt":"A","States":{"A":{"Type":"Pass","ResultPath":"$v","End":true}}}`)); err == nil || !strings.Contains(err.Error(), "not a variable") {
+		t.Errorf("ResultPath $v: Parse error = %v, want a refusal", err)
+	}
+}

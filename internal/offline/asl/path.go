@@ -43,9 +43,6 @@ func parsePath(s string, reference bool) (*path, error) {
 		p.context = true
 		expr = s[1:]
 	} else if name, rest, ok := cutVariable(s); ok {
-		if reference {
-			return nil, fmt.Errorf("the path %q must not refer to a variable", s)
-		}
 		p.variable = name
 		expr = "$" + rest
 	}
