@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/stepgate/stepgate/internal/offline/asl/jsonata"
+	"github.com/stepgate/stepgate/internal/offline/asl/value"
 )
 
 // State types.
@@ -123,7 +124,7 @@ func Parse(definition []byte) (*StateMachine, error) {
 	if !ok {
 		return nil, &DefinitionError{Problems: []Problem{{Code: CodeInvalidJSONDescription, Message: "the definition must be a JSON object", Location: "/"}}}
 	}
-	d := &decoder{varNames: map[string]bool{}, lang: QueryLanguageJSONPath}
+	d := &decoder{varNames: map[string]bool{}, lang: QueryLanguageJSONPath, order: keyOrders(definition)}
 	collectVariableNames(obj, d.varNames)
 	sm := &StateMachine{}
 	d.fields(obj, "", []string{"StartAt", "States"}, []string{"Comment", "Version", "TimeoutSeconds", "QueryLanguage"})
@@ -148,8 +149,9 @@ func Parse(definition []byte) (*StateMachine, error) {
 // decoder walks the generic definition and collects problems.
 type decoder struct {
 	problems []Problem
-	varNames map[string]bool // every name an Assign sets
-	lang     string          // the query language states inherit
+	order    map[string][]string // each object's keys in definition order, by location
+	varNames map[string]bool     // every name an Assign sets
+	lang     string              // the query language states inherit
 }
 
 func (d *decoder) problem(code, msg, loc string) {
@@ -157,6 +159,73 @@ func (d *decoder) problem(code, msg, loc string) {
 		loc = "/"
 	}
 	d.problems = append(d.problems, Problem{Code: code, Message: msg, Location: loc})
+}
+
+// keyOrders indexes the definition's objects by the location the decoder
+// gives them ("/States/A/Parameters", "…/Branches[0]"), so that templates
+// and literals keep the definition's key order, as AWS's outputs do.
+func keyOrders(definition []byte) map[string][]string {
+	doc, err := value.Decode(definition)
+	if err != nil {
+		return nil
+	}
+	out := map[string][]string{}
+	var walk func(v any, loc string)
+	walk = func(v any, loc string) {
+		switch x := v.(type) {
+		case *value.Object:
+			out[loc] = x.Keys()
+			for _, k := range x.Keys() {
+				e, _ := x.Get(k)
+				walk(e, loc+"/"+k)
+			}
+		case []any:
+			for i, e := range x {
+				walk(e, fmt.Sprintf("%s[%d]", loc, i))
+			}
+		}
+	}
+	walk(doc, "")
+	return out
+}
+
+// keysOf returns obj's keys in definition order when loc names it, sorted
+// otherwise.
+func (d *decoder) keysOf(obj map[string]any, loc string) []string {
+	if keys, ok := d.order[loc]; ok && len(keys) == len(obj) {
+		match := true
+		for _, k := range keys {
+			if _, in := obj[k]; !in {
+				match = false
+				break
+			}
+		}
+		if match {
+			return keys
+		}
+	}
+	return sortedKeys(obj)
+}
+
+// ordered converts a literal from the definition to the engine's values,
+// objects in definition order.
+func (d *decoder) ordered(v any, loc string) any {
+	switch x := v.(type) {
+	case map[string]any:
+		keys := d.keysOf(x, loc)
+		o := value.NewObject(len(keys))
+		for _, k := range keys {
+			o.Set(k, d.ordered(x[k], loc+"/"+k))
+		}
+		return o
+	case []any:
+		a := make([]any, len(x))
+		for i, e := range x {
+			a[i] = d.ordered(e, fmt.Sprintf("%s[%d]", loc, i))
+		}
+		return a
+	}
+	return v
 }
 
 // fields reports missing required fields and fields the type does not allow.

@@ -120,8 +120,9 @@ type passKind struct {
 	hasFixed bool // Result is set
 }
 
-func (k *passKind) decode(_ *decoder, _ *state, obj map[string]any, _ string) {
+func (k *passKind) decode(d *decoder, _ *state, obj map[string]any, loc string) {
 	k.result, k.hasFixed = obj["Result"]
+	k.result = d.ordered(k.result, loc+"/Result")
 }
 
 func (k *passKind) run(_ context.Context, _ *thread, st *state, in any, _ *env) (any, string, error) {

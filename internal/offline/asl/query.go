@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/stepgate/stepgate/internal/offline/asl/jsonata"
+	"github.com/stepgate/stepgate/internal/offline/asl/value"
 )
 
 // ErrNameQueryEvaluationError is the error of a JSONata expression that
@@ -23,7 +24,7 @@ type dataflow interface {
 	// state's result (its effective input for states without one).
 	output(st *state, raw, in, result any, e *env) (any, map[string]any, error)
 	// caught is a catcher's output and assignments.
-	caught(c *catcher, raw any, errOut map[string]any, e *env) (any, map[string]any, error)
+	caught(c *catcher, raw any, errOut *value.Object, e *env) (any, map[string]any, error)
 }
 
 // jsonPathFlow is the JSONPath query language.
@@ -65,7 +66,7 @@ func (jsonPathFlow) output(st *state, raw, in, result any, e *env) (any, map[str
 	return out, vars, err
 }
 
-func (jsonPathFlow) caught(c *catcher, raw any, errOut map[string]any, e *env) (any, map[string]any, error) {
+func (jsonPathFlow) caught(c *catcher, raw any, errOut *value.Object, e *env) (any, map[string]any, error) {
 	vars, err := c.assign.evalPath(errOut, e)
 	if err != nil {
 		return nil, nil, err
@@ -107,7 +108,7 @@ func (jsonataFlow) output(st *state, raw, in, result any, e *env) (any, map[stri
 	return out, vars, err
 }
 
-func (jsonataFlow) caught(c *catcher, raw any, errOut map[string]any, e *env) (any, map[string]any, error) {
+func (jsonataFlow) caught(c *catcher, raw any, errOut *value.Object, e *env) (any, map[string]any, error) {
 	e.errorOutput, e.hasErrorOutput = errOut, true
 	e.hasResult = false
 	e.statesNative = nil
@@ -153,7 +154,7 @@ func (d *decoder) compileATA(v any, loc string) *ataValue {
 		return &ataValue{expr: x}
 	case map[string]any:
 		t := &ataValue{isObj: true, fields: map[string]*ataValue{}}
-		for _, k := range sortedKeys(v) {
+		for _, k := range d.keysOf(v, loc) {
 			t.keys = append(t.keys, k)
 			t.fields[k] = d.compileATA(v[k], loc+"/"+k)
 		}
@@ -183,14 +184,14 @@ func (t *ataValue) eval(e *env) (v any, defined bool, err error) {
 		}
 		return v, true, nil
 	case t.isObj:
-		out := make(map[string]any, len(t.keys))
+		out := value.NewObject(len(t.keys))
 		for _, k := range t.keys {
 			v, ok, err := t.fields[k].eval(e)
 			if err != nil {
 				return nil, false, err
 			}
 			if ok {
-				out[k] = v
+				out.Set(k, v)
 			}
 		}
 		return out, true, nil

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/stepgate/stepgate/internal/offline/asl/jsonata"
+	"github.com/stepgate/stepgate/internal/offline/asl/value"
 )
 
 // thread runs states one after another: the execution itself, a Parallel
@@ -198,7 +199,10 @@ func (t *thread) runState(ctx context.Context, st *state, input any) (out any, n
 			continue
 		}
 		if c := matchCatcher(st.catch, f.Name); c != nil {
-			errOut := map[string]any{"Error": f.Name, "Cause": f.Cause}
+			// AWS writes the error output as {"Error", "Cause"}, in that order.
+			errOut := value.NewObject(2)
+			errOut.Set("Error", f.Name)
+			errOut.Set("Cause", f.Cause)
 			caught, vars, rerr := st.flow.caught(c, input, errOut, e)
 			if rerr != nil {
 				return nil, "", rerr

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
+
+	"github.com/stepgate/stepgate/internal/offline/asl/value"
 )
 
 // lambdaInvokeARN is the optimised Lambda integration, which the engine
@@ -174,13 +176,13 @@ func (t *thread) invoke(ctx context.Context, resource string, in any, inText str
 	if resource != lambdaInvokeARN {
 		return nil, failf(ErrNameRuntime, "The integration pattern of '%s' is not supported by this engine", resource)
 	}
-	params, ok := in.(map[string]any)
-	fn, _ := params["FunctionName"].(string)
-	if !ok || fn == "" {
+	fnVal, _, _ := value.Field(in, "FunctionName")
+	fn, _ := fnVal.(string)
+	if fn == "" {
 		return nil, failf(ErrNameRuntime, "The field 'FunctionName' is required by %s", lambdaInvokeARN)
 	}
 	payload := "{}"
-	if p, has := params["Payload"]; has {
+	if p, has, _ := value.Field(in, "Payload"); has {
 		var err error
 		if s, isStr := p.(string); isStr && json.Valid([]byte(s)) {
 			payload = s

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+
+	"github.com/stepgate/stepgate/internal/offline/asl/value"
 )
 
 // Variable limits documented on "Passing data between states with
@@ -122,8 +124,20 @@ func (a *assignment) evalPath(in any, e *env) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, _ := v.(map[string]any)
-	return m, nil
+	return assignments(v), nil
+}
+
+// assignments lists an evaluated Assign object's variables.
+func assignments(v any) map[string]any {
+	keys, ok := value.Keys(v)
+	if !ok {
+		return nil
+	}
+	m := make(map[string]any, len(keys))
+	for _, k := range keys {
+		m[k], _, _ = value.Field(v, k)
+	}
+	return m
 }
 
 func (a *assignment) evalJSONata(e *env) (map[string]any, error) {
@@ -134,8 +148,7 @@ func (a *assignment) evalJSONata(e *env) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, _ := v.(map[string]any)
-	return m, nil
+	return assignments(v), nil
 }
 
 // collectVariableNames lists every name any Assign of the definition sets,

@@ -26,7 +26,7 @@ func TestJSONataWorkflowOverTheAPI(t *testing.T) {
 	if err != nil {
 		t.Fatalf("DescribeExecution: %v", err)
 	}
-	if desc.Status != types.ExecutionStatusSucceeded || aws.ToString(desc.Output) != `{"n":2,"total":3.5}` {
+	if desc.Status != types.ExecutionStatusSucceeded || aws.ToString(desc.Output) != `{"total":3.5,"n":2}` {
 		t.Fatalf("execution = %s %s", desc.Status, aws.ToString(desc.Output))
 	}
 	hist, err := env.client.GetExecutionHistory(ctx, &sfn.GetExecutionHistoryInput{ExecutionArn: start.ExecutionArn})

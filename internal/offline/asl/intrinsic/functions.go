@@ -12,11 +12,12 @@ import (
 	"hash"
 	"math"
 	mathrand "math/rand/v2"
-	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/google/uuid"
+
+	"github.com/stepgate/stepgate/internal/offline/asl/value"
 )
 
 // kind is the type an argument must have.
@@ -192,7 +193,7 @@ func (f *function) checkKind(i int, v any) *Error {
 	case arrayKind:
 		_, ok = v.([]any)
 	case objectKind:
-		_, ok = v.(map[string]any)
+		ok = value.IsObject(v)
 	}
 	if !ok {
 		return failf("%s: argument %d must be %s, got %s", f.name, i+1, k, typeName(v))
@@ -266,15 +267,12 @@ func formatValue(v any) (string, error) {
 			parts[i] = t
 		}
 		return "[" + strings.Join(parts, ", ") + "]", nil
-	case map[string]any:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
+	case map[string]any, *value.Object:
+		keys, _ := value.Keys(x)
 		parts := make([]string, len(keys))
 		for i, k := range keys {
-			t, err := formatValue(x[k])
+			member, _, _ := value.Field(x, k)
+			t, err := formatValue(member)
 			if err != nil {
 				return "", err
 			}
@@ -294,14 +292,12 @@ func stringToJSON(_ *callNode, args []any) (any, error) {
 		// AWS answers null for an empty or blank string (recorded behaviour).
 		return nil, nil
 	}
-	dec := json.NewDecoder(strings.NewReader(s))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
+	v, err := value.Decode([]byte(s))
+	if err != nil {
+		if strings.Contains(err.Error(), "after the JSON value") {
+			return nil, failf("States.StringToJson: the argument has data after the JSON value")
+		}
 		return nil, failf("States.StringToJson: the argument is not JSON text: %v", err)
-	}
-	if _, err := dec.Token(); err == nil || dec.More() {
-		return nil, failf("States.StringToJson: the argument has data after the JSON value")
 	}
 	return v, nil
 }
@@ -459,13 +455,15 @@ func jsonMerge(_ *callNode, args []any) (any, error) {
 	if args[2].(bool) {
 		return nil, failf("States.JsonMerge: deep merging is not supported; the third argument must be false")
 	}
-	a, b := args[0].(map[string]any), args[1].(map[string]any)
-	out := make(map[string]any, len(a)+len(b))
-	for k, v := range a {
-		out[k] = v
-	}
-	for k, v := range b {
-		out[k] = v
+	// The first object's keys keep their places, the second's new keys
+	// follow, as a Java LinkedHashMap merges.
+	out := value.NewObject(0)
+	for _, obj := range args[:2] {
+		keys, _ := value.Keys(obj)
+		for _, k := range keys {
+			member, _, _ := value.Field(obj, k)
+			out.Set(k, member)
+		}
 	}
 	return out, nil
 }

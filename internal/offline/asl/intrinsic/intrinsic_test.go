@@ -49,6 +49,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/stepgate/stepgate/internal/offline/asl/value"
 )
 
 // docInput carries every value the documentation examples read.
@@ -302,6 +304,13 @@ func findNonJSONNumber(v any, at string) (string, bool) {
 				return p, true
 			}
 		}
+	case *value.Object:
+		for _, k := range x.Keys() {
+			e, _ := x.Get(k)
+			if p, ok := findNonJSONNumber(e, at+"."+k); ok {
+				return p, true
+			}
+		}
 	case nil, string, bool, json.Number:
 	default:
 		return at, true
@@ -486,7 +495,7 @@ func TestEval_doesNotAliasInputs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v.(map[string]any)["b"] = "changed"
+	v.(*value.Object).Set("b", "changed")
 	if got := input.(map[string]any)["json1"].(map[string]any)["b"]; got != json.Number("2") {
 		t.Errorf("merging changed its input: json1.b = %v", got)
 	}

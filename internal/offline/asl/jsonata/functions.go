@@ -19,6 +19,8 @@ import (
 	blues "github.com/blues/jsonata-go"
 	"github.com/blues/jsonata-go/jtypes"
 	"github.com/google/uuid"
+
+	"github.com/stepgate/stepgate/internal/offline/asl/value"
 )
 
 // awsFunctions are the functions Step Functions adds to JSONata ("Step
@@ -194,14 +196,9 @@ func randomFn(seed jtypes.OptionalFloat64) float64 {
 }
 
 func parse(s string) (any, error) {
-	dec := json.NewDecoder(strings.NewReader(s))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
+	v, err := value.Decode([]byte(s))
+	if err != nil {
 		return nil, fmt.Errorf("$parse: the string is not JSON: %w", err)
-	}
-	if dec.More() {
-		return nil, errors.New("$parse: unexpected data after the JSON value")
 	}
 	// Back to the library's representation (doubles, typed null).
 	return toLib(v), nil

@@ -18,6 +18,8 @@ import (
 	"sync"
 
 	blues "github.com/blues/jsonata-go"
+
+	"github.com/stepgate/stepgate/internal/offline/asl/value"
 )
 
 // Expr is a compiled JSONata expression. It is safe for concurrent use.
@@ -161,6 +163,14 @@ func toLib(v any) any {
 			return v.String()
 		}
 		return f
+	case *value.Object:
+		// The library's objects are maps: JSONata results lose key order.
+		m := make(map[string]any, v.Len())
+		for _, k := range v.Keys() {
+			e, _ := v.Get(k)
+			m[k] = toLib(e)
+		}
+		return m
 	case map[string]any:
 		m := make(map[string]any, len(v))
 		for k, e := range v {
