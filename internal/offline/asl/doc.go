@@ -5,8 +5,9 @@
 // error handling, retries and catchers, and records the execution history
 // with the event types, ids and details GetExecutionHistory returns.
 //
-// Values inside the engine are the generic values of encoding/json decoded
-// with UseNumber: map[string]any, []any, string, json.Number, bool and nil.
+// Values inside the engine are encoding/json's generic values decoded with
+// UseNumber ([]any, string, json.Number, bool, nil), with objects as
+// *value.Object, which keeps their key order as Step Functions does.
 // Task states hand their resource and effective input to an Invoker, which
 // the local Step Functions server implements.
 //
