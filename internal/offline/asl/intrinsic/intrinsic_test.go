@@ -17,7 +17,7 @@ package intrinsic
 // |                               | (40 hex digits)                              | the real digest differs by the missing "4"                 |
 // | JsonToString spacing          | compact: {"foo":"bar"}                       | the AWS page shows {\"foo\": \"bar\"}; the ASL spec shows   |
 // |                               |                                              | compact text ({"name":"Foo","year":2020})                  |
-// | JsonToString key order        | sorted keys                                  | values are Go maps; AWS keeps input order                  |
+// | JsonToString key order        | the object's own order (input, definition)   | AWS keeps input order (issue 11)                           |
 // | Format with array/object      | Java toString form: [a, b], {k=v, k2=v2}     | AWS's recorded answers (the spec forbids them, AWS prints) |
 // | Format number/bool/null       | JSON text (1.1, true, null)                  | spec: "the natural string representation"                  |
 // | Format template from a path   | every "{}" is a placeholder, no escapes      | escapes are defined for literals only                      |
