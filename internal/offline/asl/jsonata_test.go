@@ -135,3 +135,27 @@ func TestVariablesInJSONPathReadPaths(t *testing.T) {
 		t.Errorf("ResultPath $v: Parse error = %v, want a refusal", err)
 	}
 }
+
+// Which value Assign reads, and when a Choice state's own Assign applies,
+// as LocalStack's AWS-validated snapshots record it.
+func TestAssignSources(t *testing.T) {
+	const fn = "arn:aws:lambda:us-east-1:123456789012:function:f"
+	inv := fakeInvoker{fn: func(context.Context, json.RawMessage) (json.RawMessage, error) {
+		return json.RawMessage(`{"raw":1,"nested":{"v":2}}`), nil
+	}}
+	def := `{"StartAt":"T","States":{
+		"T":{"Type":"Task","Resource":"` + fn + `","ResultSelector":{"sel.$":"$.nested.v"},"Assign":{"fromRaw.$":"$.raw"},"ResultPath":"$.r","Next":"C"},
+		"C":{"Type":"Choice","Assign":{"viaDefault":true},"Choices":[{"Variable":"$.r.sel","NumericEquals":2,"Next":"D","Assign":{"rule":"matched"}}],"Default":"D"},
+		"D":{"Type":"Pass","Parameters":{"fromRaw.$":"$fromRaw","rule.$":"$rule","r.$":"$.r"},"End":true}}}`
+	res, _ := runMachine(t, def, `{}`, inv)
+	if res.Status != StatusSucceeded {
+		t.Fatalf("result = %+v", res)
+	}
+	jsonEqual(t, res.Output, `{"fromRaw":1,"rule":"matched","r":{"sel":2}}`)
+	// viaDefault was not assigned: the rule matched.
+	def2 := strings.Replace(def, `"fromRaw.$":"$fromRaw",`, `"d.$":"$viaDefault",`, 1)
+	res, _ = runMachine(t, def2, `{}`, inv)
+	if res.Status != StatusFailed || res.Error != ErrNameParameterPathFailure {
+		t.Errorf("reading $viaDefault after a matched rule = %s %s, want %s", res.Status, res.Error, ErrNameParameterPathFailure)
+	}
+}

@@ -21,7 +21,7 @@ type dataflow interface {
 	// effectiveInput is what the state works on.
 	effectiveInput(st *state, raw any, e *env) (any, error)
 	// output is the state's output and its assignments; result is the
-	// state's result (its effective input for states without one).
+	// state's raw result (its effective input for states without one).
 	output(st *state, raw, in, result any, e *env) (any, map[string]any, error)
 	// caught is a catcher's output and assignments.
 	caught(c *catcher, raw any, errOut *value.Object, e *env) (any, map[string]any, error)
@@ -49,14 +49,17 @@ func (jsonPathFlow) output(st *state, raw, in, result any, e *env) (any, map[str
 		out, _, err := applyOutputPath(st, in, e, "", nil)
 		return out, vars, err
 	}
+	// Assign reads the raw result, before ResultSelector (the order of
+	// AWS's recorded answers, as LocalStack's AWS-validated snapshots and
+	// moto's copy of that interpreter show).
+	vars, err := st.assign.evalPath(result, e)
+	if err != nil {
+		return nil, nil, err
+	}
 	if st.resultSelector != nil {
 		if result, err = st.resultSelector.eval(result, e); err != nil {
 			return nil, nil, err
 		}
-	}
-	vars, err := st.assign.evalPath(result, e)
-	if err != nil {
-		return nil, nil, err
 	}
 	out, err := applyResultPath(st.resultPath, st.resultPathNull, raw, result)
 	if err != nil {

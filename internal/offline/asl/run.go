@@ -327,15 +327,11 @@ func (t *thread) execute(ctx context.Context, st *state, raw any, e *env) (any, 
 		return nil, "", nil, err
 	}
 	flowState := st
-	if r := e.matched; r != nil && (r.assign != nil || r.output != nil) {
-		// A matched Choice rule's Assign and Output replace the state's.
+	if r := e.matched; r != nil && (r.assign != nil || r.output != nil || st.assign != nil || st.outputTmpl != nil) {
+		// A matched Choice rule assigns and shapes the output with its own
+		// Assign and Output; the state's apply only when Default is taken.
 		copied := *st
-		if r.assign != nil {
-			copied.assign = r.assign
-		}
-		if r.output != nil {
-			copied.outputTmpl = r.output
-		}
+		copied.assign, copied.outputTmpl = r.assign, r.output
 		flowState = &copied
 	}
 	out, vars, err := st.flow.output(flowState, raw, in, result, e)
