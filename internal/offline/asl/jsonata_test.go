@@ -159,3 +159,26 @@ func TestAssignSources(t *testing.T) {
 		t.Errorf("reading $viaDefault after a matched rule = %s %s, want %s", res.Status, res.Error, ErrNameParameterPathFailure)
 	}
 }
+
+func TestJSONataFailuresAsAWSRecordsThem(t *testing.T) {
+	res, hist := runMachine(t, `{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Pass","Output":"{% $states.input.missing %}","End":true}}}`, `{}`, nil)
+	wantCause := "An error occurred while executing the state 'A' (entered at the event id #2). The JSONata expression '$states.input.missing' returned nothing (undefined)."
+	if res.Status != StatusFailed || res.Error != ErrNameQueryEvaluationError || res.Cause != wantCause {
+		t.Fatalf("result = %s %s %q, want cause %q", res.Status, res.Error, res.Cause, wantCause)
+	}
+	var ev *EvaluationFailedEventDetails
+	for _, h := range hist {
+		if h.Type == EventEvaluationFailed {
+			ev = h.EvaluationFailedEventDetails
+		}
+	}
+	if ev == nil || ev.State != "A" || ev.Cause != wantCause {
+		t.Errorf("EvaluationFailed details = %+v", ev)
+	}
+
+	expectRun(t, `{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Pass","Output":"{% function($x){$x} %}","End":true}}}`, `{}`, StatusFailed, ErrNameQueryEvaluationError, "")
+
+	// An iteration may read but not rebind an outer variable.
+	expectRun(t, `{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Pass","Assign":{"k":1},"Next":"M"},
+		"M":{"Type":"Map","Items":[1],"ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","Assign":{"k":2},"End":true}}},"End":true}}}`, `{}`, StatusFailed, ErrNameRuntime, "")
+}

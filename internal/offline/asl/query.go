@@ -182,6 +182,9 @@ func (t *ataValue) eval(e *env) (v any, defined bool, err error) {
 		if errors.Is(err, jsonata.ErrUndefined) {
 			return nil, false, nil
 		}
+		if errors.Is(err, jsonata.ErrUnsupportedResult) {
+			return nil, false, failf(ErrNameQueryEvaluationError, "The JSONata expression '%s' returned an unsupported result type.", t.expr)
+		}
 		if err != nil {
 			return nil, false, failf(ErrNameQueryEvaluationError, "An error occurred while evaluating the JSONata expression '%s': %v", t.expr, err)
 		}
@@ -221,7 +224,7 @@ func (t *ataValue) evalRequired(e *env, field string) (any, error) {
 		return nil, err
 	}
 	if !ok {
-		return nil, failf(ErrNameQueryEvaluationError, "The JSONata expression '%s' specified for the field '%s' returned nothing (undefined).", t.expr, field)
+		return nil, failf(ErrNameQueryEvaluationError, "The JSONata expression '%s' returned nothing (undefined).", t.expr)
 	}
 	return v, nil
 }

@@ -184,8 +184,12 @@ func (t *thread) runState(ctx context.Context, st *state, input any) (out any, n
 			return nil, "", ctx.Err()
 		}
 		f := asFailure(err)
-		if !f.located && st.typ != typeFail && locatedErrors[f.Name] {
+		if !f.located && locatedErrors[f.Name] && (st.typ != typeFail || f.Name == ErrNameQueryEvaluationError) {
 			f = &Failure{Name: f.Name, Cause: fmt.Sprintf("An error occurred while executing the state '%s' (entered at the event id #%d). %s", st.name, enteredID, f.Cause), located: true}
+			if f.Name == ErrNameQueryEvaluationError {
+				// AWS records a failed JSONata expression as its own event.
+				t.emit(HistoryEvent{Type: EventEvaluationFailed, EvaluationFailedEventDetails: &EvaluationFailedEventDetails{Error: f.Name, Cause: f.Cause, State: st.name}})
+			}
 		}
 		if i := matchRetrier(st.retry, f.Name); i >= 0 && attempts[i] < st.retry[i].maxAttempts {
 			r := st.retry[i]
@@ -256,6 +260,7 @@ var locatedErrors = map[string]bool{
 	ErrNameParameterPathFailure:   true,
 	ErrNameResultPathMatchFailure: true,
 	ErrNameIntrinsicFailure:       true,
+	ErrNameQueryEvaluationError:   true,
 }
 
 // matchRetrier returns the index of the first retrier whose ErrorEquals

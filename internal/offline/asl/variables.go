@@ -55,6 +55,13 @@ func (s *scope) set(vars map[string]any, texts map[string]string) error {
 	if total > maxAssignBytes {
 		return failf(ErrNameRuntime, "The assigned variables exceed the maximum size of %d bytes for one Assign.", maxAssignBytes)
 	}
+	for k := range vars {
+		if _, outer := s.parent.lookup(k); outer {
+			// A Map iteration or Parallel branch reads the outer variables
+			// but may not rebind them.
+			return failf(ErrNameRuntime, "Cannot bind value '%s' to variable '%s' as it belongs to an outer scope.", texts[k], k)
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.vars == nil {

@@ -18,6 +18,7 @@ import (
 	"sync"
 
 	blues "github.com/blues/jsonata-go"
+	"github.com/blues/jsonata-go/jtypes"
 
 	"github.com/stepgate/stepgate/internal/offline/asl/value"
 )
@@ -32,6 +33,10 @@ type Expr struct {
 // ErrUndefined is returned by Eval when the expression has no value
 // (JSONata's undefined), which is not an error in JSONata itself.
 var ErrUndefined = errors.New("undefined result")
+
+// ErrUnsupportedResult is a result that is not JSON (a function), which
+// Step Functions refuses.
+var ErrUnsupportedResult = errors.New("returned an unsupported result type")
 
 // EvalError is a failure of the expression at run time (a type error, a
 // failed $assert, an AWS function's bad argument).
@@ -116,7 +121,11 @@ func (e *Expr) Eval(lookup func(name string) (any, bool)) (any, error) {
 	case err != nil:
 		return nil, &EvalError{Expr: e.src, Err: err}
 	}
-	return fromLib(out)
+	v, err := fromLib(out)
+	if err != nil {
+		return nil, &EvalError{Expr: e.src, Err: err}
+	}
+	return v, nil
 }
 
 // evalSafely turns a panic inside the library into an error, so a bad
@@ -226,11 +235,13 @@ func fromLib(v any) (any, error) {
 		}
 		return a, nil
 	}
+	if _, isFn := v.(jtypes.Callable); isFn {
+		return nil, ErrUnsupportedResult
+	}
 	rv := reflect.ValueOf(v)
 	switch rv.Kind() {
 	case reflect.Func:
-		// A function is not JSON; AWS's JSONata serialises it as "".
-		return "", nil
+		return nil, ErrUnsupportedResult
 	case reflect.Float32, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		return number(rv.Convert(reflect.TypeOf(float64(0))).Float())
 	}
