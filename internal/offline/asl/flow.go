@@ -56,7 +56,7 @@ func (t *thread) parallel(ctx context.Context, k *parallelKind, in any) (any, er
 func (t *thread) mapState(ctx context.Context, st *state, k *mapKind, in any, e *env) (any, error) {
 	itemsVal := in
 	if k.itemsATA != nil {
-		v, err := k.itemsATA.evalRequired(e, "Items")
+		v, err := k.itemsATA.evalRequired(e)
 		if err != nil {
 			return nil, err
 		}
@@ -74,7 +74,7 @@ func (t *thread) mapState(ctx context.Context, st *state, k *mapKind, in any, e 
 	}
 	limit := k.maxConcurrency
 	if k.maxConcATA != nil {
-		v, err := k.maxConcATA.evalRequired(e, "MaxConcurrency")
+		v, err := k.maxConcATA.evalRequired(e)
 		if err != nil {
 			return nil, err
 		}
@@ -110,7 +110,7 @@ func (t *thread) mapState(ctx context.Context, st *state, k *mapKind, in any, e 
 			var v any
 			var err error
 			if k.itemSelATA != nil {
-				v, err = k.itemSelATA.evalRequired(ie, "ItemSelector")
+				v, err = k.itemSelATA.evalRequired(ie)
 			} else {
 				v, err = k.itemSelector.eval(in, ie)
 			}

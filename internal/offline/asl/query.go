@@ -39,7 +39,6 @@ func (jsonPathFlow) effectiveInput(st *state, raw any, e *env) (any, error) {
 }
 
 func (jsonPathFlow) output(st *state, raw, in, result any, e *env) (any, map[string]any, error) {
-	var err error
 	if !st.producesResult() {
 		// Choice, Wait, Succeed: the effective input goes to OutputPath.
 		vars, err := st.assign.evalPath(in, e)
@@ -87,7 +86,7 @@ func (jsonataFlow) effectiveInput(st *state, raw any, e *env) (any, error) {
 	if st.arguments == nil {
 		return raw, nil
 	}
-	return st.arguments.evalRequired(e, "Arguments")
+	return st.arguments.evalRequired(e)
 }
 
 func (jsonataFlow) output(st *state, raw, in, result any, e *env) (any, map[string]any, error) {
@@ -107,7 +106,7 @@ func (jsonataFlow) output(st *state, raw, in, result any, e *env) (any, map[stri
 		}
 		return raw, vars, nil
 	}
-	out, err := st.outputTmpl.evalRequired(e, "Output")
+	out, err := st.outputTmpl.evalRequired(e)
 	return out, vars, err
 }
 
@@ -122,7 +121,7 @@ func (jsonataFlow) caught(c *catcher, raw any, errOut *value.Object, e *env) (an
 	if c.output == nil {
 		return errOut, vars, nil
 	}
-	out, err := c.output.evalRequired(e, "Output")
+	out, err := c.output.evalRequired(e)
 	return out, vars, err
 }
 
@@ -218,7 +217,7 @@ func (t *ataValue) eval(e *env) (v any, defined bool, err error) {
 }
 
 // evalRequired is eval for a field that must have a value.
-func (t *ataValue) evalRequired(e *env, field string) (any, error) {
+func (t *ataValue) evalRequired(e *env) (any, error) {
 	v, ok, err := t.eval(e)
 	if err != nil {
 		return nil, err

@@ -424,7 +424,7 @@ func (t *thread) wait(ctx context.Context, k *waitKind, in any, e *env) error {
 		}
 		d = durationOfSeconds(float64(secs))
 	case k.secondsATA != nil:
-		v, err := k.secondsATA.evalRequired(e, "Seconds")
+		v, err := k.secondsATA.evalRequired(e)
 		if err != nil {
 			return err
 		}
@@ -435,7 +435,7 @@ func (t *thread) wait(ctx context.Context, k *waitKind, in any, e *env) error {
 		}
 		d = durationOfSeconds(float64(secs))
 	case k.stampATA != nil:
-		v, err := k.stampATA.evalRequired(e, "Timestamp")
+		v, err := k.stampATA.evalRequired(e)
 		if err != nil {
 			return err
 		}
@@ -488,7 +488,7 @@ func (k *failKind) failure(raw any, e *env) error {
 		if x.v == nil {
 			continue
 		}
-		v, err := x.v.evalRequired(e, x.field)
+		v, err := x.v.evalRequired(e)
 		if err != nil {
 			return err
 		}

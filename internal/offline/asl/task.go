@@ -52,7 +52,7 @@ func (t *thread) task(ctx context.Context, st *state, k *taskKind, in any, e *en
 	}
 	timeout := k.timeoutSeconds
 	if k.timeoutATA != nil {
-		v, err := k.timeoutATA.evalRequired(e, "TimeoutSeconds")
+		v, err := k.timeoutATA.evalRequired(e)
 		if err != nil {
 			return nil, err
 		}
