@@ -151,7 +151,7 @@ func Plain(v any) any {
 func Decode(data []byte) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
-	v, err := decodeNext(dec)
+	v, err := decodeNext(dec, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -161,7 +161,14 @@ func Decode(data []byte) (any, error) {
 	return v, nil
 }
 
-func decodeNext(dec *json.Decoder) (any, error) {
+// maxDepth is encoding/json's nesting limit, kept so that a hostile input
+// cannot recurse deeply.
+const maxDepth = 10000
+
+func decodeNext(dec *json.Decoder, depth int) (any, error) {
+	if depth > maxDepth {
+		return nil, errors.New("exceeded max depth")
+	}
 	tok, err := dec.Token()
 	if err != nil {
 		if errors.Is(err, io.EOF) {
@@ -180,7 +187,7 @@ func decodeNext(dec *json.Decoder) (any, error) {
 					return nil, err
 				}
 				k, _ := kt.(string)
-				v, err := decodeNext(dec)
+				v, err := decodeNext(dec, depth+1)
 				if err != nil {
 					return nil, err
 				}
@@ -193,7 +200,7 @@ func decodeNext(dec *json.Decoder) (any, error) {
 		case '[':
 			a := []any{}
 			for dec.More() {
-				v, err := decodeNext(dec)
+				v, err := decodeNext(dec, depth+1)
 				if err != nil {
 					return nil, err
 				}

@@ -59,3 +59,10 @@ func FuzzAppendString(f *testing.F) {
 		}
 	})
 }
+
+func TestDecodeRefusesDeepNesting(t *testing.T) {
+	deep := bytes.Repeat([]byte("["), maxDepth+2)
+	if _, err := Decode(deep); err == nil {
+		t.Error("a nesting deeper than encoding/json allows was accepted")
+	}
+}
