@@ -6,6 +6,8 @@ import (
 	"math/big"
 	"strings"
 	"time"
+
+	"github.com/stepgate/stepgate/internal/offline/asl/jsonata"
 )
 
 // Operator families. The family decides the operand's type and the type
@@ -68,6 +70,11 @@ var operators = func() map[string]operator {
 type choiceRule struct {
 	next string
 
+	// Top-level rules may assign variables, and in JSONata give the output.
+	assign    *assignment
+	output    *ataValue
+	condition *ataValue // JSONata: "Condition": "{% … %}"
+
 	and []*choiceRule
 	or  []*choiceRule
 	not *choiceRule
@@ -83,17 +90,53 @@ type choiceRule struct {
 	valuePath *path
 }
 
-func (d *decoder) choice(st *state, obj map[string]any, loc string) {
+func (d *decoder) choice(st *state, k *choiceKind, obj map[string]any, loc string) {
 	arr, ok := obj["Choices"].([]any)
 	if !ok || len(arr) == 0 {
 		d.problem(CodeSchemaValidationFailed, "The value for the field 'Choices' must be a non-empty ARRAY", loc+"/Choices")
 	}
 	for i, e := range arr {
-		if r := d.choiceRule(e, fmt.Sprintf("%s/Choices[%d]", loc, i), true); r != nil {
-			st.choices = append(st.choices, r)
+		rloc := fmt.Sprintf("%s/Choices[%d]", loc, i)
+		var r *choiceRule
+		if st.lang == QueryLanguageJSONata {
+			r = d.conditionRule(e, rloc)
+		} else {
+			r = d.choiceRule(e, rloc, true)
+		}
+		if r != nil {
+			k.choices = append(k.choices, r)
 		}
 	}
-	st.defaultNext = d.str(obj, loc, "Default", true)
+	k.defaultNext = d.str(obj, loc, "Default", true)
+}
+
+// conditionRule decodes a JSONata Choice rule: Condition, Next, and
+// optionally Assign and Output.
+func (d *decoder) conditionRule(v any, loc string) *choiceRule {
+	obj, ok := v.(map[string]any)
+	if !ok {
+		d.problem(CodeSchemaValidationFailed, "A Choice Rule must be an OBJECT", loc)
+		return nil
+	}
+	d.fields(obj, loc, []string{"Condition", "Next"}, []string{"Comment", "Assign", "Output"})
+	r := &choiceRule{next: d.str(obj, loc, "Next", true), assign: d.assign(obj, loc, QueryLanguageJSONata)}
+	switch c := obj["Condition"].(type) {
+	case bool:
+		r.condition = &ataValue{literal: c}
+	case string:
+		if !jsonata.IsExpression(c) {
+			d.problem(CodeSchemaValidationFailed, "The value for the field 'Condition' must be a JSONata expression {% … %} or a BOOLEAN", loc+"/Condition")
+			return nil
+		}
+		r.condition = d.compileATA(c, loc+"/Condition")
+	default:
+		d.problem(CodeSchemaValidationFailed, "The value for the field 'Condition' must be a JSONata expression {% … %} or a BOOLEAN", loc+"/Condition")
+		return nil
+	}
+	if v, ok := obj["Output"]; ok {
+		r.output = d.compileATA(v, loc+"/Output")
+	}
+	return r
 }
 
 func (d *decoder) choiceRule(v any, loc string, top bool) *choiceRule {
@@ -116,7 +159,7 @@ func (d *decoder) choiceRule(v any, loc string, top bool) *choiceRule {
 	name := opNames[0]
 	allowed := []string{"Comment", name}
 	if top {
-		allowed = append(allowed, "Next")
+		allowed = append(allowed, "Next", "Assign")
 	}
 	isCombinator := name == "And" || name == "Or" || name == "Not"
 	if !isCombinator {
@@ -131,6 +174,9 @@ func (d *decoder) choiceRule(v any, loc string, top bool) *choiceRule {
 	}
 	d.fields(obj, loc, required, allowed)
 	r.next = d.str(obj, loc, "Next", true)
+	if top {
+		r.assign = d.assign(obj, loc, QueryLanguageJSONPath)
+	}
 
 	switch name {
 	case "And", "Or":
@@ -204,6 +250,16 @@ func (d *decoder) choiceRule(v any, loc string, top bool) *choiceRule {
 // IsPresent; a variable of the wrong type makes a comparison false.
 func (r *choiceRule) eval(input any, env *env) (bool, error) {
 	switch {
+	case r.condition != nil:
+		v, ok, err := r.condition.eval(env)
+		if err != nil {
+			return false, err
+		}
+		b, isBool := v.(bool)
+		if !ok || !isBool {
+			return false, failf(ErrNameQueryEvaluationError, "The Condition '%s' must evaluate to a boolean, but returned %s", r.condition.expr, compactJSON(v))
+		}
+		return b, nil
 	case r.and != nil:
 		for _, s := range r.and {
 			ok, err := s.eval(input, env)

@@ -8,7 +8,9 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"time"
+
+	"github.com/stepgate/stepgate/internal/offline/asl/jsonata"
+	"github.com/stepgate/stepgate/internal/offline/asl/value"
 )
 
 // State types.
@@ -49,12 +51,21 @@ type graph struct {
 	states  map[string]*state
 }
 
-// state is one parsed state. Fields unused by its type stay zero.
+// state is one parsed state: what every type of state shares. What only
+// one type has lives in its kind; how input and output are processed lives
+// in its flow (the query language).
 type state struct {
 	name string
 	typ  string
+	kind stateKind
 	next string
 	end  bool
+
+	lang       string
+	flow       dataflow
+	assign     *assignment
+	arguments  *ataValue // JSONata
+	outputTmpl *ataValue // JSONata
 
 	inputPath      *path
 	inputPathNull  bool
@@ -64,44 +75,9 @@ type state struct {
 	resultPathNull bool
 	parameters     *template
 	resultSelector *template
-	result         any
-	hasResult      bool
 
-	// Task
-	resource           string
-	timeoutSeconds     int64
-	timeoutSecondsPath *path
-	heartbeatSeconds   int64
-	retry              []*retrier
-	catch              []*catcher
-
-	// Choice
-	choices     []*choiceRule
-	defaultNext string
-
-	// Wait
-	seconds       int64
-	hasSeconds    bool
-	secondsPath   *path
-	timestamp     time.Time
-	hasTimestamp  bool
-	timestampPath *path
-
-	// Fail
-	errorName string
-	cause     string
-	errorExpr *valueExpr
-	causeExpr *valueExpr
-
-	// Parallel
-	branches []*graph
-
-	// Map
-	processor          *graph
-	itemsPath          *path
-	itemSelector       *template
-	maxConcurrency     int64
-	maxConcurrencyPath *path
+	retry []*retrier
+	catch []*catcher
 }
 
 // valueExpr is a field that is either a path or an intrinsic call
@@ -128,6 +104,8 @@ type catcher struct {
 	next           string
 	resultPath     *path
 	resultPathNull bool
+	assign         *assignment
+	output         *ataValue // JSONata
 }
 
 // Parse decodes and validates a definition. A definition Step Functions would
@@ -146,7 +124,8 @@ func Parse(definition []byte) (*StateMachine, error) {
 	if !ok {
 		return nil, &DefinitionError{Problems: []Problem{{Code: CodeInvalidJSONDescription, Message: "the definition must be a JSON object", Location: "/"}}}
 	}
-	d := &decoder{}
+	d := &decoder{varNames: map[string]bool{}, lang: QueryLanguageJSONPath, order: keyOrders(definition)}
+	collectVariableNames(obj, d.varNames)
 	sm := &StateMachine{}
 	d.fields(obj, "", []string{"StartAt", "States"}, []string{"Comment", "Version", "TimeoutSeconds", "QueryLanguage"})
 	sm.comment = d.str(obj, "", "Comment", false)
@@ -156,7 +135,7 @@ func Parse(definition []byte) (*StateMachine, error) {
 		}
 	}
 	sm.timeoutSeconds = d.integer(obj, "", "TimeoutSeconds", 1, math.MaxInt32)
-	d.queryLanguage(obj, "")
+	d.lang = d.queryLanguage(obj, "", QueryLanguageJSONPath)
 	sm.root = d.graph(obj, "")
 	if sm.root != nil && len(d.problems) == 0 {
 		d.terminal(sm.root, "")
@@ -170,6 +149,9 @@ func Parse(definition []byte) (*StateMachine, error) {
 // decoder walks the generic definition and collects problems.
 type decoder struct {
 	problems []Problem
+	order    map[string][]string // each object's keys in definition order, by location
+	varNames map[string]bool     // every name an Assign sets
+	lang     string              // the query language states inherit
 }
 
 func (d *decoder) problem(code, msg, loc string) {
@@ -177,6 +159,73 @@ func (d *decoder) problem(code, msg, loc string) {
 		loc = "/"
 	}
 	d.problems = append(d.problems, Problem{Code: code, Message: msg, Location: loc})
+}
+
+// keyOrders indexes the definition's objects by the location the decoder
+// gives them ("/States/A/Parameters", "…/Branches[0]"), so that templates
+// and literals keep the definition's key order, as AWS's outputs do.
+func keyOrders(definition []byte) map[string][]string {
+	doc, err := value.Decode(definition)
+	if err != nil {
+		return nil
+	}
+	out := map[string][]string{}
+	var walk func(v any, loc string)
+	walk = func(v any, loc string) {
+		switch x := v.(type) {
+		case *value.Object:
+			out[loc] = x.Keys()
+			for _, k := range x.Keys() {
+				e, _ := x.Get(k)
+				walk(e, loc+"/"+k)
+			}
+		case []any:
+			for i, e := range x {
+				walk(e, fmt.Sprintf("%s[%d]", loc, i))
+			}
+		}
+	}
+	walk(doc, "")
+	return out
+}
+
+// keysOf returns obj's keys in definition order when loc names it, sorted
+// otherwise.
+func (d *decoder) keysOf(obj map[string]any, loc string) []string {
+	if keys, ok := d.order[loc]; ok && len(keys) == len(obj) {
+		match := true
+		for _, k := range keys {
+			if _, in := obj[k]; !in {
+				match = false
+				break
+			}
+		}
+		if match {
+			return keys
+		}
+	}
+	return sortedKeys(obj)
+}
+
+// ordered converts a literal from the definition to the engine's values,
+// objects in definition order.
+func (d *decoder) ordered(v any, loc string) any {
+	switch x := v.(type) {
+	case map[string]any:
+		keys := d.keysOf(x, loc)
+		o := value.NewObject(len(keys))
+		for _, k := range keys {
+			o.Set(k, d.ordered(x[k], loc+"/"+k))
+		}
+		return o
+	case []any:
+		a := make([]any, len(x))
+		for i, e := range x {
+			a[i] = d.ordered(e, fmt.Sprintf("%s[%d]", loc, i))
+		}
+		return a
+	}
+	return v
 }
 
 // fields reports missing required fields and fields the type does not allow.
@@ -195,8 +244,10 @@ func (d *decoder) fields(obj map[string]any, loc string, required, optional []st
 			continue
 		}
 		switch k {
-		case "Assign", "Output", "Arguments":
-			d.problem(CodeSchemaValidationFailed, fmt.Sprintf("The field \"%s\" is not supported yet by this engine (workflow variables and JSONata are not implemented)", k), loc+"/"+k)
+		case "Output", "Arguments", "Items", "Condition":
+			d.problem(CodeSchemaValidationFailed, fmt.Sprintf("The field \"%s\" is supported only in JSONata states (QueryLanguage \"JSONata\")", k), loc+"/"+k)
+		case "InputPath", "OutputPath", "ResultPath", "Parameters", "ResultSelector", "Result", "ItemsPath", "TimeoutSecondsPath", "HeartbeatSecondsPath", "SecondsPath", "TimestampPath", "MaxConcurrencyPath", "ErrorPath", "CausePath", "Iterator", "Variable":
+			d.problem(CodeSchemaValidationFailed, fmt.Sprintf("The field \"%s\" is supported only in JSONPath states; a JSONata state uses Arguments, Output and {%% %%} expressions", k), loc+"/"+k)
 		case "ItemReader", "ItemBatcher", "ResultWriter", "ToleratedFailurePercentage", "ToleratedFailurePercentagePath", "ToleratedFailureCount", "ToleratedFailureCountPath", "Label":
 			d.problem(CodeSchemaValidationFailed, fmt.Sprintf("The field \"%s\" belongs to a Distributed Map, which this engine does not run", k), loc+"/"+k)
 		default:
@@ -205,18 +256,18 @@ func (d *decoder) fields(obj map[string]any, loc string, required, optional []st
 	}
 }
 
-func (d *decoder) queryLanguage(obj map[string]any, loc string) {
+// queryLanguage reads an optional QueryLanguage; inherited when absent.
+func (d *decoder) queryLanguage(obj map[string]any, loc, inherited string) string {
 	v, ok := obj["QueryLanguage"]
 	if !ok {
-		return
+		return inherited
 	}
 	switch v {
-	case QueryLanguageJSONPath:
-	case QueryLanguageJSONata:
-		d.problem(CodeSchemaValidationFailed, "The QueryLanguage \"JSONata\" is not supported yet by this engine; use JSONPath", loc+"/QueryLanguage")
-	default:
-		d.problem(CodeSchemaValidationFailed, "The value for the field 'QueryLanguage' must be one of [JSONPath, JSONata]", loc+"/QueryLanguage")
+	case QueryLanguageJSONPath, QueryLanguageJSONata:
+		return v.(string)
 	}
+	d.problem(CodeSchemaValidationFailed, "The value for the field 'QueryLanguage' must be one of [JSONPath, JSONata]", loc+"/QueryLanguage")
+	return inherited
 }
 
 func (d *decoder) str(obj map[string]any, loc, key string, nonEmpty bool) string {
@@ -245,6 +296,20 @@ func (d *decoder) integer(obj map[string]any, loc, key string, lo, hi int64) int
 		return 0
 	}
 	return i
+}
+
+// ataField compiles a JSONata state's field given as "{% … %}"; ok false
+// when the field is absent or not an expression (then it is read as a
+// literal by the caller).
+func (d *decoder) ataField(st *state, obj map[string]any, loc, key string) (*ataValue, bool) {
+	if st.lang != QueryLanguageJSONata {
+		return nil, false
+	}
+	s, isStr := obj[key].(string)
+	if !isStr || !jsonata.IsExpression(s) {
+		return nil, false
+	}
+	return d.compileATA(s, loc+"/"+key), true
 }
 
 func (d *decoder) boolean(obj map[string]any, loc, key string) bool {
@@ -284,6 +349,14 @@ func (d *decoder) pathField(obj map[string]any, loc, key string, reference, null
 		return nil, false
 	}
 	return p, false
+}
+
+// notVariable refuses a variable as ResultPath: it names where the result
+// goes in the state's output, and variables are set only by Assign.
+func (d *decoder) notVariable(p *path, loc string) {
+	if p != nil && p.variable != "" {
+		d.problem(CodeSchemaValidationFailed, "The value for the field 'ResultPath' must be a valid ReferencePath into the state's input, not a variable", loc)
+	}
 }
 
 func (d *decoder) graph(obj map[string]any, loc string) *graph {
@@ -341,9 +414,11 @@ func (d *decoder) transitions(g *graph, raw map[string]any, loc string) {
 		st := g.states[name]
 		sloc := loc + "/States/" + name
 		target(st.next, "Next", sloc+"/Next")
-		target(st.defaultNext, "Default", sloc+"/Default")
-		for i, c := range st.choices {
-			target(c.next, "Next", fmt.Sprintf("%s/Choices[%d]/Next", sloc, i))
+		if ck, ok := st.kind.(*choiceKind); ok {
+			target(ck.defaultNext, "Default", sloc+"/Default")
+			for i, c := range ck.choices {
+				target(c.next, "Next", fmt.Sprintf("%s/Choices[%d]/Next", sloc, i))
+			}
 		}
 		for i, c := range st.catch {
 			target(c.next, "Next", fmt.Sprintf("%s/Catch[%d]/Next", sloc, i))
@@ -367,9 +442,8 @@ func (d *decoder) transitions(g *graph, raw map[string]any, loc string) {
 			}
 		}
 		visit(st.next)
-		visit(st.defaultNext)
-		for _, c := range st.choices {
-			visit(c.next)
+		for _, n := range st.kind.targets() {
+			visit(n)
 		}
 		for _, c := range st.catch {
 			visit(c.next)
@@ -404,36 +478,18 @@ func (d *decoder) state(name string, obj map[string]any, loc string) *state {
 		}
 		return nil
 	}
-	st := &state{name: name, typ: typ}
-	transition := []string{"Next", "End"}
-	io := []string{"InputPath", "OutputPath"}
-	var required, optional []string
-	switch typ {
-	case typePass:
-		optional = concat(transition, io, []string{"ResultPath", "Parameters", "Result"})
-	case typeTask:
-		required = []string{"Resource"}
-		optional = concat(transition, io, []string{"ResultPath", "Parameters", "ResultSelector", "TimeoutSeconds", "TimeoutSecondsPath", "HeartbeatSeconds", "HeartbeatSecondsPath", "Retry", "Catch", "Credentials"})
-	case typeChoice:
-		required = []string{"Choices"}
-		optional = concat(io, []string{"Default"})
-	case typeWait:
-		optional = concat(transition, io, []string{"Seconds", "SecondsPath", "Timestamp", "TimestampPath"})
-	case typeSucceed:
-		optional = io
-	case typeFail:
-		optional = []string{"Error", "ErrorPath", "Cause", "CausePath"}
-	case typeParallel:
-		required = []string{"Branches"}
-		optional = concat(transition, io, []string{"ResultPath", "Parameters", "ResultSelector", "Retry", "Catch"})
-	case typeMap:
-		optional = concat(transition, io, []string{"ResultPath", "Parameters", "ResultSelector", "ItemsPath", "ItemSelector", "ItemProcessor", "Iterator", "MaxConcurrency", "MaxConcurrencyPath", "Retry", "Catch"})
-	default:
+	st := &state{name: name, typ: typ, kind: newKind(typ), lang: d.queryLanguage(obj, loc, d.lang)}
+	ata := st.lang == QueryLanguageJSONata
+	// Nested states (Parallel branches, a Map's processor) inherit it.
+	outer := d.lang
+	d.lang = st.lang
+	defer func() { d.lang = outer }()
+	if st.kind == nil {
 		d.problem(CodeSchemaValidationFailed, fmt.Sprintf("The value for the field 'Type' must be one of [Pass, Task, Choice, Wait, Succeed, Fail, Parallel, Map], not \"%s\"", typ), loc+"/Type")
 		return nil
 	}
+	required, optional := st.kind.fields(fieldSetsFor(st.lang))
 	d.fields(obj, loc, concat([]string{"Type"}, required), concat(commonFields, optional))
-	d.queryLanguage(obj, loc)
 
 	if slices.Contains(optional, "End") {
 		st.next = d.str(obj, loc, "Next", true)
@@ -446,31 +502,29 @@ func (d *decoder) state(name string, obj map[string]any, loc string) *state {
 			d.problem(CodeSchemaValidationFailed, "Exactly one of 'Next' or 'End: true' must be set", loc)
 		}
 	}
+	st.assign = d.assign(obj, loc, st.lang)
+	if ata {
+		st.flow = jsonataFlow{}
+		if v, ok := obj["Arguments"]; ok {
+			st.arguments = d.compileATA(v, loc+"/Arguments")
+		}
+		if v, ok := obj["Output"]; ok {
+			st.outputTmpl = d.compileATA(v, loc+"/Output")
+		}
+	} else {
+		st.flow = jsonPathFlow{}
+	}
 	st.inputPath, st.inputPathNull = d.pathField(obj, loc, "InputPath", false, true)
 	st.outputPath, st.outputPathNull = d.pathField(obj, loc, "OutputPath", false, true)
 	st.resultPath, st.resultPathNull = d.pathField(obj, loc, "ResultPath", true, true)
+	d.notVariable(st.resultPath, loc+"/ResultPath")
 	if v, ok := obj["Parameters"]; ok {
 		st.parameters = d.payload(v, loc, "Parameters")
 	}
 	if v, ok := obj["ResultSelector"]; ok {
 		st.resultSelector = d.payload(v, loc, "ResultSelector")
 	}
-	st.result, st.hasResult = obj["Result"]
-
-	switch typ {
-	case typeTask:
-		d.task(st, obj, loc)
-	case typeChoice:
-		d.choice(st, obj, loc)
-	case typeWait:
-		d.wait(st, obj, loc)
-	case typeFail:
-		d.fail(st, obj, loc)
-	case typeParallel:
-		d.parallel(st, obj, loc)
-	case typeMap:
-		d.mapState(st, obj, loc)
-	}
+	st.kind.decode(d, st, obj, loc)
 	return st
 }
 
@@ -483,9 +537,9 @@ func (d *decoder) payload(v any, loc, key string) *template {
 	return compileTemplate(v, loc+"/"+key, d)
 }
 
-func (d *decoder) task(st *state, obj map[string]any, loc string) {
-	st.resource = d.str(obj, loc, "Resource", true)
-	if st.resource != "" && !strings.HasPrefix(st.resource, "arn:") {
+func (d *decoder) task(st *state, k *taskKind, obj map[string]any, loc string) {
+	k.resource = d.str(obj, loc, "Resource", true)
+	if k.resource != "" && !strings.HasPrefix(k.resource, "arn:") {
 		d.problem(CodeSchemaValidationFailed, "The value for the field 'Resource' must be a valid ARN", loc+"/Resource")
 	}
 	_, hasT := obj["TimeoutSeconds"]
@@ -493,19 +547,26 @@ func (d *decoder) task(st *state, obj map[string]any, loc string) {
 	if hasT && hasTP {
 		d.problem(CodeSchemaValidationFailed, "Only one of 'TimeoutSeconds' or 'TimeoutSecondsPath' may be set", loc)
 	}
-	st.timeoutSeconds = d.integer(obj, loc, "TimeoutSeconds", 1, defaultTaskTimeoutSeconds)
-	if st.timeoutSeconds == 0 {
-		st.timeoutSeconds = defaultTaskTimeoutSeconds
+	if x, ok := d.ataField(st, obj, loc, "TimeoutSeconds"); ok {
+		k.timeoutATA, hasT = x, false
+	} else {
+		k.timeoutSeconds = d.integer(obj, loc, "TimeoutSeconds", 1, defaultTaskTimeoutSeconds)
 	}
-	st.timeoutSecondsPath, _ = d.pathField(obj, loc, "TimeoutSecondsPath", true, false)
+	if k.timeoutSeconds == 0 {
+		k.timeoutSeconds = defaultTaskTimeoutSeconds
+	}
+	k.timeoutSecondsPath, _ = d.pathField(obj, loc, "TimeoutSecondsPath", true, false)
 	_, hasH := obj["HeartbeatSeconds"]
 	_, hasHP := obj["HeartbeatSecondsPath"]
 	if hasH && hasHP {
 		d.problem(CodeSchemaValidationFailed, "Only one of 'HeartbeatSeconds' or 'HeartbeatSecondsPath' may be set", loc)
 	}
-	st.heartbeatSeconds = d.integer(obj, loc, "HeartbeatSeconds", 1, defaultTaskTimeoutSeconds)
+	if _, ok := d.ataField(st, obj, loc, "HeartbeatSeconds"); !ok {
+		// An expression is accepted; without heartbeats it has no effect.
+		k.heartbeatSeconds = d.integer(obj, loc, "HeartbeatSeconds", 1, defaultTaskTimeoutSeconds)
+	}
 	d.pathField(obj, loc, "HeartbeatSecondsPath", true, false)
-	if hasT && st.heartbeatSeconds >= st.timeoutSeconds && st.heartbeatSeconds > 0 {
+	if hasT && k.heartbeatSeconds >= k.timeoutSeconds && k.heartbeatSeconds > 0 {
 		d.problem(CodeSchemaValidationFailed, "'HeartbeatSeconds' must be smaller than 'TimeoutSeconds'", loc+"/HeartbeatSeconds")
 	}
 	d.errorHandling(st, obj, loc)
@@ -564,9 +625,18 @@ func (d *decoder) errorHandling(st *state, obj map[string]any, loc string) {
 				d.problem(CodeSchemaValidationFailed, "A Catcher must be an OBJECT", cloc)
 				continue
 			}
-			d.fields(co, cloc, []string{"ErrorEquals", "Next"}, []string{"ResultPath", "Comment"})
+			optional := []string{"ResultPath", "Assign", "Comment"}
+			if st.lang == QueryLanguageJSONata {
+				optional = []string{"Output", "Assign", "Comment"}
+			}
+			d.fields(co, cloc, []string{"ErrorEquals", "Next"}, optional)
 			c := &catcher{errorEquals: d.errorEquals(co, cloc, i == len(arr)-1), next: d.str(co, cloc, "Next", true)}
 			c.resultPath, c.resultPathNull = d.pathField(co, cloc, "ResultPath", true, true)
+			d.notVariable(c.resultPath, cloc+"/ResultPath")
+			c.assign = d.assign(co, cloc, st.lang)
+			if v, ok := co["Output"]; ok && st.lang == QueryLanguageJSONata {
+				c.output = d.compileATA(v, cloc+"/Output")
+			}
 			st.catch = append(st.catch, c)
 		}
 	}
@@ -602,7 +672,7 @@ func (d *decoder) errorEquals(obj map[string]any, loc string, last bool) []strin
 	return out
 }
 
-func (d *decoder) wait(st *state, obj map[string]any, loc string) {
+func (d *decoder) wait(st *state, k *waitKind, obj map[string]any, loc string) {
 	n := 0
 	for _, k := range []string{"Seconds", "SecondsPath", "Timestamp", "TimestampPath"} {
 		if _, ok := obj[k]; ok {
@@ -612,23 +682,27 @@ func (d *decoder) wait(st *state, obj map[string]any, loc string) {
 	if n != 1 {
 		d.problem(CodeSchemaValidationFailed, "Exactly one of 'Seconds', 'SecondsPath', 'Timestamp' or 'TimestampPath' must be set", loc)
 	}
-	if _, ok := obj["Seconds"]; ok {
-		st.hasSeconds = true
-		st.seconds = d.integer(obj, loc, "Seconds", 0, 31536000*1000)
+	if x, ok := d.ataField(st, obj, loc, "Seconds"); ok {
+		k.secondsATA = x
+	} else if _, ok := obj["Seconds"]; ok {
+		k.hasSeconds = true
+		k.seconds = d.integer(obj, loc, "Seconds", 0, 31536000*1000)
 	}
-	st.secondsPath, _ = d.pathField(obj, loc, "SecondsPath", true, false)
-	if _, ok := obj["Timestamp"]; ok {
+	k.secondsPath, _ = d.pathField(obj, loc, "SecondsPath", true, false)
+	if x, ok := d.ataField(st, obj, loc, "Timestamp"); ok {
+		k.stampATA = x
+	} else if _, ok := obj["Timestamp"]; ok {
 		s := d.str(obj, loc, "Timestamp", true)
 		ts, ok := parseTimestamp(s)
 		if !ok {
 			d.problem(CodeSchemaValidationFailed, "The value for the field 'Timestamp' must be a valid ISO-8601 timestamp", loc+"/Timestamp")
 		}
-		st.timestamp, st.hasTimestamp = ts, true
+		k.timestamp, k.hasTimestamp = ts, true
 	}
-	st.timestampPath, _ = d.pathField(obj, loc, "TimestampPath", true, false)
+	k.timestampPath, _ = d.pathField(obj, loc, "TimestampPath", true, false)
 }
 
-func (d *decoder) fail(st *state, obj map[string]any, loc string) {
+func (d *decoder) fail(st *state, k *failKind, obj map[string]any, loc string) {
 	for _, pair := range [][2]string{{"Error", "ErrorPath"}, {"Cause", "CausePath"}} {
 		_, a := obj[pair[0]]
 		_, b := obj[pair[1]]
@@ -636,10 +710,18 @@ func (d *decoder) fail(st *state, obj map[string]any, loc string) {
 			d.problem(CodeSchemaValidationFailed, fmt.Sprintf("Only one of '%s' or '%s' may be set", pair[0], pair[1]), loc)
 		}
 	}
-	st.errorName = d.str(obj, loc, "Error", false)
-	st.cause = d.str(obj, loc, "Cause", false)
-	st.errorExpr = d.valueExpr(obj, loc, "ErrorPath")
-	st.causeExpr = d.valueExpr(obj, loc, "CausePath")
+	if x, ok := d.ataField(st, obj, loc, "Error"); ok {
+		k.errorATA = x
+	} else {
+		k.errorName = d.str(obj, loc, "Error", false)
+	}
+	if x, ok := d.ataField(st, obj, loc, "Cause"); ok {
+		k.causeATA = x
+	} else {
+		k.cause = d.str(obj, loc, "Cause", false)
+	}
+	k.errorExpr = d.valueExpr(obj, loc, "ErrorPath")
+	k.causeExpr = d.valueExpr(obj, loc, "CausePath")
 }
 
 func (d *decoder) valueExpr(obj map[string]any, loc, key string) *valueExpr {
@@ -666,7 +748,7 @@ func (d *decoder) valueExpr(obj map[string]any, loc, key string) *valueExpr {
 	return e
 }
 
-func (d *decoder) parallel(st *state, obj map[string]any, loc string) {
+func (d *decoder) parallel(st *state, k *parallelKind, obj map[string]any, loc string) {
 	arr, ok := obj["Branches"].([]any)
 	if !ok || len(arr) == 0 {
 		d.problem(CodeSchemaValidationFailed, "The value for the field 'Branches' must be a non-empty ARRAY", loc+"/Branches")
@@ -675,7 +757,7 @@ func (d *decoder) parallel(st *state, obj map[string]any, loc string) {
 		bloc := fmt.Sprintf("%s/Branches[%d]", loc, i)
 		g := d.subgraph(b, bloc)
 		if g != nil {
-			st.branches = append(st.branches, g)
+			k.branches = append(k.branches, g)
 		}
 	}
 	d.errorHandling(st, obj, loc)
@@ -688,7 +770,9 @@ func (d *decoder) subgraph(v any, loc string) *graph {
 		return nil
 	}
 	d.fields(bo, loc, []string{"StartAt", "States"}, []string{"Comment", "ProcessorConfig", "QueryLanguage"})
-	d.queryLanguage(bo, loc)
+	outer := d.lang
+	d.lang = d.queryLanguage(bo, loc, outer)
+	defer func() { d.lang = outer }()
 	if pc, ok := bo["ProcessorConfig"].(map[string]any); ok {
 		if mode, _ := pc["Mode"].(string); mode == "DISTRIBUTED" {
 			d.problem(CodeSchemaValidationFailed, "Distributed Map is not run by this engine; use Mode INLINE", loc+"/ProcessorConfig/Mode")
@@ -702,37 +786,60 @@ func (d *decoder) subgraph(v any, loc string) *graph {
 	return g
 }
 
-func (d *decoder) mapState(st *state, obj map[string]any, loc string) {
+func (d *decoder) mapState(st *state, k *mapKind, obj map[string]any, loc string) {
 	_, hasIt := obj["Iterator"]
 	_, hasIP := obj["ItemProcessor"]
 	switch {
 	case hasIt && hasIP:
 		d.problem(CodeSchemaValidationFailed, "Only one of 'ItemProcessor' or 'Iterator' may be set", loc)
 	case hasIP:
-		st.processor = d.subgraph(obj["ItemProcessor"], loc+"/ItemProcessor")
+		k.processor = d.subgraph(obj["ItemProcessor"], loc+"/ItemProcessor")
 	case hasIt:
-		st.processor = d.subgraph(obj["Iterator"], loc+"/Iterator")
+		k.processor = d.subgraph(obj["Iterator"], loc+"/Iterator")
 	default:
 		d.problem(CodeSchemaValidationFailed, "These fields are required: [ItemProcessor]", loc)
+	}
+	if st.lang == QueryLanguageJSONata {
+		if v, ok := obj["Items"]; ok {
+			if _, isArr := v.([]any); !isArr && !d.isExpression(v) {
+				d.problem(CodeSchemaValidationFailed, "The value for the field 'Items' must be an ARRAY or a JSONata expression", loc+"/Items")
+			}
+			k.itemsATA = d.compileATA(v, loc+"/Items")
+		}
+		if v, ok := obj["ItemSelector"]; ok {
+			k.itemSelATA = d.compileATA(v, loc+"/ItemSelector")
+		}
+		if x, ok := d.ataField(st, obj, loc, "MaxConcurrency"); ok {
+			k.maxConcATA = x
+		} else {
+			k.maxConcurrency = d.integer(obj, loc, "MaxConcurrency", 0, math.MaxInt32)
+		}
+		d.errorHandling(st, obj, loc)
+		return
 	}
 	if _, ok := obj["ItemSelector"]; ok {
 		if _, ok := obj["Parameters"]; ok {
 			d.problem(CodeSchemaValidationFailed, "Only one of 'ItemSelector' or 'Parameters' may be set", loc)
 		}
-		st.itemSelector = d.payload(obj["ItemSelector"], loc, "ItemSelector")
+		k.itemSelector = d.payload(obj["ItemSelector"], loc, "ItemSelector")
 	} else if st.parameters != nil {
 		// In a Map state the legacy Parameters field is the item selector.
-		st.itemSelector, st.parameters = st.parameters, nil
+		k.itemSelector, st.parameters = st.parameters, nil
 	}
-	st.itemsPath, _ = d.pathField(obj, loc, "ItemsPath", true, false)
+	k.itemsPath, _ = d.pathField(obj, loc, "ItemsPath", true, false)
 	_, hasMC := obj["MaxConcurrency"]
 	_, hasMCP := obj["MaxConcurrencyPath"]
 	if hasMC && hasMCP {
 		d.problem(CodeSchemaValidationFailed, "Only one of 'MaxConcurrency' or 'MaxConcurrencyPath' may be set", loc)
 	}
-	st.maxConcurrency = d.integer(obj, loc, "MaxConcurrency", 0, math.MaxInt32)
-	st.maxConcurrencyPath, _ = d.pathField(obj, loc, "MaxConcurrencyPath", true, false)
+	k.maxConcurrency = d.integer(obj, loc, "MaxConcurrency", 0, math.MaxInt32)
+	k.maxConcurrencyPath, _ = d.pathField(obj, loc, "MaxConcurrencyPath", true, false)
 	d.errorHandling(st, obj, loc)
+}
+
+func (d *decoder) isExpression(v any) bool {
+	s, ok := v.(string)
+	return ok && jsonata.IsExpression(s)
 }
 
 func concat(parts ...[]string) []string {

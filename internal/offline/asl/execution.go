@@ -262,7 +262,7 @@ func (e *Execution) run(rawInput json.RawMessage) {
 	if e.sm.timeoutSeconds > 0 {
 		e.afterSleep(e.ctx, durationOfSeconds(float64(e.sm.timeoutSeconds)), func() { e.cancel(errExecutionTimedOut) })
 	}
-	t := &thread{exec: e, last: id}
+	t := &thread{exec: e, last: id, vars: &scope{}}
 	out, err := t.runGraph(e.ctx, e.sm.root, input)
 	e.finish(t.last, out, err)
 }

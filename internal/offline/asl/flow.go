@@ -13,22 +13,22 @@ const maxInlineConcurrency = 40
 // parallel runs every branch on the same input and returns their outputs in
 // branch order. The first branch to fail fails the state with its own error,
 // and the other branches are stopped.
-func (t *thread) parallel(ctx context.Context, st *state, in any) (any, error) {
+func (t *thread) parallel(ctx context.Context, k *parallelKind, in any) (any, error) {
 	t.emit(HistoryEvent{Type: EventParallelStateStarted})
 	start := t.last
 	bctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	results := make([]any, len(st.branches))
+	results := make([]any, len(k.branches))
 	var (
 		wg       sync.WaitGroup
 		once     sync.Once
 		firstErr error
 	)
-	for i, g := range st.branches {
+	for i, g := range k.branches {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			bt := &thread{exec: t.exec, last: start}
+			bt := &thread{exec: t.exec, last: start, vars: t.vars.child()}
 			out, err := bt.runGraph(bctx, g, in)
 			if err != nil {
 				once.Do(func() { firstErr = err; cancel() })
@@ -53,12 +53,18 @@ func (t *thread) parallel(ctx context.Context, st *state, in any) (any, error) {
 
 // mapState runs the item processor once per item of ItemsPath (of the
 // effective input) and returns the outputs in item order.
-func (t *thread) mapState(ctx context.Context, st *state, in any, e *env) (any, error) {
+func (t *thread) mapState(ctx context.Context, st *state, k *mapKind, in any, e *env) (any, error) {
 	itemsVal := in
-	if st.itemsPath != nil {
-		v, ok := e.get(st.itemsPath, in)
+	if k.itemsATA != nil {
+		v, err := k.itemsATA.evalRequired(e)
+		if err != nil {
+			return nil, err
+		}
+		itemsVal = v
+	} else if k.itemsPath != nil {
+		v, ok := e.get(k.itemsPath, in)
 		if !ok {
-			return nil, failf(ErrNameRuntime, "Invalid path '%s' : No results for path: %s", st.itemsPath.raw, st.itemsPath.raw)
+			return nil, failf(ErrNameRuntime, "Invalid path '%s' : No results for path: %s", k.itemsPath.raw, k.itemsPath.raw)
 		}
 		itemsVal = v
 	}
@@ -66,13 +72,24 @@ func (t *thread) mapState(ctx context.Context, st *state, in any, e *env) (any, 
 	if !ok {
 		return nil, failf(ErrNameRuntime, "Map state input must be an array but was: %s", compactJSON(itemsVal))
 	}
-	limit := st.maxConcurrency
-	if st.maxConcurrencyPath != nil {
-		v, ok := e.get(st.maxConcurrencyPath, in)
+	limit := k.maxConcurrency
+	if k.maxConcATA != nil {
+		v, err := k.maxConcATA.evalRequired(e)
+		if err != nil {
+			return nil, err
+		}
+		n, isNum := v.(json.Number)
+		l, nerr := n.Int64()
+		if !isNum || nerr != nil || l < 0 {
+			return nil, failf(ErrNameQueryEvaluationError, "The JSONata expression '%s' specified for the field 'MaxConcurrency' returned %s, not a non-negative integer.", k.maxConcATA.expr, compactJSON(v))
+		}
+		limit = l
+	} else if k.maxConcurrencyPath != nil {
+		v, ok := e.get(k.maxConcurrencyPath, in)
 		n, isNum := v.(json.Number)
 		l, err := n.Int64()
 		if !ok || !isNum || err != nil || l < 0 {
-			return nil, failf(ErrNameRuntime, "The MaxConcurrencyPath field refers to value that is not a non-negative integer: %s", st.maxConcurrencyPath.raw)
+			return nil, failf(ErrNameRuntime, "The MaxConcurrencyPath field refers to value that is not a non-negative integer: %s", k.maxConcurrencyPath.raw)
 		}
 		limit = l
 	}
@@ -86,11 +103,17 @@ func (t *thread) mapState(ctx context.Context, st *state, in any, e *env) (any, 
 	// Iteration inputs are built up front: an ItemSelector failure fails
 	// the state before any iteration starts.
 	inputs := items
-	if st.itemSelector != nil {
+	if k.itemSelector != nil || k.itemSelATA != nil {
 		inputs = make([]any, len(items))
 		for i, item := range items {
-			ie := &env{exec: t.exec, stateName: st.name, enteredTime: e.enteredTime, mapItem: &mapItem{index: i, value: item}}
-			v, err := st.itemSelector.eval(in, ie)
+			ie := &env{exec: t.exec, stateName: st.name, enteredTime: e.enteredTime, mapItem: &mapItem{index: i, value: item}, vars: e.vars, stateInput: e.stateInput}
+			var v any
+			var err error
+			if k.itemSelATA != nil {
+				v, err = k.itemSelATA.evalRequired(ie)
+			} else {
+				v, err = k.itemSelector.eval(in, ie)
+			}
 			if err != nil {
 				return nil, err
 			}
@@ -114,10 +137,10 @@ func (t *thread) mapState(ctx context.Context, st *state, in any, e *env) (any, 
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				it := &thread{exec: t.exec, last: start}
+				it := &thread{exec: t.exec, last: start, vars: t.vars.child()}
 				details := func() *MapIterationEventDetails { return &MapIterationEventDetails{Name: st.name, Index: i} }
 				it.emit(HistoryEvent{Type: EventMapIterationStarted, MapIterationStartedEventDetails: details()})
-				out, err := it.runGraph(mctx, st.processor, inputs[i])
+				out, err := it.runGraph(mctx, k.processor, inputs[i])
 				switch {
 				case err == nil:
 					results[i] = out

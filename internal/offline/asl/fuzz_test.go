@@ -42,6 +42,9 @@ func FuzzParseAndRun(f *testing.F) {
 		// Catch, a Wait, a counter, a loop back bounded by a Choice.
 		{`{"TimeoutSeconds":20,"StartAt":"T","States":{"T":{"Type":"Task","Resource":"` + fn + `","ResultPath":"$.check","TimeoutSeconds":5,"Retry":[{"ErrorEquals":["Lambda.ServiceException"],"IntervalSeconds":1,"MaxAttempts":2,"BackoffRate":2}],"Catch":[{"ErrorEquals":["States.ALL"],"ResultPath":"$.err","Next":"F"}],"Next":"C"},"C":{"Type":"Choice","Choices":[{"Variable":"$.attempt","NumericGreaterThanEquals":3,"Next":"F"}],"Default":"W"},"W":{"Type":"Wait","Seconds":29,"Next":"I"},"I":{"Type":"Pass","Parameters":{"attempt.$":"States.MathAdd($.attempt, 1)"},"Next":"T"},"F":{"Type":"Fail","Error":"InstanceInTransition"}}}`, `{"instance_id":"i-0123456789abcdef0","attempt":0}`},
 		{`{"StartAt":"P","States":{"P":{"Type":"Parallel","Branches":[{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}},{"StartAt":"B","States":{"B":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"FunctionName":"Fn","Payload.$":"$"},"End":true}}}],"End":true}}}`, `{}`},
+		// JSONata and variables.
+		{`{"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass","Assign":{"v":"{% $states.input.x %}"},"Output":{"a":"{% $v %}"},"Next":"C"},"C":{"Type":"Choice","Choices":[{"Condition":"{% $v > 1 %}","Next":"S"}],"Default":"S"},"S":{"Type":"Succeed"}}}`, `{"x":2}`},
+		{`{"StartAt":"P","States":{"P":{"Type":"Pass","Assign":{"v.$":"$.x"},"Parameters":{"k.$":"$v","h.$":"$.a-b['c\\'d']"},"End":true}}}`, `{"x":1,"a-b":{"c'd":2}}`},
 	} {
 		f.Add([]byte(seed.def), []byte(seed.input))
 	}

@@ -36,6 +36,7 @@ const (
 	EventMapIterationFailed      = "MapIterationFailed"
 	EventMapIterationAborted     = "MapIterationAborted"
 	EventFailStateEntered        = "FailStateEntered"
+	EventEvaluationFailed        = "EvaluationFailed"
 )
 
 // enteredEvent and exitedEvent name a state type's StateEntered/Exited events.
@@ -76,6 +77,16 @@ type HistoryEvent struct {
 	MapIterationSucceededEventDetails *MapIterationEventDetails
 	MapIterationFailedEventDetails    *MapIterationEventDetails
 	MapIterationAbortedEventDetails   *MapIterationEventDetails
+
+	EvaluationFailedEventDetails *EvaluationFailedEventDetails
+}
+
+// EvaluationFailedEventDetails are EvaluationFailed's details: a JSONata
+// expression of the state failed (States.QueryEvaluationError).
+type EvaluationFailedEventDetails struct {
+	Error string `json:"error"`
+	Cause string `json:"cause"`
+	State string `json:"state"`
 }
 
 // HistoryEventExecutionDataDetails says whether a payload was truncated.
@@ -115,6 +126,15 @@ type StateExitedEventDetails struct {
 	Name          string                           `json:"name"`
 	Output        string                           `json:"output"`
 	OutputDetails HistoryEventExecutionDataDetails `json:"outputDetails"`
+	// AssignedVariables are the variables the state's Assign set, each as
+	// JSON text, as AWS shows them; absent when the state assigns none.
+	AssignedVariables        map[string]string         `json:"assignedVariables,omitempty"`
+	AssignedVariablesDetails *AssignedVariablesDetails `json:"assignedVariablesDetails,omitempty"`
+}
+
+// AssignedVariablesDetails tells whether AssignedVariables was cut short.
+type AssignedVariablesDetails struct {
+	Truncated bool `json:"truncated"`
 }
 
 // LambdaFunctionScheduledEventDetails are LambdaFunctionScheduled's details.
@@ -192,6 +212,8 @@ func (e HistoryEvent) MarshalJSON() ([]byte, error) {
 		MapIterationSucceededEventDetails *MapIterationEventDetails    `json:"mapIterationSucceededEventDetails,omitempty"`
 		MapIterationFailedEventDetails    *MapIterationEventDetails    `json:"mapIterationFailedEventDetails,omitempty"`
 		MapIterationAbortedEventDetails   *MapIterationEventDetails    `json:"mapIterationAbortedEventDetails,omitempty"`
+
+		EvaluationFailedEventDetails *EvaluationFailedEventDetails `json:"evaluationFailedEventDetails,omitempty"`
 	}
 	secs := float64(e.Timestamp.UnixMilli()) / 1000
 	return json.Marshal(wire{
@@ -220,5 +242,6 @@ func (e HistoryEvent) MarshalJSON() ([]byte, error) {
 		MapIterationSucceededEventDetails:   e.MapIterationSucceededEventDetails,
 		MapIterationFailedEventDetails:      e.MapIterationFailedEventDetails,
 		MapIterationAbortedEventDetails:     e.MapIterationAbortedEventDetails,
+		EvaluationFailedEventDetails:        e.EvaluationFailedEventDetails,
 	})
 }

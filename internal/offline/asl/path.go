@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/ohler55/ojg/jp"
+
+	"github.com/stepgate/stepgate/internal/offline/asl/value"
 )
 
 // step is one segment of a definite path: an object key or an array index.
@@ -23,7 +25,8 @@ type step struct {
 // JsonPath implementation does.
 type path struct {
 	raw      string
-	context  bool // "$$…": evaluated against the context object
+	context  bool   // "$$…": evaluated against the context object
+	variable string // "$name…": evaluated against a workflow variable
 	steps    []step
 	definite bool
 	expr     jp.Expr
@@ -41,6 +44,13 @@ func parsePath(s string, reference bool) (*path, error) {
 	if strings.HasPrefix(s, "$$") {
 		p.context = true
 		expr = s[1:]
+	} else if name, rest, ok := cutVariable(s); ok {
+		p.variable = name
+		expr = "$" + rest
+	}
+	if steps, ok := parseDefinite(expr); ok {
+		p.steps, p.definite = steps, true
+		return p, nil
 	}
 	x, err := jp.ParseString(expr)
 	if err != nil {
@@ -96,12 +106,9 @@ func (p *path) get(data any) (v any, ok bool) {
 				cur = arr[i]
 				continue
 			}
-			obj, isObj := cur.(map[string]any)
-			if !isObj {
-				return nil, false
-			}
-			cur, ok = obj[s.key]
-			if !ok {
+			var isObj bool
+			cur, ok, isObj = value.Field(cur, s.key)
+			if !isObj || !ok {
 				return nil, false
 			}
 		}
@@ -114,7 +121,7 @@ func (p *path) get(data any) (v any, ok bool) {
 		}
 		return nonNil(res), true
 	}
-	return nonNil(p.expr.Get(data)), true
+	return nonNil(p.expr.Get(value.Plain(data))), true
 }
 
 func nonNil(v []any) []any {
@@ -134,6 +141,13 @@ func toOJG(v any) any {
 		}
 		f, _ := v.Float64()
 		return f
+	case *value.Object:
+		m := make(map[string]any, v.Len())
+		for _, k := range v.Keys() {
+			e, _ := v.Get(k)
+			m[k] = toOJG(e)
+		}
+		return m
 	case map[string]any:
 		m := make(map[string]any, len(v))
 		for k, e := range v {
@@ -177,18 +191,18 @@ func fromOJG(v any) any {
 // along the way, and returns the new document. Containers on the path are
 // copied rather than modified, because a state's input may be shared (the
 // branches of a Parallel state all receive the same value).
-func (p *path) set(data, value any) (any, error) {
+func (p *path) set(data, val any) (any, error) {
 	if len(p.steps) > 0 && !p.steps[0].isIndex {
-		if _, ok := data.(map[string]any); !ok {
+		if !value.IsObject(data) {
 			return nil, fmt.Errorf("unable to apply ResultPath %q to an input that is not an object", p.raw)
 		}
 	}
-	return setSteps(data, p.steps, value, p.raw)
+	return setSteps(data, p.steps, val, p.raw)
 }
 
-func setSteps(cur any, steps []step, value any, raw string) (any, error) {
+func setSteps(cur any, steps []step, val any, raw string) (any, error) {
 	if len(steps) == 0 {
-		return value, nil
+		return val, nil
 	}
 	s := steps[0]
 	if s.isIndex {
@@ -200,7 +214,7 @@ func setSteps(cur any, steps []step, value any, raw string) (any, error) {
 		if !ok || i < 0 || i >= len(arr) {
 			return nil, fmt.Errorf("unable to apply ResultPath %q: no array element at index %d", raw, s.index)
 		}
-		child, err := setSteps(arr[i], steps[1:], value, raw)
+		child, err := setSteps(arr[i], steps[1:], val, raw)
 		if err != nil {
 			return nil, err
 		}
@@ -209,35 +223,108 @@ func setSteps(cur any, steps []step, value any, raw string) (any, error) {
 		out[i] = child
 		return out, nil
 	}
-	var obj map[string]any
+	var obj *value.Object
 	switch c := cur.(type) {
-	case map[string]any:
+	case *value.Object:
 		obj = c
+	case map[string]any:
+		obj, _ = value.Ordered(c)
 	case nil:
 		// A missing intermediate object is created.
-		obj = nil
 	default:
 		return nil, fmt.Errorf("unable to apply ResultPath %q: the value at %q is not an object", raw, s.key)
 	}
 	var next any
 	if obj != nil {
-		next = obj[s.key]
+		next, _ = obj.Get(s.key)
 	}
 	if len(steps) > 1 {
-		if _, isObj := next.(map[string]any); !isObj && next != nil {
+		if !value.IsObject(next) && next != nil {
 			if _, isArr := next.([]any); !isArr || !steps[1].isIndex {
 				return nil, fmt.Errorf("unable to apply ResultPath %q: the value at %q is not an object", raw, s.key)
 			}
 		}
 	}
-	child, err := setSteps(next, steps[1:], value, raw)
+	child, err := setSteps(next, steps[1:], val, raw)
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]any, len(obj)+1)
-	for k, v := range obj {
-		out[k] = v
+	// A new key goes last and an existing one keeps its place, as AWS does.
+	out := value.NewObject(1)
+	if obj != nil {
+		out = obj.Clone()
 	}
-	out[s.key] = child
+	out.Set(s.key, child)
 	return out, nil
+}
+
+// cutVariable splits "$name.rest" into the variable's name and ".rest".
+func cutVariable(s string) (name, rest string, ok bool) {
+	end := 1
+	for end < len(s) && s[end] != '.' && s[end] != '[' {
+		end++
+	}
+	name = s[1:end]
+	if !variableName.MatchString(name) {
+		return "", "", false
+	}
+	return name, s[end:], true
+}
+
+// parseDefinite reads a path made only of keys and indexes the way Step
+// Functions does, before any general JSONPath parser sees it: a dot-notation
+// key runs to the next '.' or '[' (so $.delivery-partner is one key), and a
+// quoted bracket key may escape its quote or a backslash ($['Test\"Name']).
+// ok is false for anything else (wildcards, slices, filters, …).
+func parseDefinite(s string) (steps []step, ok bool) {
+	if !strings.HasPrefix(s, "$") {
+		return nil, false
+	}
+	i := 1
+	for i < len(s) {
+		switch s[i] {
+		case '.':
+			j := i + 1
+			for j < len(s) && s[j] != '.' && s[j] != '[' {
+				j++
+			}
+			key := s[i+1 : j]
+			if key == "" || strings.ContainsAny(key, "*@()?,:$ '\"\\") {
+				return nil, false
+			}
+			steps = append(steps, step{key: key})
+			i = j
+		case '[':
+			if i+1 < len(s) && (s[i+1] == '\'' || s[i+1] == '"') {
+				quote := s[i+1]
+				var key strings.Builder
+				j := i + 2
+				for ; j < len(s) && s[j] != quote; j++ {
+					if s[j] == '\\' && j+1 < len(s) {
+						j++
+					}
+					key.WriteByte(s[j])
+				}
+				if j+1 >= len(s) || s[j+1] != ']' {
+					return nil, false
+				}
+				steps = append(steps, step{key: key.String()})
+				i = j + 2
+				continue
+			}
+			end := strings.IndexByte(s[i:], ']')
+			if end < 0 {
+				return nil, false
+			}
+			n, err := strconv.Atoi(s[i+1 : i+end])
+			if err != nil {
+				return nil, false
+			}
+			steps = append(steps, step{index: n, isIndex: true})
+			i += end + 1
+		default:
+			return nil, false
+		}
+	}
+	return steps, true
 }

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/stepgate/stepgate/internal/clock"
+	"github.com/stepgate/stepgate/internal/offline/asl/jsonata"
+	"github.com/stepgate/stepgate/internal/offline/asl/value"
 )
 
 // thread runs states one after another: the execution itself, a Parallel
@@ -18,6 +20,7 @@ import (
 type thread struct {
 	exec *Execution
 	last int64
+	vars *scope
 }
 
 func (t *thread) emit(ev HistoryEvent) int64 {
@@ -34,6 +37,18 @@ type env struct {
 	retryCount  int
 	mapItem     *mapItem
 	ctxObj      any
+	vars        *scope
+
+	// $states of a JSONata state.
+	stateInput     any
+	result         any
+	hasResult      bool
+	errorOutput    any
+	hasErrorOutput bool
+	statesNative   *jsonata.Native // $states converted for the library
+	statesKey      statesKey
+
+	matched *choiceRule // the Choice rule that held
 }
 
 type mapItem struct {
@@ -72,18 +87,30 @@ func (v *env) contextObject() any {
 	return obj
 }
 
-// get evaluates p against the input, or the context object for "$$…".
+// get evaluates p against the input, the context object for "$$…", or a
+// workflow variable for "$name…".
 func (v *env) get(p *path, input any) (any, bool) {
-	if p.context {
+	switch {
+	case p.context:
 		return p.get(v.contextObject())
+	case p.variable != "":
+		val, ok := v.vars.lookup(p.variable)
+		if !ok {
+			return nil, false
+		}
+		return p.get(val)
 	}
 	return p.get(input)
 }
 
 // source is the document p is evaluated against, for error messages.
 func (v *env) source(p *path, input any) any {
-	if p.context {
+	switch {
+	case p.context:
 		return v.contextObject()
+	case p.variable != "":
+		val, _ := v.vars.lookup(p.variable)
+		return val
 	}
 	return input
 }
@@ -139,45 +166,53 @@ func (t *thread) runState(ctx context.Context, st *state, input any) (out any, n
 		typ = EventFailStateEntered
 	}
 	enteredID := t.emit(HistoryEvent{Type: typ, StateEnteredEventDetails: &StateEnteredEventDetails{Name: st.name, Input: inText}})
-	e := &env{exec: t.exec, stateName: st.name, enteredTime: t.exec.clock.Now()}
+	e := &env{exec: t.exec, stateName: st.name, enteredTime: t.exec.clock.Now(), vars: t.vars, stateInput: input}
 	if len(inText) > maxPayloadBytes {
 		return nil, "", failf(ErrNameDataLimitExceeded, "The state/task '%s' input exceeds the maximum number of bytes service limit.", st.name)
 	}
 
 	attempts := make([]int64, len(st.retry))
 	for {
-		out, next, err = t.execute(ctx, st, input, e)
+		var vars map[string]any
+		out, next, vars, err = t.execute(ctx, st, input, e)
 		if err == nil {
 			if st.end || st.typ == typeSucceed {
 				next = ""
 			}
-			return t.exit(st, out, next)
+			return t.exit(st, out, next, vars)
 		}
 		if ctx.Err() != nil {
 			return nil, "", ctx.Err()
 		}
 		f := asFailure(err)
-		if !f.located && st.typ != typeFail && locatedErrors[f.Name] {
+		if !f.located && locatedErrors[f.Name] && (st.typ != typeFail || f.Name == ErrNameQueryEvaluationError) {
 			f = &Failure{Name: f.Name, Cause: fmt.Sprintf("An error occurred while executing the state '%s' (entered at the event id #%d). %s", st.name, enteredID, f.Cause), located: true}
+			if f.Name == ErrNameQueryEvaluationError {
+				// AWS records a failed JSONata expression as its own event.
+				t.emit(HistoryEvent{Type: EventEvaluationFailed, EvaluationFailedEventDetails: &EvaluationFailedEventDetails{Error: f.Name, Cause: f.Cause, State: st.name}})
+			}
 		}
 		if i := matchRetrier(st.retry, f.Name); i >= 0 && attempts[i] < st.retry[i].maxAttempts {
 			r := st.retry[i]
 			delay := retryDelay(r, attempts[i])
 			attempts[i]++
 			e.retryCount++
-			e.ctxObj = nil
+			e.ctxObj, e.statesNative = nil, nil
 			if err := t.exec.clock.Sleep(ctx, delay); err != nil {
 				return nil, "", err
 			}
 			continue
 		}
 		if c := matchCatcher(st.catch, f.Name); c != nil {
-			errOut := map[string]any{"Error": f.Name, "Cause": f.Cause}
-			caught, rerr := applyResultPath(c.resultPath, c.resultPathNull, input, errOut)
+			// AWS writes the error output as {"Error", "Cause"}, in that order.
+			errOut := value.NewObject(2)
+			errOut.Set("Error", f.Name)
+			errOut.Set("Cause", f.Cause)
+			caught, vars, rerr := st.flow.caught(c, input, errOut, e)
 			if rerr != nil {
 				return nil, "", rerr
 			}
-			return t.exit(st, caught, c.next)
+			return t.exit(st, caught, c.next, vars)
 		}
 		return nil, "", f
 	}
@@ -185,7 +220,7 @@ func (t *thread) runState(ctx context.Context, st *state, input any) (out any, n
 
 // exit checks the output's size and records the state's Exited event; next
 // is where the thread goes (empty: the graph ends).
-func (t *thread) exit(st *state, out any, next string) (any, string, error) {
+func (t *thread) exit(st *state, out any, next string, vars map[string]any) (any, string, error) {
 	if st.typ == typeFail {
 		return out, next, nil
 	}
@@ -196,7 +231,26 @@ func (t *thread) exit(st *state, out any, next string) (any, string, error) {
 	if len(text) > maxPayloadBytes {
 		return nil, "", failf(ErrNameDataLimitExceeded, "The state/task '%s' returned a result with a size exceeding the maximum number of bytes service limit.", st.name)
 	}
-	t.emit(HistoryEvent{Type: exitedEvent(st.typ), StateExitedEventDetails: &StateExitedEventDetails{Name: st.name, Output: text}})
+	details := &StateExitedEventDetails{Name: st.name, Output: text}
+	if len(vars) > 0 {
+		texts := make(map[string]string, len(vars))
+		for k, v := range vars {
+			vt, err := marshalValue(v)
+			if err != nil {
+				return nil, "", asFailure(err)
+			}
+			if len(vt) > maxVariableBytes {
+				return nil, "", failf(ErrNameRuntime, "The value assigned to the variable '%s' in the state '%s' exceeds the maximum size of %d bytes.", k, st.name, maxVariableBytes)
+			}
+			texts[k] = vt
+		}
+		if err := t.vars.set(vars, texts); err != nil {
+			return nil, "", err
+		}
+		details.AssignedVariables = texts
+		details.AssignedVariablesDetails = &AssignedVariablesDetails{}
+	}
+	t.emit(HistoryEvent{Type: exitedEvent(st.typ), StateExitedEventDetails: details})
 	return out, next, nil
 }
 
@@ -207,6 +261,7 @@ var locatedErrors = map[string]bool{
 	ErrNameParameterPathFailure:   true,
 	ErrNameResultPathMatchFailure: true,
 	ErrNameIntrinsicFailure:       true,
+	ErrNameQueryEvaluationError:   true,
 }
 
 // matchRetrier returns the index of the first retrier whose ErrorEquals
@@ -264,60 +319,32 @@ func retryDelay(r *retrier, attempt int64) time.Duration {
 	return durationOfSeconds(secs)
 }
 
-// execute runs the state's own work once, from InputPath to OutputPath.
-func (t *thread) execute(ctx context.Context, st *state, raw any, e *env) (any, string, error) {
-	switch st.typ {
-	case typeFail:
-		return nil, "", t.failState(st, raw, e)
-	}
-	in, err := applyInputPath(st, raw, e)
+// execute runs the state's own work once, from its raw input to its output
+// and variable assignments: the flow (query language) builds the effective
+// input, the kind does the work, the flow builds the output.
+func (t *thread) execute(ctx context.Context, st *state, raw any, e *env) (any, string, map[string]any, error) {
+	in, err := st.flow.effectiveInput(st, raw, e)
 	if err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
-	next := st.next
-	var result any
-	switch st.typ {
-	case typePass, typeTask, typeParallel:
-		if st.parameters != nil {
-			if in, err = st.parameters.eval(in, e); err != nil {
-				return nil, "", err
-			}
-		}
-		switch st.typ {
-		case typePass:
-			result = in
-			if st.hasResult {
-				result = st.result
-			}
-		case typeTask:
-			result, err = t.task(ctx, st, in, e)
-		case typeParallel:
-			result, err = t.parallel(ctx, st, in)
-		}
-	case typeMap:
-		result, err = t.mapState(ctx, st, in, e)
-	case typeChoice:
-		next, err = choose(st, in, e)
-		return applyOutputPath(st, in, e, next, err)
-	case typeWait:
-		err = t.wait(ctx, st, in, e)
-		return applyOutputPath(st, in, e, next, err)
-	case typeSucceed:
-		return applyOutputPath(st, in, e, "", nil)
-	}
+	e.matched = nil
+	result, next, err := st.kind.run(ctx, t, st, in, e)
 	if err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
-	if st.resultSelector != nil {
-		if result, err = st.resultSelector.eval(result, e); err != nil {
-			return nil, "", err
-		}
+	flowState := st
+	if r := e.matched; r != nil && (r.assign != nil || r.output != nil || st.assign != nil || st.outputTmpl != nil) {
+		// A matched Choice rule assigns and shapes the output with its own
+		// Assign and Output; the state's apply only when Default is taken.
+		copied := *st
+		copied.assign, copied.outputTmpl = r.assign, r.output
+		flowState = &copied
 	}
-	out, err := applyResultPath(st.resultPath, st.resultPathNull, raw, result)
+	out, vars, err := st.flow.output(flowState, raw, in, result, e)
 	if err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
-	return applyOutputPath(st, out, e, next, nil)
+	return out, next, vars, nil
 }
 
 func applyInputPath(st *state, raw any, e *env) (any, error) {
@@ -365,51 +392,74 @@ func applyResultPath(p *path, isNull bool, raw, result any) (any, error) {
 	return out, nil
 }
 
-func choose(st *state, in any, e *env) (string, error) {
-	for _, r := range st.choices {
+// choose returns the first rule that holds, or nil for the Default.
+func (k *choiceKind) choose(in any, e *env) (*choiceRule, error) {
+	for _, r := range k.choices {
 		ok, err := r.eval(in, e)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		if ok {
-			return r.next, nil
+			return r, nil
 		}
 	}
-	if st.defaultNext != "" {
-		return st.defaultNext, nil
+	if k.defaultNext != "" {
+		return nil, nil
 	}
-	return "", failf(ErrNameNoChoiceMatched, "No Matches!")
+	return nil, failf(ErrNameNoChoiceMatched, "No Matches!")
 }
 
-func (t *thread) wait(ctx context.Context, st *state, in any, e *env) error {
+func (t *thread) wait(ctx context.Context, k *waitKind, in any, e *env) error {
 	var d time.Duration
 	switch {
-	case st.hasSeconds:
-		d = durationOfSeconds(float64(st.seconds))
-	case st.hasTimestamp:
-		d = st.timestamp.Sub(t.exec.clock.Now())
-	case st.secondsPath != nil:
-		v, ok := e.get(st.secondsPath, in)
+	case k.hasSeconds:
+		d = durationOfSeconds(float64(k.seconds))
+	case k.hasTimestamp:
+		d = k.timestamp.Sub(t.exec.clock.Now())
+	case k.secondsPath != nil:
+		v, ok := e.get(k.secondsPath, in)
 		n, isNum := v.(json.Number)
 		secs, err := n.Int64()
 		if !ok || !isNum || err != nil || secs < 0 {
-			return failf(ErrNameRuntime, "The SecondsPath parameter does not reference a valid integer value: %s", st.secondsPath.raw)
+			return failf(ErrNameRuntime, "The SecondsPath parameter does not reference a valid integer value: %s", k.secondsPath.raw)
 		}
 		d = durationOfSeconds(float64(secs))
-	case st.timestampPath != nil:
-		v, ok := e.get(st.timestampPath, in)
+	case k.secondsATA != nil:
+		v, err := k.secondsATA.evalRequired(e)
+		if err != nil {
+			return err
+		}
+		n, isNum := v.(json.Number)
+		secs, nerr := n.Int64()
+		if !isNum || nerr != nil || secs < 0 {
+			return failf(ErrNameQueryEvaluationError, "The JSONata expression '%s' specified for the field 'Seconds' returned %s, not a non-negative integer.", k.secondsATA.expr, compactJSON(v))
+		}
+		d = durationOfSeconds(float64(secs))
+	case k.stampATA != nil:
+		v, err := k.stampATA.evalRequired(e)
+		if err != nil {
+			return err
+		}
+		s, _ := v.(string)
+		ts, valid := parseTimestamp(s)
+		if !valid {
+			return failf(ErrNameQueryEvaluationError, "The JSONata expression '%s' specified for the field 'Timestamp' returned %s, not an ISO-8601 timestamp.", k.stampATA.expr, compactJSON(v))
+		}
+		d = ts.Sub(t.exec.clock.Now())
+	case k.timestampPath != nil:
+		v, ok := e.get(k.timestampPath, in)
 		s, isStr := v.(string)
 		ts, valid := parseTimestamp(s)
 		if !ok || !isStr || !valid {
-			return failf(ErrNameRuntime, "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: %s", st.timestampPath.raw)
+			return failf(ErrNameRuntime, "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: %s", k.timestampPath.raw)
 		}
 		d = ts.Sub(t.exec.clock.Now())
 	}
 	return t.exec.clock.Sleep(ctx, d)
 }
 
-func (t *thread) failState(st *state, raw any, e *env) error {
-	f := &Failure{Name: st.errorName, Cause: st.cause}
+func (k *failKind) failure(raw any, e *env) error {
+	f := &Failure{Name: k.errorName, Cause: k.cause}
 	resolve := func(x *valueExpr, field string) (string, error) {
 		var v any
 		var err error
@@ -431,13 +481,31 @@ func (t *thread) failState(st *state, raw any, e *env) error {
 		return s, nil
 	}
 	var err error
-	if st.errorExpr != nil {
-		if f.Name, err = resolve(st.errorExpr, "ErrorPath"); err != nil {
+	for _, x := range []struct {
+		v     *ataValue
+		field string
+		into  *string
+	}{{k.errorATA, "Error", &f.Name}, {k.causeATA, "Cause", &f.Cause}} {
+		if x.v == nil {
+			continue
+		}
+		v, err := x.v.evalRequired(e)
+		if err != nil {
+			return err
+		}
+		s, ok := v.(string)
+		if !ok {
+			return failf(ErrNameQueryEvaluationError, "The JSONata expression '%s' specified for the field '%s' returned %s, not a string.", x.v.expr, x.field, compactJSON(v))
+		}
+		*x.into = s
+	}
+	if k.errorExpr != nil {
+		if f.Name, err = resolve(k.errorExpr, "ErrorPath"); err != nil {
 			return err
 		}
 	}
-	if st.causeExpr != nil {
-		if f.Cause, err = resolve(st.causeExpr, "CausePath"); err != nil {
+	if k.causeExpr != nil {
+		if f.Cause, err = resolve(k.causeExpr, "CausePath"); err != nil {
 			return err
 		}
 	}

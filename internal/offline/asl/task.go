@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
+
+	"github.com/stepgate/stepgate/internal/offline/asl/value"
 )
 
 // lambdaInvokeARN is the optimised Lambda integration, which the engine
@@ -19,42 +21,53 @@ const lambdaInvokeARN = "arn:aws:states:::lambda:invoke"
 // elapses.
 var errTaskTimedOut = errors.New("task timed out")
 
-// taskKind tells which history events a Task state produces.
-type taskKind struct {
+// resourceKind tells which history events a Task state produces.
+type resourceKind struct {
 	lambdaFunction bool   // a function ARN: LambdaFunction* events
 	resourceType   string // Task* events: "lambda", "aws-sdk:ec2", …
 	resource       string // Task* events: "invoke", "describeInstances", …
 }
 
-func classifyResource(arn string) taskKind {
+func classifyResource(arn string) resourceKind {
 	if strings.HasPrefix(arn, "arn:aws:lambda:") {
-		return taskKind{lambdaFunction: true}
+		return resourceKind{lambdaFunction: true}
 	}
 	// arn:aws:states:::<service>:<action>[.<pattern>]
 	rest, ok := strings.CutPrefix(arn, "arn:aws:states:::")
 	if !ok {
-		return taskKind{resourceType: arn, resource: arn}
+		return resourceKind{resourceType: arn, resource: arn}
 	}
 	i := strings.LastIndex(rest, ":")
 	if i < 0 {
-		return taskKind{resourceType: rest, resource: rest}
+		return resourceKind{resourceType: rest, resource: rest}
 	}
-	return taskKind{resourceType: rest[:i], resource: rest[i+1:]}
+	return resourceKind{resourceType: rest[:i], resource: rest[i+1:]}
 }
 
 // task runs a Task state's resource with its effective input and returns the
 // raw result (before ResultSelector).
-func (t *thread) task(ctx context.Context, st *state, in any, e *env) (any, error) {
+func (t *thread) task(ctx context.Context, st *state, k *taskKind, in any, e *env) (any, error) {
 	if t.exec.cfg.Invoker == nil {
-		return nil, failf(ErrNameRuntime, "No invoker is configured to run the resource '%s'", st.resource)
+		return nil, failf(ErrNameRuntime, "No invoker is configured to run the resource '%s'", k.resource)
 	}
-	timeout := st.timeoutSeconds
-	if st.timeoutSecondsPath != nil {
-		v, ok := e.get(st.timeoutSecondsPath, in)
+	timeout := k.timeoutSeconds
+	if k.timeoutATA != nil {
+		v, err := k.timeoutATA.evalRequired(e)
+		if err != nil {
+			return nil, err
+		}
+		n, isNum := v.(json.Number)
+		secs, nerr := n.Int64()
+		if !isNum || nerr != nil || secs <= 0 {
+			return nil, failf(ErrNameQueryEvaluationError, "The JSONata expression '%s' specified for the field 'TimeoutSeconds' returned %s, not a positive integer.", k.timeoutATA.expr, compactJSON(v))
+		}
+		timeout = secs
+	} else if k.timeoutSecondsPath != nil {
+		v, ok := e.get(k.timeoutSecondsPath, in)
 		n, isNum := v.(json.Number)
 		secs, err := n.Int64()
 		if !ok || !isNum || err != nil || secs <= 0 {
-			return nil, failf(ErrNameRuntime, "The TimeoutSecondsPath parameter does not reference a valid positive integer value: %s", st.timeoutSecondsPath.raw)
+			return nil, failf(ErrNameRuntime, "The TimeoutSecondsPath parameter does not reference a valid positive integer value: %s", k.timeoutSecondsPath.raw)
 		}
 		timeout = secs
 	}
@@ -62,16 +75,16 @@ func (t *thread) task(ctx context.Context, st *state, in any, e *env) (any, erro
 	if err != nil {
 		return nil, asFailure(err)
 	}
-	kind := classifyResource(st.resource)
+	kind := classifyResource(k.resource)
 	if kind.lambdaFunction {
 		t.emit(HistoryEvent{Type: EventLambdaFunctionScheduled, LambdaFunctionScheduledEventDetails: &LambdaFunctionScheduledEventDetails{
-			Resource: st.resource, Input: inText, TimeoutInSeconds: timeoutField(st, timeout),
+			Resource: k.resource, Input: inText, TimeoutInSeconds: timeoutField(timeout),
 		}})
 		t.emit(HistoryEvent{Type: EventLambdaFunctionStarted})
 	} else {
 		t.emit(HistoryEvent{Type: EventTaskScheduled, TaskScheduledEventDetails: &TaskScheduledEventDetails{
 			ResourceType: kind.resourceType, Resource: kind.resource, Region: t.exec.region,
-			Parameters: inText, TimeoutInSeconds: timeoutField(st, timeout), HeartbeatInSeconds: st.heartbeatSeconds,
+			Parameters: inText, TimeoutInSeconds: timeoutField(timeout), HeartbeatInSeconds: k.heartbeatSeconds,
 		}})
 		t.emit(HistoryEvent{Type: EventTaskStarted, TaskStartedEventDetails: &TaskEventDetails{ResourceType: kind.resourceType, Resource: kind.resource}})
 	}
@@ -81,7 +94,7 @@ func (t *thread) task(ctx context.Context, st *state, in any, e *env) (any, erro
 	if timeout < defaultTaskTimeoutSeconds {
 		t.exec.afterSleep(tctx, durationOfSeconds(float64(timeout)), func() { cancel(errTaskTimedOut) })
 	}
-	out, err := t.invoke(tctx, st.resource, in, inText)
+	out, err := t.invoke(tctx, k.resource, in, inText)
 	if err == nil && tctx.Err() != nil {
 		err = tctx.Err()
 	}
@@ -89,7 +102,7 @@ func (t *thread) task(ctx context.Context, st *state, in any, e *env) (any, erro
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		f := taskFailure(err, st.resource)
+		f := taskFailure(err, k.resource)
 		if errors.Is(context.Cause(tctx), errTaskTimedOut) {
 			f = &Failure{Name: ErrNameTimeout}
 		}
@@ -117,14 +130,14 @@ func (t *thread) task(ctx context.Context, st *state, in any, e *env) (any, erro
 
 // timeoutField is the timeoutInSeconds shown in the Scheduled event: only
 // when the state sets one.
-func timeoutField(st *state, timeout int64) int64 {
+func timeoutField(timeout int64) int64 {
 	if timeout >= defaultTaskTimeoutSeconds {
 		return 0
 	}
 	return timeout
 }
 
-func (t *thread) taskFailed(kind taskKind, f *Failure) {
+func (t *thread) taskFailed(kind resourceKind, f *Failure) {
 	timedOut := f.Name == ErrNameTimeout
 	switch {
 	case kind.lambdaFunction && timedOut:
@@ -163,13 +176,13 @@ func (t *thread) invoke(ctx context.Context, resource string, in any, inText str
 	if resource != lambdaInvokeARN {
 		return nil, failf(ErrNameRuntime, "The integration pattern of '%s' is not supported by this engine", resource)
 	}
-	params, ok := in.(map[string]any)
-	fn, _ := params["FunctionName"].(string)
-	if !ok || fn == "" {
+	fnVal, _, _ := value.Field(in, "FunctionName")
+	fn, _ := fnVal.(string)
+	if fn == "" {
 		return nil, failf(ErrNameRuntime, "The field 'FunctionName' is required by %s", lambdaInvokeARN)
 	}
 	payload := "{}"
-	if p, has := params["Payload"]; has {
+	if p, has, _ := value.Field(in, "Payload"); has {
 		var err error
 		if s, isStr := p.(string); isStr && json.Valid([]byte(s)) {
 			payload = s

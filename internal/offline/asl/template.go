@@ -3,6 +3,8 @@ package asl
 import (
 	"fmt"
 	"strings"
+
+	"github.com/stepgate/stepgate/internal/offline/asl/value"
 )
 
 // evaluator is a compiled intrinsic function call.
@@ -37,7 +39,7 @@ func compileTemplate(v any, loc string, d *decoder) *template {
 	case map[string]any:
 		t := &template{isObj: true}
 		dynamic := false
-		for _, k := range sortedKeys(v) {
+		for _, k := range d.keysOf(v, loc) {
 			e := v[k]
 			if strings.HasSuffix(k, ".$") {
 				dynamic = true
@@ -73,7 +75,7 @@ func compileTemplate(v any, loc string, d *decoder) *template {
 			t.fields = append(t.fields, templateField{key: k, sub: sub})
 		}
 		if !dynamic {
-			return &template{literal: v}
+			return &template{literal: d.ordered(v, loc)}
 		}
 		return t
 	case []any:
@@ -87,7 +89,7 @@ func compileTemplate(v any, loc string, d *decoder) *template {
 			t.items = append(t.items, sub)
 		}
 		if !dynamic {
-			return &template{literal: v}
+			return &template{literal: d.ordered(v, loc)}
 		}
 		return t
 	}
@@ -98,7 +100,7 @@ func compileTemplate(v any, loc string, d *decoder) *template {
 func (t *template) eval(input any, env *env) (any, error) {
 	switch {
 	case t.isObj:
-		out := make(map[string]any, len(t.fields))
+		out := value.NewObject(len(t.fields))
 		for i := range t.fields {
 			f := &t.fields[i]
 			switch {
@@ -107,13 +109,13 @@ func (t *template) eval(input any, env *env) (any, error) {
 				if err != nil {
 					return nil, err
 				}
-				out[f.key] = v
+				out.Set(f.key, v)
 			case f.call != nil:
 				v, err := f.call.Eval(env.resolver(input))
 				if err != nil {
 					return nil, intrinsicFailure(err)
 				}
-				out[f.key] = v
+				out.Set(f.key, v)
 			default:
 				v, ok := env.get(f.path, input)
 				if !ok {
@@ -121,7 +123,7 @@ func (t *template) eval(input any, env *env) (any, error) {
 						"The JSONPath '%s' specified for the field '%s' could not be found in the input '%s'",
 						f.expr, f.src, compactJSON(env.source(f.path, input)))
 				}
-				out[f.key] = v
+				out.Set(f.key, v)
 			}
 		}
 		return out, nil

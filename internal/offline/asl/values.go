@@ -1,31 +1,31 @@
 package asl
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"sync"
+
+	"github.com/stepgate/stepgate/internal/offline/asl/value"
 )
 
 // maxPayloadBytes is Step Functions' limit on a state's input or output and
 // an execution's input (256 KiB).
 const maxPayloadBytes = 256 * 1024
 
-var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
 // marshalValue renders a value as Step Functions does in history events and
-// outputs: compact, without HTML escaping.
+// outputs: compact, without HTML escaping, objects in their key order.
 func marshalValue(v any) (string, error) {
-	buf := bufPool.Get().(*bytes.Buffer)
-	defer bufPool.Put(buf)
-	buf.Reset()
-	enc := json.NewEncoder(buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+	bp := bufPool.Get().(*[]byte)
+	b, err := value.Append((*bp)[:0], v)
+	if err != nil {
+		bufPool.Put(bp)
 		return "", fmt.Errorf("encode value: %w", err)
 	}
-	b := buf.Bytes()
-	return string(b[:len(b)-1]), nil
+	s := string(b)
+	*bp = b[:0] // keep a grown array for the next caller
+	bufPool.Put(bp)
+	return s, nil
 }
 
 // compactJSON renders v for an error message; it never fails.
@@ -37,16 +37,8 @@ func compactJSON(v any) string {
 	return s
 }
 
-// decodeValue decodes JSON text into the engine's generic values.
+// decodeValue decodes JSON text into the engine's values: ordered objects,
+// json.Number.
 func decodeValue(data []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, err
-	}
-	if dec.More() {
-		return nil, fmt.Errorf("unexpected data after the JSON value")
-	}
-	return v, nil
+	return value.Decode(data)
 }

@@ -16,6 +16,8 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
+
+	"github.com/stepgate/stepgate/internal/offline/asl/value"
 )
 
 // kind is the type an argument must have.
@@ -148,6 +150,11 @@ func (f *function) check(c *callNode) *Error {
 		}
 	}
 	if f.name == "States.JsonMerge" {
+		for i, a := range c.args {
+			if _, nested := a.(*callNode); nested {
+				return failf("States.JsonMerge: argument %d must be a path or a literal, not a nested intrinsic function", i+1)
+			}
+		}
 		if lit, ok := c.args[2].(*literal); ok && lit.value == true {
 			return failf("States.JsonMerge: deep merging is not supported; the third argument must be false")
 		}
@@ -186,7 +193,7 @@ func (f *function) checkKind(i int, v any) *Error {
 	case arrayKind:
 		_, ok = v.([]any)
 	case objectKind:
-		_, ok = v.(map[string]any)
+		ok = value.IsObject(v)
 	}
 	if !ok {
 		return failf("%s: argument %d must be %s, got %s", f.name, i+1, k, typeName(v))
@@ -248,8 +255,30 @@ func formatValue(v any) (string, error) {
 		return "null", nil
 	case bool:
 		return strconv.FormatBool(x), nil
-	case []any, map[string]any:
-		return "", fmt.Errorf("must be a string, number, boolean or null, got %s", typeName(v))
+	case []any:
+		// AWS prints arrays and objects as Java's toString does ([a, b],
+		// {key=value}), with strings unquoted, as its recorded answers show.
+		parts := make([]string, len(x))
+		for i, e := range x {
+			t, err := formatValue(e)
+			if err != nil {
+				return "", err
+			}
+			parts[i] = t
+		}
+		return "[" + strings.Join(parts, ", ") + "]", nil
+	case map[string]any, *value.Object:
+		keys, _ := value.Keys(x)
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			member, _, _ := value.Field(x, k)
+			t, err := formatValue(member)
+			if err != nil {
+				return "", err
+			}
+			parts[i] = k + "=" + t
+		}
+		return "{" + strings.Join(parts, ", ") + "}", nil
 	}
 	if t, ok := numberText(v); ok {
 		return t, nil
@@ -259,14 +288,16 @@ func formatValue(v any) (string, error) {
 
 func stringToJSON(_ *callNode, args []any) (any, error) {
 	s := args[0].(string)
-	dec := json.NewDecoder(strings.NewReader(s))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, failf("States.StringToJson: the argument is not JSON text: %v", err)
+	if strings.TrimSpace(s) == "" {
+		// AWS answers null for an empty or blank string (recorded behaviour).
+		return nil, nil
 	}
-	if _, err := dec.Token(); err == nil || dec.More() {
-		return nil, failf("States.StringToJson: the argument has data after the JSON value")
+	v, err := value.Decode([]byte(s))
+	if err != nil {
+		if strings.Contains(err.Error(), "after the JSON value") {
+			return nil, failf("States.StringToJson: the argument has data after the JSON value")
+		}
+		return nil, failf("States.StringToJson: the argument is not JSON text: %v", err)
 	}
 	return v, nil
 }
@@ -424,13 +455,15 @@ func jsonMerge(_ *callNode, args []any) (any, error) {
 	if args[2].(bool) {
 		return nil, failf("States.JsonMerge: deep merging is not supported; the third argument must be false")
 	}
-	a, b := args[0].(map[string]any), args[1].(map[string]any)
-	out := make(map[string]any, len(a)+len(b))
-	for k, v := range a {
-		out[k] = v
-	}
-	for k, v := range b {
-		out[k] = v
+	// The first object's keys keep their places, the second's new keys
+	// follow, as a Java LinkedHashMap merges.
+	out := value.NewObject(0)
+	for _, obj := range args[:2] {
+		keys, _ := value.Keys(obj)
+		for _, k := range keys {
+			member, _, _ := value.Field(obj, k)
+			out.Set(k, member)
+		}
 	}
 	return out, nil
 }

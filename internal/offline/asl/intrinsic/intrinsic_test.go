@@ -17,8 +17,8 @@ package intrinsic
 // |                               | (40 hex digits)                              | the real digest differs by the missing "4"                 |
 // | JsonToString spacing          | compact: {"foo":"bar"}                       | the AWS page shows {\"foo\": \"bar\"}; the ASL spec shows   |
 // |                               |                                              | compact text ({"name":"Foo","year":2020})                  |
-// | JsonToString key order        | sorted keys                                  | values are Go maps; AWS keeps input order                  |
-// | Format with array/object      | States.IntrinsicFailure                      | spec: "The Value MUST NOT be a JSON array or object"       |
+// | JsonToString key order        | the object's own order (input, definition)   | AWS keeps input order (issue 11)                           |
+// | Format with array/object      | Java toString form: [a, b], {k=v, k2=v2}     | AWS's recorded answers (the spec forbids them, AWS prints) |
 // | Format number/bool/null       | JSON text (1.1, true, null)                  | spec: "the natural string representation"                  |
 // | Format template from a path   | every "{}" is a placeholder, no escapes      | escapes are defined for literals only                      |
 // | unescaped { or } in a literal | syntax error unless it forms "{}"            | doc: reserved characters "must be escaped"                 |
@@ -49,6 +49,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/stepgate/stepgate/internal/offline/asl/value"
 )
 
 // docInput carries every value the documentation examples read.
@@ -222,6 +224,9 @@ func TestEval_documentedAndHappyPaths(t *testing.T) {
 		{"doc JsonToString", "States.JsonToString($.unescapedJson)", `"{\"foo\":\"bar\"}"`},
 		{"spec JsonToString", "States.JsonToString($.someJson2)", `"{\"name\":\"Foo\",\"year\":2020}"`},
 		{"JsonToString keeps <>&", "States.JsonToString($.html)", `"\"<a&b>\""`},
+		{"Format array and object in AWS's form", "States.Format('{} {}', States.Array(1, 'a', null), $.json1)", `"[1, a, null] {a={a1=1, a2=2}, b=2}"`},
+		{"StringToJson empty is null", "States.StringToJson(States.Format(''))", `null`},
+		{"StringToJson blank is null", "States.StringToJson('  ')", `null`},
 		{"JSON round trip", "States.StringToJson(States.Format('{}', States.JsonToString($.json1)))", `{"a":{"a1":1,"a2":2},"b":2}`},
 
 		// Math (doc).
@@ -299,6 +304,13 @@ func findNonJSONNumber(v any, at string) (string, bool) {
 				return p, true
 			}
 		}
+	case *value.Object:
+		for _, k := range x.Keys() {
+			e, _ := x.Get(k)
+			if p, ok := findNonJSONNumber(e, at+"."+k); ok {
+				return p, true
+			}
+		}
 	case nil, string, bool, json.Number:
 	default:
 		return at, true
@@ -326,14 +338,11 @@ func TestEval_runtimeFailures(t *testing.T) {
 		expr string
 		want string // substring of the message
 	}{
-		{"Format array argument", "States.Format('{}', $.arr)", "must be a string, number, boolean or null, got an array"},
-		{"Format object argument", "States.Format('{}', $.obj)", "got an object"},
 		{"Format template not a string", "States.Format($.Id)", "argument 1 must be a string"},
 		{"Format too few arguments for path template", "States.Format($.tmplTwo, 1)", "2 {} placeholder(s) but 1 argument(s)"},
 		{"Format too many arguments for path template", "States.Format($.template, 1, 2)", "1 {} placeholder(s) but 2 argument(s)"},
 		{"StringToJson not a string", "States.StringToJson($.obj)", "must be a string"},
 		{"StringToJson invalid", "States.StringToJson($.str)", "not JSON text"},
-		{"StringToJson empty", "States.StringToJson(States.Format(''))", "not JSON text"},
 		{"StringToJson trailing data", "States.StringToJson(States.Format('1 2'))", "data after the JSON value"},
 		{"ArrayPartition not an array", "States.ArrayPartition($.obj, 2)", "argument 1 must be an array, got an object"},
 		{"ArrayPartition zero chunk", "States.ArrayPartition($.inputArray, $.ctx)", "positive integer"},
@@ -486,7 +495,7 @@ func TestEval_doesNotAliasInputs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v.(map[string]any)["b"] = "changed"
+	v.(*value.Object).Set("b", "changed")
 	if got := input.(map[string]any)["json1"].(map[string]any)["b"]; got != json.Number("2") {
 		t.Errorf("merging changed its input: json1.b = %v", got)
 	}

@@ -80,6 +80,7 @@ func TestParse_errors(t *testing.T) {
 		{"Base64Encode boolean", "States.Base64Encode(true)", "must be a string, got a boolean"},
 		{"Base64Decode invalid literal", "States.Base64Decode('***')", "not Base64"},
 		{"Hash unknown algorithm", "States.Hash('a', 'SHA-3')", "unsupported algorithm"},
+		{"JsonMerge nested intrinsic", "States.JsonMerge(States.StringToJson($.a), $.b, false)", "not a nested intrinsic function"},
 		{"JsonMerge deep literal", "States.JsonMerge($.a, $.b, true)", "deep merging is not supported"},
 		{"JsonMerge flag string", "States.JsonMerge($.a, $.b, 'false')", "argument 3 must be a boolean"},
 		{"JsonMerge literal object", "States.JsonMerge('a', $.b, false)", "argument 1 must be an object"},

@@ -1,13 +1,14 @@
 package intrinsic
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/stepgate/stepgate/internal/offline/asl/value"
 )
 
 // numberText returns the JSON text of a numeric value. The engine's values
@@ -45,7 +46,7 @@ func typeName(v any) string {
 		return "a boolean"
 	case []any:
 		return "an array"
-	case map[string]any:
+	case map[string]any, *value.Object:
 		return "an object"
 	}
 	if _, ok := numberText(v); ok {
@@ -80,11 +81,10 @@ func writeCanonical(b *strings.Builder, v any) {
 			writeCanonical(b, e)
 		}
 		b.WriteByte(']')
-	case map[string]any:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
+	case map[string]any, *value.Object:
+		// Sorted whatever the order: equal objects compare equal.
+		keys, _ := value.Keys(x)
+		keys = append([]string(nil), keys...)
 		sort.Strings(keys)
 		b.WriteByte('{')
 		for i, k := range keys {
@@ -93,7 +93,8 @@ func writeCanonical(b *strings.Builder, v any) {
 			}
 			b.WriteString(strconv.Quote(k))
 			b.WriteByte(':')
-			writeCanonical(b, x[k])
+			member, _, _ := value.Field(x, k)
+			writeCanonical(b, member)
 		}
 		b.WriteByte('}')
 	default:
@@ -126,11 +127,9 @@ func normalizeNumber(text string) string {
 // compactJSON renders v as compact JSON text without HTML escaping, the form
 // the ASL specification shows for States.JsonToString.
 func compactJSON(v any) (string, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+	b, err := value.Append(nil, v)
+	if err != nil {
 		return "", fmt.Errorf("encode JSON: %w", err)
 	}
-	return strings.TrimSuffix(buf.String(), "\n"), nil
+	return string(b), nil
 }

@@ -1,0 +1,205 @@
+package jsonata
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// corpusCase is one entry of testdata/corpus.json: expressions from the AWS
+// documentation's JSONata pages and our own, over one order document.
+type corpusCase struct {
+	Name  string          `json:"name"`
+	Expr  string          `json:"expr"`
+	Input json.RawMessage `json:"input"`
+}
+
+// answer is one evaluation as tools/node/jsonata-batch.mjs prints it.
+type answer struct {
+	Name      string          `json:"name"`
+	Value     json.RawMessage `json:"value,omitempty"`
+	Undefined bool            `json:"undefined,omitempty"`
+	Error     string          `json:"error,omitempty"`
+}
+
+// accepted is one entry of testdata/divergences.json: a case where this
+// package answers differently from npm jsonata, and why that is accepted.
+type accepted struct {
+	Case string `json:"case"`
+	Npm  string `json:"npm"`
+	Go   string `json:"go"`
+	Why  string `json:"why"`
+}
+
+// TestDifferentialAgainstNpmJSONata compares every corpus expression with
+// the reference implementation. Divergences must be recorded, and a recorded
+// one must still diverge exactly as written.
+func TestDifferentialAgainstNpmJSONata(t *testing.T) {
+	root, _ := filepath.Abs(filepath.Join("..", "..", "..", ".."))
+	var cases []corpusCase
+	readJSON(t, "testdata/corpus.json", &cases)
+	var divs []accepted
+	readJSON(t, "testdata/divergences.json", &divs)
+	recorded := map[string]accepted{}
+	for _, d := range divs {
+		recorded[d.Case] = d
+	}
+	ref := runNode(t, root, filepath.Join(root, "internal", "offline", "asl", "jsonata", "testdata", "corpus.json"))
+
+	agree := 0
+	for _, c := range cases {
+		t.Run(c.Name, func(t *testing.T) {
+			want, ok := ref[c.Name]
+			if !ok {
+				t.Fatalf("jsonata-batch.mjs printed no answer")
+			}
+			got := evalCase(t, c)
+			npm := show(want)
+			if d, isDiv := recorded[c.Name]; isDiv {
+				if d.Go == "permutation" && sameItems(npm, got) {
+					return
+				}
+				if d.Npm != npm || d.Go != got {
+					t.Errorf("divergences.json is stale: npm %s (recorded %s), go %s (recorded %s)", npm, d.Npm, got, d.Go)
+				}
+				return
+			}
+			if npm != got {
+				t.Errorf("%s\nnpm: %s\ngo:  %s", c.Expr, npm, got)
+				return
+			}
+			agree++
+		})
+	}
+	t.Logf("JSONata corpus: %d cases, %d agree with npm jsonata, %d recorded divergences", len(cases), agree, len(divs))
+}
+
+func evalCase(t *testing.T, c corpusCase) string {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(c.Input))
+	dec.UseNumber()
+	var in any
+	if err := dec.Decode(&in); err != nil {
+		t.Fatalf("input: %v", err)
+	}
+	x, err := Compile(c.Expr, nil)
+	if err != nil {
+		return "error"
+	}
+	v, err := x.Eval(func(name string) (any, bool) {
+		if name == "states" {
+			return map[string]any{"input": in}, true
+		}
+		return nil, false
+	})
+	switch {
+	case errors.Is(err, ErrUndefined):
+		return "undefined"
+	case err != nil:
+		return "error"
+	}
+	return canonical(t, v)
+}
+
+func show(a answer) string {
+	switch {
+	case a.Error != "":
+		return "error"
+	case a.Undefined:
+		return "undefined"
+	}
+	dec := json.NewDecoder(bytes.NewReader(a.Value))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return "bad JSON: " + err.Error()
+	}
+	return canonical(nil, v)
+}
+
+// canonical encodes with sorted keys, so key order does not count here
+// (Go maps have none; see divergences.json for the order cases).
+func canonical(t *testing.T, v any) string {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		if t != nil {
+			t.Fatalf("encode: %v", err)
+		}
+		return "encode error"
+	}
+	return string(bytes.TrimSpace(b.Bytes()))
+}
+
+func readJSON(t *testing.T, name string, v any) {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+}
+
+func runNode(t *testing.T, root, corpus string) map[string]answer {
+	t.Helper()
+	nodeBin, err := exec.LookPath("node")
+	script := filepath.Join(root, "tools", "node", "jsonata-batch.mjs")
+	_, statErr := os.Stat(filepath.Join(root, "tools", "node", "node_modules", "jsonata", "package.json"))
+	if err != nil || statErr != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("node or tools/node/node_modules/jsonata is missing (CI is set, so the differential test may not be skipped)")
+		}
+		t.Skip("node or tools/node/node_modules/jsonata is missing; run `make node-tools` to enable the differential test")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, nodeBin, script, corpus)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("jsonata-batch.mjs: %v\n%s", err, stderr.String())
+	}
+	answers := map[string]answer{}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(make([]byte, 0, 1<<20), 16<<20)
+	for sc.Scan() {
+		var a answer
+		if err := json.Unmarshal(sc.Bytes(), &a); err != nil {
+			t.Fatalf("jsonata-batch.mjs printed %q: %v", sc.Text(), err)
+		}
+		answers[a.Name] = a
+	}
+	return answers
+}
+
+// sameItems reports whether two JSON arrays hold the same items in any order.
+func sameItems(a, b string) bool {
+	var x, y []json.RawMessage
+	if json.Unmarshal([]byte(a), &x) != nil || json.Unmarshal([]byte(b), &y) != nil || len(x) != len(y) {
+		return false
+	}
+	count := map[string]int{}
+	for _, e := range x {
+		count[string(e)]++
+	}
+	for _, e := range y {
+		count[string(e)]--
+	}
+	for _, n := range count {
+		if n != 0 {
+			return false
+		}
+	}
+	return true
+}
