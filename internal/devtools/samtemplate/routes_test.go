@@ -123,3 +123,28 @@ func TestStartEnvironmentSize(t *testing.T) {
 		t.Errorf("StartFunction's environment is %d bytes (%d as JSON); Lambda allows %d", raw, len(encoded), limit)
 	}
 }
+
+// TestStatusServesEveryAsyncMachine: the status function follows exactly the machines the start
+// function's async routes start, so every statusUrl it hands out is one the status route serves.
+func TestStatusServesEveryAsyncMachine(t *testing.T) {
+	tmpl := loadStack(t, nil)
+	cfg := startRoutes(t, tmpl)
+	async := map[string]bool{}
+	for _, key := range cfg.Keys() {
+		method, resource, _ := strings.Cut(key, " ")
+		if rt, _ := cfg.Match(method, resource); rt.Mode == route.Async {
+			async[rt.StateMachine.String()] = true
+		}
+	}
+	if len(async) == 0 {
+		t.Fatal("no async route in ROUTES")
+	}
+	status := functionsByID(t, tmpl)["StatusFunction"]
+	served := map[string]bool{}
+	for _, arn := range strings.Split(status.Environment["STANDARD_STATE_MACHINE_ARNS"], ",") {
+		served[arn] = true
+	}
+	if !reflect.DeepEqual(async, served) {
+		t.Errorf("async routes start %v; StatusFunction's STANDARD_STATE_MACHINE_ARNS lists %v", sortedKeys(async), sortedKeys(served))
+	}
+}
