@@ -85,6 +85,18 @@ invoke: build ## Invoke one function's bootstrap under AWS's Lambda emulator: ma
 deploy: ## sam build && sam deploy --guided (needs the SAM CLI and AWS credentials)
 	sam build && sam deploy --guided
 
+# --env-vars files for `sam local invoke`: SAM CLI resolves a Ref to a resource as its logical ID.
+.PHONY: env-local env-deployed
+ENDPOINT ?= http://127.0.0.1:4566
+STACK    ?= stepgate
+env-local: ## --env-vars file for sam local invoke against make local: build/env/local.json (ENDPOINT=http://host.docker.internal:4566 on Docker Desktop)
+	@mkdir -p $(BUILD_DIR)/env
+	$(GO) run ./cmd/sam-env-vars -local -endpoint $(ENDPOINT) -o $(BUILD_DIR)/env/local.json
+
+env-deployed: ## --env-vars file from the deployed stack STACK (default stepgate), through the AWS CLI: build/env/deployed.json
+	@mkdir -p $(BUILD_DIR)/env
+	$(GO) run ./cmd/sam-env-vars -stack $(STACK) -o $(BUILD_DIR)/env/deployed.json
+
 .PHONY: help clean
 help: ## List the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  %-14s %s\n", $$1, $$2}'
