@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -231,12 +232,24 @@ func TestSAMTransform(t *testing.T) {
 			if len(perms) == 0 {
 				t.Error("no Lambda permissions for the API")
 			}
+			prefix := "arn:aws:execute-api:us-east-1:123456789012:${" + apis[0] + "}/*/"
+			granted := map[string]string{} // "METHOD /path/*" → function
 			for _, id := range perms {
 				p := cfn.Resources[id].Properties
 				src := str(p["SourceArn"])
-				if p["Principal"] != "apigateway.amazonaws.com" || p["Action"] != "lambda:InvokeFunction" ||
-					!strings.HasPrefix(src, "arn:aws:execute-api:us-east-1:123456789012:${"+apis[0]+"}/*/") {
+				if p["Principal"] != "apigateway.amazonaws.com" || p["Action"] != "lambda:InvokeFunction" || !strings.HasPrefix(src, prefix) {
 					t.Errorf("%s: principal %v action %v source %q; want API Gateway invoking from this API only", id, p["Principal"], p["Action"], src)
+					continue
+				}
+				method, path, _ := strings.Cut(strings.TrimPrefix(src, prefix), "/")
+				granted[method+" /"+path] = str(p["FunctionName"])
+			}
+			// Each operation's function may be invoked for that operation's method and path.
+			param := regexp.MustCompile(`\{[^}]+\}`)
+			for _, r := range samRoutes {
+				key := r.Method + " " + param.ReplaceAllString(r.Path, "*")
+				if fn, ok := granted[key]; !ok || fn != "${"+r.FunctionLogicalID+".Arn}" {
+					t.Errorf("%s %s: permission %q for %q, want one for %s", r.Method, r.Path, key, fn, r.FunctionLogicalID)
 				}
 			}
 		})
