@@ -120,9 +120,8 @@ func call(t *testing.T, s *offline.Stack, method, path, body string, headers ...
 	if err := json.Unmarshal(raw, &r.body); err != nil {
 		t.Fatalf("%s %s: body is not a JSON object: %q", method, path, raw)
 	}
-	if resp.Header.Get("X-Request-Id") == "" {
-		t.Errorf("%s %s: no X-Request-Id header", method, path)
-	}
+	checkRequestID(t, req, resp, r.body)
+	checkContract(t, req, resp, raw)
 	return r
 }
 

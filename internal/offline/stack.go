@@ -285,7 +285,11 @@ func apiHandler(tmpl *samtemplate.Template, lambda *locallambda.Runtime, logger 
 				return nil, "", fmt.Errorf("gateway response %s: status %q: %w", typ, r.StatusCode, err)
 			}
 		}
-		responses[typ] = localapi.GatewayResponse{StatusCode: code, Headers: r.Headers, Templates: r.ResponseTemplates}
+		gr := localapi.GatewayResponse{StatusCode: code, Headers: r.Headers, Templates: r.ResponseTemplates}
+		if err := localapi.CheckGatewayResponse(typ, gr); err != nil {
+			return nil, "", err
+		}
+		responses[typ] = gr
 	}
 	h := localapi.New(localapi.Config{
 		Routes:           apiRoutes,

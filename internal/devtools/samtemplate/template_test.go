@@ -77,9 +77,9 @@ func TestFunctions(t *testing.T) {
 		timeout int
 		env     []string
 	}{
-		{"StartFunction", 25, []string{"ALLOWED_INSTANCE_IDS", "LOG_LEVEL", "ROUTES"}},
-		{"StatusFunction", 25, []string{"EXPRESS_STATE_MACHINE_ARNS", "HISTORY_POLL_MAX", "LOG_LEVEL", "STANDARD_STATE_MACHINE_ARNS"}},
-		{"Ec2ToggleFunction", 10, []string{"ALLOWED_INSTANCE_IDS", "LOG_LEVEL"}},
+		{"StartFunction", 25, []string{"ALLOWED_INSTANCE_IDS", "AWS_ENDPOINT_URL", "LOG_LEVEL", "ROUTES"}},
+		{"StatusFunction", 25, []string{"AWS_ENDPOINT_URL", "EXPRESS_STATE_MACHINE_ARNS", "HISTORY_POLL_MAX", "LOG_LEVEL", "STANDARD_STATE_MACHINE_ARNS"}},
+		{"Ec2ToggleFunction", 10, []string{"ALLOWED_INSTANCE_IDS", "AWS_ENDPOINT_URL", "LOG_LEVEL"}},
 	}
 	if len(fns) != len(want) {
 		t.Errorf("template has %d functions, want %d", len(fns), len(want))
@@ -104,7 +104,14 @@ func TestFunctions(t *testing.T) {
 			if !reflect.DeepEqual(keys, w.env) {
 				t.Errorf("environment variables = %v, want %v", keys, w.env)
 			}
+			// AWS_ENDPOINT_URL is declared empty, for `sam local invoke --env-vars` (see template.yaml).
+			if v, ok := f.Environment["AWS_ENDPOINT_URL"]; !ok || v != "" {
+				t.Errorf("AWS_ENDPOINT_URL = %q (declared %v), want declared and empty", v, ok)
+			}
 			for k, v := range f.Environment {
+				if k == "AWS_ENDPOINT_URL" {
+					continue
+				}
 				if strings.Contains(v, "${") || v == "" {
 					t.Errorf("%s = %q is not resolved", k, v)
 				}
@@ -428,8 +435,13 @@ func TestGatewayResponses(t *testing.T) {
 			if !ok {
 				t.Fatalf("no gateway response %s", typ)
 			}
-			if gr.Headers["X-Request-Id"] != "context.requestId" {
-				t.Errorf("X-Request-Id header = %q, want context.requestId", gr.Headers["X-Request-Id"])
+			// API Gateway accepts only method.request.* values and quoted literals here; anything
+			// else (context.requestId included) fails the stack at creation.
+			for name, expr := range gr.Headers {
+				literal := len(expr) >= 2 && strings.HasPrefix(expr, "'") && strings.HasSuffix(expr, "'")
+				if !literal && !strings.HasPrefix(expr, "method.request.") {
+					t.Errorf("header %s maps %q: not a request parameter or a quoted literal", name, expr)
+				}
 			}
 			if strings.HasPrefix(typ, "DEFAULT_") != (gr.StatusCode == "") {
 				t.Errorf("StatusCode %q: DEFAULT_* must keep the gateway's codes, the others state theirs", gr.StatusCode)

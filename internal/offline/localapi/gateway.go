@@ -2,6 +2,7 @@ package localapi
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -148,14 +149,31 @@ func (c contextVars) lookup(name string) (string, bool) {
 	return "", false
 }
 
-// mapping evaluates a response parameter's mapping expression: 'literal', context.x or
-// method.request.header.Name (method.request.path/querystring too).
+// CheckGatewayResponse rejects what API Gateway rejects when the stack is created: a header mapped
+// from anything but a quoted literal or a method.request.header/querystring/path value (a
+// context.requestId mapping, for one). The request ID reaches clients anyway, in x-amzn-RequestId.
+func CheckGatewayResponse(responseType string, gr GatewayResponse) error {
+	for name, expr := range gr.Headers {
+		if !isLiteral(expr) && !strings.HasPrefix(expr, "method.request.header.") &&
+			!strings.HasPrefix(expr, "method.request.querystring.") && !strings.HasPrefix(expr, "method.request.path.") {
+			return fmt.Errorf("gateway response %s: header %s: invalid mapping expression %q: "+
+				"only quoted literals and method.request.* values can be mapped", responseType, name, expr)
+		}
+	}
+	return nil
+}
+
+func isLiteral(expr string) bool {
+	return len(expr) >= 2 && expr[0] == '\'' && expr[len(expr)-1] == '\''
+}
+
+// mapping evaluates a response parameter's mapping expression: 'literal' or
+// method.request.header.Name (method.request.querystring too). Anything else maps nothing:
+// CheckGatewayResponse keeps it out of a configuration.
 func (c contextVars) mapping(expr string) (string, bool) {
 	switch {
-	case len(expr) >= 2 && expr[0] == '\'' && expr[len(expr)-1] == '\'':
+	case isLiteral(expr):
 		return expr[1 : len(expr)-1], true
-	case strings.HasPrefix(expr, "context."):
-		return c.lookup(strings.TrimPrefix(expr, "context."))
 	case strings.HasPrefix(expr, "method.request.header."):
 		v := c.req.r.Header.Get(strings.TrimPrefix(expr, "method.request.header."))
 		return v, v != ""

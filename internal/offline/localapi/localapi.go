@@ -45,8 +45,8 @@ type Route struct {
 // or an entry of an AWS::Serverless::Api's GatewayResponses).
 type GatewayResponse struct {
 	StatusCode int // 0 keeps the response type's own status
-	// Headers maps a header name to a mapping expression: a quoted literal ("'value'"),
-	// context.requestId, context.error.responseType, method.request.header.Name, …
+	// Headers maps a header name to a mapping expression: a quoted literal ("'value'") or
+	// method.request.header.Name (querystring, path); see CheckGatewayResponse.
 	Headers map[string]string
 	// Templates maps a content type to a body template using $context variables.
 	Templates map[string]string
