@@ -74,7 +74,11 @@ func startStack(t *testing.T, mutate func(*offline.Config)) *offline.Stack {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if cfg.Template != filepath.Join(repoRoot, "template.yaml") {
+		undocumented.Store(s, true) // a test template's routes are not docs/openapi.yaml's
+	}
 	t.Cleanup(func() {
+		undocumented.Delete(s)
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if err := s.Close(ctx); err != nil {
@@ -121,7 +125,9 @@ func call(t *testing.T, s *offline.Stack, method, path, body string, headers ...
 		t.Fatalf("%s %s: body is not a JSON object: %q", method, path, raw)
 	}
 	checkRequestID(t, req, resp, r.body)
-	checkContract(t, req, resp, raw)
+	if _, ok := undocumented.Load(s); !ok {
+		checkContract(t, req, resp, raw)
+	}
 	return r
 }
 
