@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/stepgate/stepgate/internal/offline/account"
 )
 
 // Execution statuses, as DescribeExecution reports them.
@@ -330,20 +332,20 @@ func asFailure(err error) *Failure {
 	return &Failure{Name: ErrNameRuntime, Cause: err.Error()}
 }
 
-// regionOf takes the region from an ARN; us-east-1 when there is none.
+// regionOf takes the region from an ARN; the local region when there is none.
 func regionOf(arn string) string {
 	parts := strings.SplitN(arn, ":", 5)
 	if len(parts) >= 4 && parts[3] != "" {
 		return parts[3]
 	}
-	return "us-east-1"
+	return account.Region
 }
 
-// accountOf takes the account from an ARN; 123456789012 when there is none.
+// accountOf takes the account from an ARN; the local account when there is none.
 func accountOf(arn string) string {
 	parts := strings.SplitN(arn, ":", 6)
 	if len(parts) >= 5 && parts[4] != "" {
 		return parts[4]
 	}
-	return "123456789012"
+	return account.ID
 }

@@ -20,6 +20,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/stepgate/stepgate/internal/offline/account"
 )
 
 // State is an instance state name as EC2 reports it.
@@ -73,8 +75,8 @@ func (s State) settled() (State, bool) {
 
 // Config configures a local EC2.
 type Config struct {
-	Region    string // default us-east-1
-	AccountID string // default 123456789012; the reservations' ownerId
+	Region    string // default: the local region (package account)
+	AccountID string // default: the local account (package account); the reservations' ownerId
 	// TransitionDelay is how long pending, stopping and shutting-down last.
 	// Zero makes transitions instant: the call that starts or stops an instance
 	// still answers pending or stopping, as AWS does, and the next read sees
@@ -134,6 +136,9 @@ type EC2 struct {
 	delay     time.Duration
 	log       *slog.Logger
 	now       func() time.Time
+	// realClock is true when now is the wall clock: transitions then settle on a timer, so the
+	// console shows them when they happen rather than at the next read.
+	realClock bool
 
 	mu        sync.Mutex
 	instances map[string]*instance
@@ -151,16 +156,17 @@ func New(cfg Config) *EC2 {
 		instances: make(map[string]*instance),
 	}
 	if e.region == "" {
-		e.region = "us-east-1"
+		e.region = account.Region
 	}
 	if e.accountID == "" {
-		e.accountID = "123456789012"
+		e.accountID = account.ID
 	}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}
 	if e.now == nil {
 		e.now = time.Now
+		e.realClock = true
 	}
 	return e
 }
@@ -230,7 +236,7 @@ func (e *EC2) AddInstance(spec InstanceSpec) (Instance, error) {
 		in.StateTransitionReason = userInitiated(now)
 	}
 	if _, transitional := spec.State.settled(); transitional {
-		in.transitionAt = now.Add(e.delay)
+		e.beginTransition(in, now)
 	}
 	e.instances[spec.ID] = in
 	e.order = append(e.order, spec.ID)
@@ -273,6 +279,18 @@ func (in *instance) snapshot() Instance {
 	return s
 }
 
+// beginTransition starts the delay after which a transitional state settles. Callers hold e.mu.
+func (e *EC2) beginTransition(in *instance, now time.Time) {
+	in.transitionAt = now.Add(e.delay)
+	if e.realClock && e.delay > 0 {
+		time.AfterFunc(e.delay, func() {
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			e.settle(in, e.now())
+		})
+	}
+}
+
 // settle completes a transition whose delay has passed. Callers hold e.mu.
 func (e *EC2) settle(in *instance, now time.Time) {
 	if in.transitionAt.IsZero() || now.Before(in.transitionAt) {
@@ -283,7 +301,7 @@ func (e *EC2) settle(in *instance, now time.Time) {
 		in.transitionAt = time.Time{}
 		return
 	}
-	// Logged on the first read after the change, so "at" says when it happened.
+	// With a fake clock this runs on the first read after the change, so "at" says when it happened.
 	e.log.Info("ec2 instance state changed", "instanceId", in.ID, "from", string(in.State), "to", string(to), "at", in.transitionAt)
 	in.State = to
 	in.transitionAt = time.Time{}
@@ -334,11 +352,11 @@ func (e *EC2) change(ids []string, start bool) ([]stateChange, error) {
 			in.State = StatePending
 			in.LaunchTime = now.UTC().Truncate(time.Second)
 			in.StateTransitionReason = ""
-			in.transitionAt = now.Add(e.delay)
+			e.beginTransition(in, now)
 		case !start && in.State == StateRunning:
 			in.State = StateStopping
 			in.StateTransitionReason = userInitiated(now)
-			in.transitionAt = now.Add(e.delay)
+			e.beginTransition(in, now)
 		}
 		c.current = in.State
 		if c.current != c.previous {
