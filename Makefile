@@ -46,12 +46,13 @@ build: ## Build the bootstraps and local tools for this machine into build/<os>-
 	@$(foreach fn,$(FUNCTIONS),mkdir -p $(HOST_DIR)/$(fn) && ln -sf ../bin/$(notdir $(pkg_$(fn))) $(HOST_DIR)/$(fn)/bootstrap;)
 
 # macOS cannot run in CI, so `make test` proves at least that everything make local runs builds
-# and vets for it.
+# and vets for it (vet with the build's flags, so both share the compiled dependencies).
+RIE_PKG := github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie
 cross: ## Cross-build and go vet for darwin/arm64 and darwin/amd64 everything make local, invoke and bench-load run
 	@for arch in arm64 amd64; do \
 	  echo "cross: darwin/$$arch"; \
-	  CGO_ENABLED=0 GOOS=darwin GOARCH=$$arch $(GO) build $(GO_FLAGS) $(LOCAL_PKGS) || exit 1; \
-	  CGO_ENABLED=0 GOOS=darwin GOARCH=$$arch $(GO) vet ./... || exit 1; \
+	  CGO_ENABLED=0 GOOS=darwin GOARCH=$$arch $(GO) build $(GO_FLAGS) $(LOCAL_PKGS) $(RIE_PKG) || exit 1; \
+	  CGO_ENABLED=0 GOOS=darwin GOARCH=$$arch $(GO) vet -tags lambda.norpc -trimpath ./... || exit 1; \
 	done
 
 build-arm64: ## Build the three bootstrap binaries for AWS (arm64) into build/arm64/<LogicalId>/bootstrap

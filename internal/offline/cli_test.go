@@ -88,10 +88,11 @@ func TestAWSCLI(t *testing.T) {
 	express := s.StateMachineARNs["ExpressStateMachine"]
 	ctx := context.Background()
 	// startRunning starts a STANDARD execution (it waits 29 s first, so it is RUNNING for the test).
+	// Its instance is one no EC2 holds, so that it never touches the instance the sync cases use.
 	startRunning := func(t *testing.T, name string) string {
 		t.Helper()
 		out, err := s.SFN.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(standard), Name: aws.String(name),
-			Input: aws.String(`{"instance_id":"` + instanceID + `"}`)})
+			Input: aws.String(`{"instance_id":"` + missingID + `"}`)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -120,7 +121,7 @@ func TestAWSCLI(t *testing.T) {
 	})
 	t.Run("start-execution", func(t *testing.T) {
 		got := c.run(t, nil, "stepfunctions", "start-execution", "--state-machine-arn", standard, "--name", "cli-start",
-			"--input", `{"instance_id":"`+instanceID+`","action":"start"}`)
+			"--input", `{"instance_id":"`+missingID+`","action":"start"}`)
 		if arn, _ := got["executionArn"].(string); !strings.HasSuffix(arn, ":cli-start") {
 			t.Fatalf("%v", got)
 		}

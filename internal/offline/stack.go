@@ -277,6 +277,9 @@ func (s *Stack) Close(ctx context.Context) error {
 }
 
 func (s *Stack) closeServices(ctx context.Context) error {
+	if s.EC2 != nil {
+		s.EC2.Close()
+	}
 	if s.SFN != nil {
 		s.SFN.Close()
 	}

@@ -141,6 +141,8 @@ type EC2 struct {
 	realClock bool
 
 	mu        sync.Mutex
+	timers    map[*time.Timer]struct{} // pending transitions on the real clock; Close stops them
+	closed    bool
 	instances map[string]*instance
 	order     []string // insertion order: listings are stable, as pagination needs
 }
@@ -282,13 +284,34 @@ func (in *instance) snapshot() Instance {
 // beginTransition starts the delay after which a transitional state settles. Callers hold e.mu.
 func (e *EC2) beginTransition(in *instance, now time.Time) {
 	in.transitionAt = now.Add(e.delay)
-	if e.realClock && e.delay > 0 {
-		time.AfterFunc(e.delay, func() {
-			e.mu.Lock()
-			defer e.mu.Unlock()
-			e.settle(in, e.now())
-		})
+	if !e.realClock || e.delay <= 0 || e.closed {
+		return
 	}
+	if e.timers == nil {
+		e.timers = make(map[*time.Timer]struct{})
+	}
+	var t *time.Timer
+	t = time.AfterFunc(e.delay, func() {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		delete(e.timers, t)
+		if !e.closed {
+			e.settle(in, e.now())
+		}
+	})
+	e.timers[t] = struct{}{}
+}
+
+// Close stops the timers of transitions in progress, so nothing is logged after the stack stops.
+// Reads still settle transitions whose time has come.
+func (e *EC2) Close() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.closed = true
+	for t := range e.timers {
+		t.Stop()
+	}
+	e.timers = nil
 }
 
 // settle completes a transition whose delay has passed. Callers hold e.mu.
