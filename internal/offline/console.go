@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -147,6 +148,9 @@ func (h *textHandler) Handle(_ context.Context, r slog.Record) error {
 	str := func(k string) string {
 		if v, ok := fields[k]; ok {
 			delete(fields, k)
+			if raw, ok := v.Any().(json.RawMessage); ok {
+				return string(raw)
+			}
 			return v.String()
 		}
 		return ""
@@ -197,7 +201,7 @@ func (h *textHandler) Handle(_ context.Context, r slog.Record) error {
 		fmt.Fprintf(&b, "ec2 %s %s → %s", str("instanceId"), str("from"), str("to"))
 		delete(fields, "at")
 	case r.Message == "function":
-		fmt.Fprintf(&b, "%s | %s", str("function"), str("log"))
+		fmt.Fprintf(&b, "%s | %s", str("function"), functionLine(str("log")))
 	default:
 		if service != "" {
 			b.WriteString(service + " ")
@@ -214,6 +218,43 @@ func (h *textHandler) Handle(_ context.Context, r slog.Record) error {
 	b.WriteByte('\n')
 	_, err := io.WriteString(h.out, b.String())
 	return err
+}
+
+// functionLine renders a function's JSON log line (slog's, or Lambda's JSON log format) as the
+// rest of the console reads: the message, then the other fields as key=value in key order; the
+// time and level are the console's own. Anything else is shown as it is.
+func functionLine(line string) string {
+	var rec map[string]any
+	if json.Unmarshal([]byte(line), &rec) != nil || rec == nil {
+		return line
+	}
+	msg, _ := rec["msg"].(string)
+	if msg == "" {
+		msg, _ = rec["message"].(string)
+	}
+	keys := make([]string, 0, len(rec))
+	for k := range rec {
+		switch k {
+		case "time", "timestamp", "level", "msg", "message":
+			continue
+		}
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var b strings.Builder
+	b.WriteString(msg)
+	for _, k := range keys {
+		v, err := json.Marshal(rec[k])
+		if err != nil {
+			continue
+		}
+		value := string(v)
+		if str, ok := rec[k].(string); ok {
+			value = readableValue(slog.StringValue(str))
+		}
+		b.WriteString(" " + k + "=" + value)
+	}
+	return b.String()
 }
 
 // readableValue prints durations rounded to what a person compares, and execution ARNs short.

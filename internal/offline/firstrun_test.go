@@ -269,3 +269,22 @@ func TestShutdownDrains(t *testing.T) {
 		t.Errorf("close: %v", err)
 	}
 }
+
+// A function's warning shows on the default console, read as the console's other lines are.
+func TestConsoleFunctionWarning(t *testing.T) {
+	console := &syncBuffer{}
+	w := offline.FunctionLogForTest(console)
+	if _, err := io.WriteString(w, `[StartFunction] {"time":"2026-11-29T21:25:24.1Z","level":"WARN","msg":"throttled","executionArn":"arn:aws:states:us-east-1:123456789012:execution:StandardStateMachine:abcdef0123456789","status":429}`+"\n"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.WriteString(w, `[StartFunction] {"time":"2026-11-29T21:25:24.1Z","level":"INFO","msg":"request"}`+"\n"); err != nil {
+		t.Fatal(err)
+	}
+	out := console.String()
+	if !strings.Contains(out, "WARN StartFunction | throttled executionArn=StandardStateMachine/abcdef01 status=429") {
+		t.Fatalf("the warning reads %q", out)
+	}
+	if strings.Contains(out, `"msg":"request"`) || strings.Contains(out, "| request") {
+		t.Fatalf("an INFO line of a function shows without -v: %q", out)
+	}
+}
