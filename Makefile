@@ -8,11 +8,16 @@ SHELL := /bin/bash
 
 GO          ?= go
 GOARCH_AWS  ?= arm64
+HOST_GOOS   := $(shell $(GO) env GOOS)
 HOST_GOARCH := $(shell $(GO) env GOARCH)
 BUILD_DIR   ?= build
+# Local runs (make local, invoke, bench-load) use binaries built for this machine, macOS included;
+# `sam build` and build-arm64 build for Lambda (linux/arm64).
+HOST_DIR    := $(BUILD_DIR)/$(HOST_GOOS)-$(HOST_GOARCH)
 NODE_DIR    := tools/node
-# One build recipe for AWS (arm64) and for local runs (the host's architecture).
-GO_BUILD     = CGO_ENABLED=0 GOOS=linux $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w'
+# One build recipe for AWS (arm64) and for local runs (the host's OS and architecture).
+GO_FLAGS     = -tags lambda.norpc -trimpath -ldflags='-s -w'
+GO_BUILD     = CGO_ENABLED=0 GOOS=linux $(GO) build $(GO_FLAGS)
 
 # template.yaml is the only list of functions. A function <Name>Function is built from the package
 # functions/<name in lower case> (samtemplate.FunctionFolder states the same rule; a test keeps the
@@ -20,6 +25,10 @@ GO_BUILD     = CGO_ENABLED=0 GOOS=linux $(GO) build -tags lambda.norpc -trimpath
 FUNCTIONS = $(shell awk '/^  [A-Za-z0-9]+:$$/ { id = substr($$1, 1, length($$1) - 1) } \
                          /^    Type: AWS::Serverless::Function$$/ { print id }' template.yaml)
 lower     = $(shell echo '$(1)' | tr '[:upper:]' '[:lower:]')
+pkg       = ./functions/$(call lower,$(1:%Function=%))
+# Everything make local, invoke and bench-load run. One `go build` with one set of flags builds
+# them all, so the AWS SDK they share is compiled once, in parallel.
+LOCAL_PKGS = $(foreach fn,$(FUNCTIONS),$(call pkg,$(fn))) ./cmd/stepgate-local ./cmd/invoke ./cmd/loadgen ./cmd/dashboard
 
 # ---- sam build ---------------------------------------------------------------------------------
 # SAM CLI runs `make build-<LogicalId>` in a copy of CodeUri (the repository root).
@@ -27,10 +36,26 @@ build-%Function:
 	GOARCH=$(GOARCH_AWS) $(GO_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(call lower,$*)
 
 # ---- builds for this machine -------------------------------------------------------------------
-.PHONY: build build-arm64
-build: ## Build every function's bootstrap for this machine into build/<arch>/<LogicalId>/bootstrap
-	@for fn in $(FUNCTIONS); do \
-	  $(MAKE) --no-print-directory build-$$fn GOARCH_AWS=$(HOST_GOARCH) ARTIFACTS_DIR=$(BUILD_DIR)/$(HOST_GOARCH)/$$fn || exit 1; \
+.PHONY: build build-arm64 cross
+# `go build -v` names each package it compiles (none when the cache is warm): counted, they are
+# the progress report of a first build, which compiles the AWS SDK (about a minute).
+build: ## Build the bootstraps and local tools for this machine into build/<os>-<arch>/ (<LogicalId>/bootstrap, bin/)
+	@set -o pipefail; CGO_ENABLED=0 $(GO) build -v $(GO_FLAGS) -o $(HOST_DIR)/bin/ $(LOCAL_PKGS) 2>&1 | \
+	  awk -v target="$(HOST_GOOS)/$(HOST_GOARCH)" ' \
+	    /^[A-Za-z0-9._~\/-]+$$/ { if (++n == 1) { printf "build: compiling for %s (a first build compiles the AWS SDK: about a minute; later ones take a second)\n", target; fflush() } \
+	                             if (n % 50 == 0) { printf "build: %d packages compiled…\n", n; fflush() }; next } \
+	    { print; fflush() } \
+	    END { if (n > 0) printf "build: %d packages compiled\n", n }'
+	@$(foreach fn,$(FUNCTIONS),mkdir -p $(HOST_DIR)/$(fn) && ln -sf ../bin/$(notdir $(call pkg,$(fn))) $(HOST_DIR)/$(fn)/bootstrap;)
+
+# macOS cannot run in CI, so `make test` proves at least that everything make local runs builds
+# and vets for it (vet with the build's flags, so both share the compiled dependencies).
+RIE_PKG := github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie
+cross: ## Cross-build and go vet for darwin/arm64 and darwin/amd64 everything make local, invoke and bench-load run
+	@for arch in arm64 amd64; do \
+	  echo "cross: darwin/$$arch"; \
+	  CGO_ENABLED=0 GOOS=darwin GOARCH=$$arch $(GO) build $(GO_FLAGS) $(LOCAL_PKGS) $(RIE_PKG) || exit 1; \
+	  CGO_ENABLED=0 GOOS=darwin GOARCH=$$arch $(GO) vet -tags lambda.norpc -trimpath ./... || exit 1; \
 	done
 
 build-arm64: ## Build every function's bootstrap for AWS (arm64) into build/arm64/<LogicalId>/bootstrap
@@ -52,8 +77,10 @@ lint: node-tools ## gofmt, go vet, staticcheck, and both ASL validators on state
 	$(GO) tool staticcheck ./...
 	node $(NODE_DIR)/asl-lint.mjs statemachines/*.asl.json
 
-test: lint test-aws ## The whole suite (race detector on): lint, unit, template, emulator, differential and end-to-end tests
-	$(GO) test -race -count=1 -timeout 12m -skip '$(AWS_TOOL_TESTS)' ./...
+# gotestsum prints what `go test` prints, then lists every skipped test with its reason (`go test`
+# shows skips only with -v), so a missing tool is seen.
+test: lint cross test-aws ## The whole suite (race detector on): lint, darwin cross-build, AWS's tools, unit, template, emulator, differential and end-to-end tests
+	$(GO) tool gotestsum --format standard-quiet -- -race -count=1 -timeout 12m -skip '$(AWS_TOOL_TESTS)' ./...
 
 # The checks with AWS's own tools, run verbosely so that a log shows each ran (or why it skipped:
 # without python3's cfnlint and samtranslator they skip, naming what to install; with CI=true they fail).
@@ -78,20 +105,22 @@ bench: build-arm64 bench-load ## Benchmarks: binary sizes, handler cost, cold st
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 .PHONY: bench-load
-bench-load: build ## Load run against the offline stack: POST /express-instance at 1 and 16 clients
-	tools/bench-load.sh $(BUILD_DIR)/$(HOST_GOARCH)
+bench-load: build ## Load run against its own offline stack (free ports): POST /express-instance at 1 and 16 clients
+	tools/bench-load.sh $(HOST_DIR)
 
 # ---- run ---------------------------------------------------------------------------------------
 .PHONY: local invoke deploy
 LOCAL_FLAGS ?=
-local: build ## The whole product on this machine: API on 127.0.0.1:3000, AWS endpoint on 127.0.0.1:4566 (LOCAL_FLAGS="-h" lists options)
-	@$(GO) build -o $(BUILD_DIR)/tools/stepgate-local ./cmd/stepgate-local
-	@$(BUILD_DIR)/tools/stepgate-local -build-dir $(BUILD_DIR)/$(HOST_GOARCH) $(LOCAL_FLAGS)
+local: build ## The whole product on this machine: API on 127.0.0.1:3000, AWS endpoint on 127.0.0.1:4566 (LOCAL_FLAGS="-api-addr 127.0.0.1:3001 -aws-addr 127.0.0.1:4567"; "-h" lists options)
+	@$(HOST_DIR)/bin/stepgate-local -build-dir $(HOST_DIR) $(LOCAL_FLAGS)
 
-FN    ?= start
-EVENT ?= events/express-instance.json
-invoke: build ## Invoke one function's bootstrap under AWS's Lambda emulator: make invoke FN=start EVENT=events/express-instance.json
-	$(GO) run ./cmd/invoke -build-dir $(BUILD_DIR)/$(HOST_GOARCH) -function $(FN) -event $(EVENT)
+FN       ?= start
+EVENT    ?= events/express-instance.json
+# The AWS endpoint the function talks to: used when a stepgate offline stack answers there (its
+# health route says so), else make invoke starts one of its own for the call.
+ENDPOINT ?= http://127.0.0.1:4566
+invoke: build ## Invoke one function's bootstrap under AWS's Lambda emulator: make invoke FN=start EVENT=events/express-instance.json [ENDPOINT=http://127.0.0.1:4566]
+	$(HOST_DIR)/bin/invoke -build-dir $(HOST_DIR) -function $(FN) -event $(EVENT) -endpoint $(ENDPOINT)
 
 API      ?=
 INSTANCE ?=

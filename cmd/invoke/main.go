@@ -1,20 +1,23 @@
 // Command invoke runs one function's bootstrap under AWS's Lambda Runtime Interface Emulator with an
 // event fixture: the Docker-free `sam local invoke`. The function gets the environment template.yaml
-// gives it, pointed at the offline stack's AWS endpoint: the one `make local` runs if it is up, or
-// one started here for the length of the call.
+// gives it, pointed at an offline stack's AWS endpoint: the one at -endpoint when what answers
+// there says it is a stepgate offline stack (its health route), else one started here for the
+// length of the call.
 package main
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/stepgate/stepgate/internal/devtools/rie"
@@ -35,7 +38,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		buildDir = fs.String("build-dir", "", "directory holding <LogicalId>/bootstrap built for this machine")
 		function = fs.String("function", "start", "a function's folder under functions/ (start), or its logical ID")
 		event    = fs.String("event", "", "the event fixture (JSON file)")
-		endpoint = fs.String("endpoint", "", "AWS endpoint URL for the function (default: make local's on 127.0.0.1:4566 if it is up, else one started here)")
+		endpoint = fs.String("endpoint", "http://"+offline.DefaultAWSAddr, "the AWS endpoint of a running offline stack (make local's); when no stepgate stack answers there, one is started for this call")
 	)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -64,24 +67,23 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
-	awsURL := *endpoint
-	if awsURL == "" {
-		if up("127.0.0.1:4566") {
-			awsURL = "http://127.0.0.1:4566"
-			fmt.Fprintln(stderr, "using the offline stack of `make local` at", awsURL)
-		} else {
-			stack, err := offline.Start(ctx, offline.Config{
-				Template: *template, BuildDir: *buildDir,
-				APIAddr: "127.0.0.1:0", AWSAddr: "127.0.0.1:0",
-				TimeScale: 10, Log: stderr, LogLevel: slog.LevelWarn,
-			})
-			if err != nil {
-				return fmt.Errorf("start the offline stack: %w", err)
-			}
-			defer stack.Close(context.Background())
-			awsURL = stack.AWSURL
-			fmt.Fprintln(stderr, "started an offline stack for this call at", awsURL)
+	awsURL := strings.TrimRight(*endpoint, "/")
+	health, err := probe(ctx, awsURL)
+	if err == nil {
+		fmt.Fprintf(stderr, "using the offline stack at %s (process %d)\n", awsURL, health.PID)
+	} else {
+		fmt.Fprintf(stderr, "no stepgate offline stack at %s (%v): starting one for this call\n", awsURL, err)
+		stack, err := offline.Start(ctx, offline.Config{
+			Template: *template, BuildDir: *buildDir,
+			APIAddr: "127.0.0.1:0", AWSAddr: "127.0.0.1:0",
+			TimeScale: 10, Log: stderr, LogLevel: slog.LevelWarn,
+		})
+		if err != nil {
+			return fmt.Errorf("start the offline stack: %w", err)
 		}
+		defer stack.Close(context.Background())
+		awsURL = stack.AWSURL
+		fmt.Fprintln(stderr, "started an offline stack for this call at", awsURL)
 	}
 	env, timeout, err := offline.EmulatorEnv(tmpl, logicalID, awsURL)
 	if err != nil {
@@ -122,11 +124,23 @@ func run(args []string, stdout, stderr io.Writer) error {
 	return err
 }
 
-func up(addr string) bool {
-	conn, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+// probe asks endpoint whether it is a stepgate offline stack, so that a port held by something
+// else (LocalStack uses 4566 too) is never mistaken for one.
+func probe(ctx context.Context, endpoint string) (offline.Health, error) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	var h offline.Health
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint+offline.HealthPath, nil)
 	if err != nil {
-		return false
+		return h, err
 	}
-	conn.Close()
-	return true
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return h, errors.New("nothing answers")
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&h) != nil || h.Service != offline.HealthService {
+		return offline.Health{}, fmt.Errorf("what answers there is not a stepgate offline stack (%s %s)", offline.HealthPath, resp.Status)
+	}
+	return h, nil
 }

@@ -17,7 +17,7 @@ func TestInvokeFixtures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Inside the repository, as make invoke's build/<arch> is, and named relatively.
+	// Inside the repository, as make invoke's build/<os>-<arch> is, and named relatively.
 	rel := filepath.Join("build", "invoke-test")
 	dir := filepath.Join(root, rel)
 	t.Cleanup(func() { os.RemoveAll(dir) })
@@ -37,8 +37,8 @@ func TestInvokeFixtures(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.fn+"/"+c.event, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			args := []string{"-template", filepath.Join(root, "template.yaml"), "-build-dir", filepath.Join(rel, runtime.GOARCH),
-				"-function", c.fn, "-event", filepath.Join(root, "events", c.event), "-endpoint", ""}
+			args := []string{"-template", filepath.Join(root, "template.yaml"), "-build-dir", filepath.Join(rel, runtime.GOOS+"-"+runtime.GOARCH),
+				"-function", c.fn, "-event", filepath.Join(root, "events", c.event), "-endpoint", "http://127.0.0.1:1"}
 			if err := run(args, &stdout, &stderr); err != nil {
 				t.Fatalf("%v\n%s", err, stderr.String())
 			}
@@ -50,7 +50,7 @@ func TestInvokeFixtures(t *testing.T) {
 	}
 	t.Run("unknown function", func(t *testing.T) {
 		var out bytes.Buffer
-		err := run([]string{"-template", filepath.Join(root, "template.yaml"), "-build-dir", filepath.Join(rel, runtime.GOARCH),
+		err := run([]string{"-template", filepath.Join(root, "template.yaml"), "-build-dir", filepath.Join(rel, runtime.GOOS+"-"+runtime.GOARCH),
 			"-function", "nope", "-event", filepath.Join(root, "events", "ec2toggle-check.json")}, &out, &out)
 		if err == nil {
 			t.Fatal("no error for an unknown function")

@@ -1,11 +1,12 @@
 // Command stepgate-local runs the whole product on this machine, without AWS or Docker: the
-// template's API on 127.0.0.1:3000 in front of the real function binaries, the real state machine
-// files on a local Step Functions engine, and a local EC2, behind one AWS endpoint on 127.0.0.1:4566.
-// `make local` builds the binaries and runs it.
+// template's API (127.0.0.1:3000 by default) in front of the real function binaries, the real state
+// machine files on a local Step Functions engine, and a local EC2, behind one AWS endpoint
+// (127.0.0.1:4566 by default). `make local` builds the binaries and runs it.
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -34,16 +35,18 @@ func run(args []string, out io.Writer) error {
 	var (
 		template   = fs.String("template", "template.yaml", "the SAM template")
 		buildDir   = fs.String("build-dir", "", "directory holding <LogicalId>/bootstrap built for this machine (make build)")
-		apiAddr    = fs.String("api-addr", "127.0.0.1:3000", "the API's address (loopback)")
-		awsAddr    = fs.String("aws-addr", "127.0.0.1:4566", "the Step Functions and EC2 endpoint's address (loopback)")
+		apiAddr    = fs.String("api-addr", offline.DefaultAPIAddr, "the API's address (loopback; port 0 picks a free one)")
+		awsAddr    = fs.String("aws-addr", offline.DefaultAWSAddr, "the Step Functions and EC2 endpoint's address (loopback; port 0 picks a free one)")
 		timeScale  = fs.Float64("time-scale", 10, "run the workflows' Wait states, retry intervals and timeouts this many times faster (1 = real time)")
 		transition = fs.Duration("transition", time.Second, "how long EC2 instances stay pending or stopping")
 		throttle   = fs.Float64("fault-throttle", 0, "share of Step Functions API calls answered ThrottlingException (0–1)")
 		svcErr     = fs.Float64("fault-error", 0, "share of Step Functions API calls answered InternalFailure (0–1)")
 		limit      = fs.Float64("fault-limit", 0, "share of StartExecution calls answered ExecutionLimitExceeded (0–1)")
 		maxEnvs    = fs.Int("max-environments", 0, "warm environments per function at most (0: the default)")
-		verbose    = fs.Bool("v", false, "log every API call of the local AWS endpoint too")
+		verbose    = fs.Bool("v", false, "log everything: every AWS API call, every state, the functions' own log lines")
 		quiet      = fs.Bool("quiet", false, "log only warnings and errors (for load runs)")
+		logFormat  = fs.String("log-format", "text", "the console's format: text (for people) or json (one object a line)")
+		readyFile  = fs.String("ready-file", "", "once the stack serves, write its description (the AWS endpoint's "+offline.HealthPath+" answer) to this file")
 		cpuProfile = fs.String("cpuprofile", "", "write a CPU profile of the stack process to this file until it stops")
 		dashAddr   = fs.String("dashboard", "127.0.0.1:3001", "serve the dashboard on this loopback address (empty: no dashboard)")
 	)
@@ -90,11 +93,24 @@ func run(args []string, out io.Writer) error {
 		MaxEnvironments: *maxEnvs,
 		Log:             out,
 		LogLevel:        level,
+		LogFormat:       *logFormat,
 	})
 	if err != nil {
 		return err
 	}
-	stack.Banner(out, *timeScale)
+	if *readyFile != "" {
+		health, err := json.Marshal(stack.Health())
+		if err == nil {
+			err = os.WriteFile(*readyFile, health, 0o644)
+		}
+		if err != nil {
+			stack.Close(context.Background())
+			return fmt.Errorf("ready file: %w", err)
+		}
+	}
+	if *logFormat != "json" {
+		stack.Banner(out, *timeScale)
+	}
 	if *dashAddr != "" {
 		if err := startDashboard(ctx, *dashAddr, stack, out); err != nil {
 			stack.Close(context.Background())
@@ -102,8 +118,8 @@ func run(args []string, out io.Writer) error {
 		}
 	}
 	<-ctx.Done()
-	fmt.Fprintln(out, "\nstopping…")
-	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	fmt.Fprintln(os.Stderr, "\nstopping: requests in flight get 5 s to finish…")
+	shutdown, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	return stack.Close(shutdown)
 }

@@ -218,7 +218,7 @@ func closingStatus(t types.HistoryEventType) (types.ExecutionStatus, bool) {
 	return "", false
 }
 
-// toProgress maps a history event to the kinds SPEC lists; ok is false for the others (task
+// toProgress maps a history event to the kinds docs/openapi.yaml lists; ok is false for the others (task
 // scheduling, Map and Parallel bookkeeping, …).
 func toProgress(ev *types.HistoryEvent, byID map[int64]*types.HistoryEvent) (progress, bool) {
 	p := progress{ID: ev.Id, Timestamp: clock.Format(aws.ToTime(ev.Timestamp))}

@@ -34,10 +34,14 @@ func (s *Stack) Banner(w io.Writer, timeScale float64) {
 	fmt.Fprintf(&b, "\nTry:\n")
 	fmt.Fprintf(&b, "  curl -s -X POST %s/express-instance -d '{\"instance_id\":\"%s\"}'\n", api, instance)
 	fmt.Fprintf(&b, "  curl -si -X POST %s/standard-instance -H 'Idempotency-Key: demo-1' -d '{\"instance_id\":\"%s\",\"action\":\"start\"}'\n", api, instance)
-	fmt.Fprintf(&b, "  curl -s '%s/executions/<executionArn>?wait=20'\n", api)
+	fmt.Fprintf(&b, "  curl -s \"<the Location header of the previous answer>?wait=20\"\n")
 	fmt.Fprintf(&b, "  curl -s %s/instances/%s\n", api, instance)
-	fmt.Fprintf(&b, "  AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test aws --region us-east-1 --endpoint-url %s stepfunctions list-state-machines\n", s.AWSURL)
-	fmt.Fprintf(&b, "\nCtrl-C stops everything.\n\n")
+	fmt.Fprintf(&b, "  export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=%s\n", Region)
+	fmt.Fprintf(&b, "  aws --endpoint-url %s stepfunctions list-state-machines\n", s.AWSURL)
+	fmt.Fprintf(&b, "  HTTP_PROXY=%s aws --endpoint-url %s stepfunctions start-sync-execution --state-machine-arn %s --input '{\"instance_id\":\"%s\"}'\n",
+		s.AWSURL, s.AWSURL, s.StateMachineARNs["ExpressStateMachine"], instance)
+	fmt.Fprintf(&b, "\nState lives in this process: a restart begins afresh (instances stopped, no executions).\n")
+	fmt.Fprintf(&b, "Ctrl-C stops everything (requests in flight get 5 s to finish). -v shows every AWS call and function log line.\n\n")
 	io.WriteString(w, b.String())
 }
 

@@ -17,7 +17,7 @@ import (
 )
 
 // checkRequestID: the functions' answers carry X-Request-Id; API Gateway's own answers (they have
-// x-amzn-ErrorType) cannot map it (SPEC.md), so they carry x-amzn-RequestId and the same ID in the body.
+// x-amzn-ErrorType) cannot map it, so they carry x-amzn-RequestId and the same ID in the body.
 func checkRequestID(t *testing.T, req *http.Request, resp *http.Response, body map[string]any) {
 	t.Helper()
 	if resp.Header.Get("X-Amzn-ErrorType") == "" {

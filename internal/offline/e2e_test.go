@@ -47,7 +47,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "make build: %v\n%s", err, out)
 		os.Exit(1)
 	}
-	buildDir = filepath.Join(dir, runtime.GOARCH)
+	buildDir = filepath.Join(dir, runtime.GOOS+"-"+runtime.GOARCH)
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)

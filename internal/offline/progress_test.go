@@ -103,7 +103,7 @@ func follow(tb testing.TB, s *offline.Stack, arn string) []progressAnswer {
 
 // TestProgressFollowsWholeExecution: a client following cursors through a whole standard
 // execution sees every event once, in order, and exactly the events of GetExecutionHistory
-// that SPEC lists.
+// that docs/openapi.yaml lists.
 func TestProgressFollowsWholeExecution(t *testing.T) {
 	s := startStack(t, nil)
 	arn := startStandard(t, s, "start")
@@ -258,7 +258,7 @@ func TestProgressLongPollLatency(t *testing.T) {
 	}
 }
 
-// TestProgressRefusals: express and foreign ARNs, and bad cursors, answered as SPEC says.
+// TestProgressRefusals: express and foreign ARNs, and bad cursors, answered as docs/openapi.yaml says.
 func TestProgressRefusals(t *testing.T) {
 	s := startStack(t, nil)
 	express := call(t, s, "POST", "/express-instance", body(instanceID, "start"))

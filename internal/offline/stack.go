@@ -7,6 +7,7 @@ package offline
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,37 +15,55 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sfn"
-	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
-
 	"github.com/stepgate/stepgate/internal/devtools/samtemplate"
-	"github.com/stepgate/stepgate/internal/offline/asl"
+	"github.com/stepgate/stepgate/internal/offline/account"
 	"github.com/stepgate/stepgate/internal/offline/localapi"
 	"github.com/stepgate/stepgate/internal/offline/localec2"
 	"github.com/stepgate/stepgate/internal/offline/locallambda"
 	"github.com/stepgate/stepgate/internal/offline/localsfn"
 )
 
-// The local account and region (docs/architecture.md).
+// The local region and account, as package account holds them, for this package's callers.
 const (
-	Region    = "us-east-1"
-	AccountID = "123456789012"
+	Region    = account.Region
+	AccountID = account.ID
 )
+
+// Default addresses: `sam local start-api`'s and LocalStack's ports, so that the URLs people know
+// from those tools work here (run one of them at a time, or move ours with -api-addr/-aws-addr).
+const (
+	DefaultAPIAddr = "127.0.0.1:3000"
+	DefaultAWSAddr = "127.0.0.1:4566"
+)
+
+// HealthPath is the identity route of the AWS endpoint: it tells a stepgate offline stack from
+// whatever else may answer on a port (make invoke and the load run check it before using one).
+const HealthPath = "/_stepgate/health"
+
+// Health is HealthPath's answer.
+type Health struct {
+	Service          string            `json:"service"` // always "stepgate-offline"
+	PID              int               `json:"pid"`
+	APIURL           string            `json:"apiUrl"`
+	AWSURL           string            `json:"awsUrl"`
+	StageName        string            `json:"stage"`
+	InstanceIDs      map[string]string `json:"instances"`
+	StateMachineARNs map[string]string `json:"stateMachines"`
+}
+
+// HealthService is Health.Service of every stepgate offline stack.
+const HealthService = "stepgate-offline"
 
 // Config configures a Stack. Zero values take the defaults noted.
 type Config struct {
 	Template string // path of template.yaml
 	BuildDir string // holds <LogicalId>/bootstrap built for this machine
-	APIAddr  string // the API; "127.0.0.1:3000" when empty, port 0 picks a free one
-	AWSAddr  string // the Step Functions + EC2 endpoint; "127.0.0.1:4566" when empty
+	APIAddr  string // the API; DefaultAPIAddr when empty, port 0 picks a free one
+	AWSAddr  string // the Step Functions + EC2 endpoint; DefaultAWSAddr when empty
 	// Parameters overrides the template's parameters.
 	Parameters map[string]string
 	// TimeScale > 1 runs the workflows' time (Wait states, retry intervals, state machine and task
@@ -59,11 +78,19 @@ type Config struct {
 	EnvVars map[string]map[string]string
 	// MaxEnvironments caps each function's warm environments; 0 takes locallambda's default.
 	MaxEnvironments int
-	// Log receives the console: requests, execution state changes, the functions' own logs.
+	// Log receives the console: requests, execution state changes, the functions' warnings.
 	// Nil discards it.
 	Log io.Writer
-	// LogLevel is the console's level; slog.LevelInfo when zero.
+	// LogLevel is the console's level; slog.LevelInfo when zero. At slog.LevelDebug (-v) the
+	// console also shows every AWS API call, every state and the functions' own log lines.
 	LogLevel slog.Level
+	// LogFormat is "text" (for people; the default) or "json" (one JSON object a line).
+	LogFormat string
+	// DrainTimeout bounds how long Close lets requests in flight finish before answering them 503;
+	// 5 s when zero.
+	DrainTimeout time.Duration
+	// BodyTimeout bounds how long the API waits for a request's body; 10 s when zero.
+	BodyTimeout time.Duration
 }
 
 // Stack is a running offline stack.
@@ -80,31 +107,34 @@ type Stack struct {
 	EC2    *localec2.EC2
 	SFN    *localsfn.Service
 	Lambda *locallambda.Runtime
+	api    *localapi.API
 
-	servers []*http.Server
-	wg      sync.WaitGroup
-	log     *slog.Logger
+	// integrations is the one registry of the local services that Task states and the AWS
+	// endpoint reach (services.go).
+	integrations []integration
+
+	apiServer, awsServer *http.Server
+	wg                   sync.WaitGroup
+	log                  *slog.Logger
+	drain                time.Duration
+}
+
+// setup is what the service starters share while a stack starts.
+type setup struct {
+	cfg     Config
+	tmpl    *samtemplate.Template
+	names   *names
+	console *console
 }
 
 // Start loads the template and starts every local service. It returns once both listeners accept
 // connections; a port in use is an error that says which.
 func Start(ctx context.Context, cfg Config) (*Stack, error) {
-	if cfg.APIAddr == "" {
-		cfg.APIAddr = "127.0.0.1:3000"
+	cfg = withDefaults(cfg)
+	con, err := newConsole(cfg.Log, cfg.LogLevel, cfg.LogFormat)
+	if err != nil {
+		return nil, err
 	}
-	if cfg.AWSAddr == "" {
-		cfg.AWSAddr = "127.0.0.1:4566"
-	}
-	if cfg.TimeScale <= 0 {
-		cfg.TimeScale = 1
-	}
-	if cfg.Log == nil {
-		cfg.Log = io.Discard
-	}
-	// One lock for everything that writes to the console: the services' logs and the functions'.
-	logOut := SyncWriter(cfg.Log)
-	logger := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: cfg.LogLevel}))
-
 	tmpl, names, err := LoadTemplate(cfg.Template, cfg.Parameters)
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", cfg.Template, err)
@@ -123,124 +153,43 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		AWSURL:           "http://" + awsLn.Addr().String(),
 		InstanceIDs:      map[string]string{},
 		StateMachineARNs: map[string]string{},
-		log:              logger,
+		log:              con.logger,
+		drain:            cfg.DrainTimeout,
 	}
-	fail := func(err error) (*Stack, error) {
-		awsLn.Close()
-		apiLn.Close()
-		s.closeServices(context.Background())
-		return nil, err
-	}
-
-	// EC2: the template's instances, stopped, as a fresh stack's instance would be after a stop.
-	s.EC2 = localec2.New(localec2.Config{Region: Region, AccountID: AccountID, TransitionDelay: cfg.TransitionDelay,
-		Logger: logger.With("service", "ec2")})
-	for _, in := range tmpl.Instances() {
-		id := names.instances[in.LogicalID]
-		if _, err := s.EC2.AddInstance(localec2.InstanceSpec{ID: id, InstanceType: in.InstanceType, ImageID: in.ImageID,
-			State: localec2.StateStopped, Tags: in.Tags}); err != nil {
-			return fail(fmt.Errorf("add instance %s: %w", in.LogicalID, err))
+	st := &setup{cfg: cfg, tmpl: tmpl, names: names, console: con}
+	// Each service needs the ones before it: functions reach EC2 and Step Functions through the
+	// endpoint, state machines run Tasks on the functions and EC2, the API invokes the functions.
+	for _, start := range []func(context.Context, *setup) error{s.startEC2, s.startLambda, s.startStepFunctions, s.startAPI} {
+		if err := start(ctx, st); err != nil {
+			awsLn.Close()
+			apiLn.Close()
+			s.closeServices(context.Background())
+			return nil, err
 		}
-		s.InstanceIDs[in.LogicalID] = id
 	}
-
-	// Lambda: the real bootstrap binaries with the template's environment, pointed at our endpoint.
-	fns, err := tmpl.Functions()
-	if err != nil {
-		return fail(err)
-	}
-	var lambdaFns []locallambda.Function
-	for _, f := range fns {
-		bootstrap := filepath.Join(cfg.BuildDir, f.LogicalID, "bootstrap")
-		if _, err := os.Stat(bootstrap); err != nil {
-			return fail(fmt.Errorf("function %s: %w (run `make build` first)", f.LogicalID, err))
-		}
-		lambdaFns = append(lambdaFns, locallambda.Function{
-			Name:            f.LogicalID,
-			ARN:             names.functionARN(f.LogicalID),
-			Bootstrap:       bootstrap,
-			Handler:         f.Handler,
-			Env:             overrideEnv(f.Environment, LocalEnv, cfg.EnvVars["Parameters"], cfg.EnvVars[f.LogicalID]),
-			Timeout:         time.Duration(f.Timeout) * time.Second,
-			MemoryMB:        f.MemorySize,
-			MaxEnvironments: cfg.MaxEnvironments,
-			LogFormat:       logFormat(tmpl.Resources[f.LogicalID]),
-		})
-	}
-	s.Lambda, err = locallambda.New(locallambda.Config{
-		Functions: lambdaFns,
-		ExtraEnv:  LambdaEnv(s.AWSURL),
-		Region:    Region,
-		LogWriter: logOut,
-		Logger:    logger.With("service", "lambda"),
-	})
-	if err != nil {
-		return fail(err)
-	}
-
-	// Step Functions: the template's state machines with their substitutions.
-	var clock asl.Clock = asl.RealClock{}
-	if cfg.TimeScale != 1 {
-		clock = asl.NewScaledClock(cfg.TimeScale)
-	}
-	sfnLog := logger.With("service", "states")
-	s.SFN = localsfn.New(localsfn.Config{
-		Region: Region, AccountID: AccountID,
-		Invoker: &Invoker{Lambda: s.Lambda, EC2: s.EC2},
-		Clock:   clock,
-		Faults:  cfg.Faults,
-		Logger:  sfnLog,
-		OnExecutionEvent: func(executionARN string, ev asl.HistoryEvent) {
-			// The console follows executions from state to state; task and iteration
-			// events are there with -v.
-			level := slog.LevelDebug
-			if strings.HasPrefix(ev.Type, "Execution") || strings.HasSuffix(ev.Type, "StateEntered") {
-				level = slog.LevelInfo
-			}
-			if !sfnLog.Enabled(context.Background(), level) {
-				return
-			}
-			sfnLog.Log(context.Background(), level, "execution", "arn", executionARN, "event", ev.Type, "state", stateName(ev))
-		},
-	})
-	sms, err := tmpl.StateMachines()
-	if err != nil {
-		return fail(err)
-	}
-	for _, sm := range sms {
-		def, err := sm.Definition()
-		if err != nil {
-			return fail(fmt.Errorf("state machine %s: %w", sm.LogicalID, err))
-		}
-		out, err := s.SFN.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{
-			Name:       aws.String(sm.LogicalID),
-			Definition: aws.String(string(def)),
-			RoleArn:    aws.String(fmt.Sprintf("arn:aws:iam::%s:role/%sRole", AccountID, sm.LogicalID)),
-			Type:       sfntypes.StateMachineType(sm.Type),
-		})
-		if err != nil {
-			return fail(fmt.Errorf("state machine %s: %w", sm.LogicalID, err))
-		}
-		s.StateMachineARNs[sm.LogicalID] = aws.ToString(out.StateMachineArn)
-	}
-
-	// API Gateway: the template's routes and gateway responses.
-	api, stage, err := apiHandler(tmpl, s.Lambda, logger.With("service", "api"))
-	if err != nil {
-		return fail(err)
-	}
-	s.StageName = stage
-
-	s.serve(awsLn, awsHandler(s.SFN.Handler(), s.EC2.Handler()))
-	s.serve(apiLn, api)
+	s.awsServer = s.serve(awsLn, s.awsEndpoint())
+	s.apiServer = s.serve(s.api.Listener(apiLn), s.api)
 	return s, nil
 }
 
-// LocalEnv is what the offline stack sets differently from the template, for functions that
-// declare the variable: the local endpoint has no API quotas, so the events route's long poll
-// re-reads the history every 50 ms instead of backing off to 2 s (AWS refills
-// GetExecutionHistory at 20 calls/s per account). --env-vars overrides still win.
-var LocalEnv = map[string]string{"HISTORY_POLL_MAX": "50ms"}
+func withDefaults(cfg Config) Config {
+	if cfg.APIAddr == "" {
+		cfg.APIAddr = DefaultAPIAddr
+	}
+	if cfg.AWSAddr == "" {
+		cfg.AWSAddr = DefaultAWSAddr
+	}
+	if cfg.TimeScale <= 0 {
+		cfg.TimeScale = 1
+	}
+	if cfg.DrainTimeout <= 0 {
+		cfg.DrainTimeout = 5 * time.Second
+	}
+	if cfg.BodyTimeout <= 0 {
+		cfg.BodyTimeout = 10 * time.Second
+	}
+	return cfg
+}
 
 // LambdaEnv is what the offline stack adds to every function's environment: the endpoint that
 // stands in for AWS, and credentials the SDK accepts (nothing checks them).
@@ -253,72 +202,38 @@ func LambdaEnv(awsURL string) map[string]string {
 	}
 }
 
-func apiHandler(tmpl *samtemplate.Template, lambda *locallambda.Runtime, logger *slog.Logger) (http.Handler, string, error) {
-	routes, err := tmpl.Routes()
-	if err != nil {
-		return nil, "", err
-	}
-	if len(routes) == 0 {
-		return nil, "", errors.New("the template declares no API routes")
-	}
-	var apiRoutes []localapi.Route
-	for _, r := range routes {
-		if r.FunctionLogicalID == "" {
-			return nil, "", fmt.Errorf("route %s %s: integration %q is not one of the template's functions", r.Method, r.Path, r.IntegrationURI)
-		}
-		apiRoutes = append(apiRoutes, localapi.Route{Method: r.Method, Path: r.Path, Function: r.FunctionLogicalID})
-	}
-	apiID := routes[0].APILogicalID
-	stage, _ := tmpl.Resources[apiID].Properties["StageName"].(string)
-	if stage == "" {
-		stage = "Prod"
-	}
-	gwr, err := tmpl.GatewayResponses()
-	if err != nil {
-		return nil, "", err
-	}
-	responses := map[string]localapi.GatewayResponse{}
-	for typ, r := range gwr {
-		code := 0
-		if r.StatusCode != "" {
-			if code, err = strconv.Atoi(r.StatusCode); err != nil {
-				return nil, "", fmt.Errorf("gateway response %s: status %q: %w", typ, r.StatusCode, err)
-			}
-		}
-		gr := localapi.GatewayResponse{StatusCode: code, Headers: r.Headers, Templates: r.ResponseTemplates}
-		if err := localapi.CheckGatewayResponse(typ, gr); err != nil {
-			return nil, "", err
-		}
-		responses[typ] = gr
-	}
-	h := localapi.New(localapi.Config{
-		Routes:           apiRoutes,
-		GatewayResponses: responses,
-		Stage:            stage,
-		Logger:           logger,
-		Invoke: func(ctx context.Context, function string, payload []byte) ([]byte, string, error) {
-			resp, err := lambda.Invoke(ctx, function, payload)
-			return resp.Payload, resp.FunctionError, err
-		},
-	})
-	return h, stage, nil
+// Health describes this stack, as HealthPath answers.
+func (s *Stack) Health() Health {
+	return Health{Service: HealthService, PID: os.Getpid(), APIURL: s.APIURL, AWSURL: s.AWSURL, StageName: s.StageName,
+		InstanceIDs: s.InstanceIDs, StateMachineARNs: s.StateMachineARNs}
 }
 
-// awsHandler serves both protocols on one port, as one AWS endpoint URL: Step Functions' JSON 1.0
-// requests name their operation in X-Amz-Target; everything else is EC2's query protocol.
-func awsHandler(states, ec2 http.Handler) http.Handler {
+// awsEndpoint serves every registered service on one port, as one AWS endpoint URL, plus the
+// stack's identity route.
+func (s *Stack) awsEndpoint() http.Handler {
+	health, _ := json.Marshal(s.Health())
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.Header.Get("X-Amz-Target"), "AWSStepFunctions.") {
-			states.ServeHTTP(w, r)
+		if r.Method == http.MethodGet && r.URL.Path == HealthPath {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write(health)
 			return
 		}
-		ec2.ServeHTTP(w, r)
+		for _, in := range s.integrations {
+			if in.handler != nil && in.accepts(r) {
+				in.handler.ServeHTTP(w, r)
+				return
+			}
+		}
+		http.Error(w, "no local service accepts this request", http.StatusNotFound)
 	})
 }
 
-func (s *Stack) serve(ln net.Listener, h http.Handler) {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	s.servers = append(s.servers, srv)
+// serve runs one HTTP server with read and idle timeouts: a client that stalls while sending its
+// headers or body, or leaves a connection idle, does not hold it forever. There is no write
+// timeout: long polls and synchronous executions answer after up to half a minute by design.
+func (s *Stack) serve(ln net.Listener, h http.Handler) *http.Server {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -326,15 +241,34 @@ func (s *Stack) serve(ln net.Listener, h http.Handler) {
 			s.log.Error("server stopped", "addr", ln.Addr().String(), "error", err)
 		}
 	}()
+	return srv
 }
 
-// Close stops the listeners, the running executions and every function environment.
+// Close stops the stack as a stopping AWS region would treat its clients: the API takes no new
+// requests and lets those in flight finish for up to the drain timeout (the AWS endpoint and the
+// functions keep serving them meanwhile); whatever is still running then is answered 503 in the
+// API's error shape. Then the AWS endpoint, the executions and every function environment stop.
 func (s *Stack) Close(ctx context.Context) error {
 	var errs []error
-	for _, srv := range s.servers {
-		if err := srv.Shutdown(ctx); err != nil {
+	if s.apiServer != nil {
+		drain, cancel := context.WithTimeout(ctx, s.drain)
+		err := s.apiServer.Shutdown(drain)
+		cancel()
+		if err != nil {
+			// Requests still in flight: answer them 503 and give them a moment to be written.
+			s.api.Stop()
+			final, cancel := context.WithTimeout(ctx, time.Second)
+			if err := s.apiServer.Shutdown(final); err != nil {
+				errs = append(errs, err)
+				s.apiServer.Close()
+			}
+			cancel()
+		}
+	}
+	if s.awsServer != nil {
+		if err := s.awsServer.Shutdown(ctx); err != nil {
 			errs = append(errs, err)
-			srv.Close()
+			s.awsServer.Close()
 		}
 	}
 	s.wg.Wait()
@@ -343,6 +277,9 @@ func (s *Stack) Close(ctx context.Context) error {
 }
 
 func (s *Stack) closeServices(ctx context.Context) error {
+	if s.EC2 != nil {
+		s.EC2.Close()
+	}
 	if s.SFN != nil {
 		s.SFN.Close()
 	}
@@ -356,47 +293,11 @@ func listen(addr, what string) (net.Listener, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		if errors.Is(err, syscall.EADDRINUSE) {
-			return nil, fmt.Errorf("%s: %s is already in use (another `make local`?): stop what holds it or choose another address", what, addr)
+			return nil, fmt.Errorf("%s: %s is already in use (another `make local`, `sam local start-api` or LocalStack?): stop what holds it or choose another address (-api-addr, -aws-addr)", what, addr)
 		}
 		return nil, fmt.Errorf("%s: listen on %s: %w", what, addr, err)
 	}
 	return ln, nil
-}
-
-func overrideEnv(env map[string]string, overrides ...map[string]string) map[string]string {
-	out := make(map[string]string, len(env))
-	for k, v := range env {
-		out[k] = v
-	}
-	for _, o := range overrides {
-		for k, v := range o {
-			// As with sam local, only variables the template declares can be overridden.
-			if _, ok := env[k]; ok {
-				out[k] = v
-			}
-		}
-	}
-	return out
-}
-
-func logFormat(r samtemplate.Resource) string {
-	if lc, ok := r.Properties["LoggingConfig"].(map[string]any); ok {
-		if f, ok := lc["LogFormat"].(string); ok {
-			return f
-		}
-	}
-	return ""
-}
-
-// stateName is the state a history event is about, for the console ("" for events that name none).
-func stateName(ev asl.HistoryEvent) string {
-	switch {
-	case ev.StateEnteredEventDetails != nil:
-		return ev.StateEnteredEventDetails.Name
-	case ev.StateExitedEventDetails != nil:
-		return ev.StateExitedEventDetails.Name
-	}
-	return ""
 }
 
 // SyncWriter serialises writes to w from many goroutines (the console is shared by the services,

@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// fakeAPI follows SPEC's routes closely enough for the page: a standard execution walks a scripted
+// fakeAPI follows the API's routes (docs/openapi.yaml) closely enough for the page: a standard execution walks a scripted
 // path through the standard machine's states (one retried Check included), the events route long
 // polls with a cursor, and the instance changes state when an execution ends.
 type fakeAPI struct {

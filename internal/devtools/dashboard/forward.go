@@ -21,7 +21,7 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 )
 
-// route is one of the stack's routes (SPEC's HTTP API): a method, a path pattern whose "{}"
+// route is one of the stack's routes (docs/openapi.yaml): a method, a path pattern whose "{}"
 // segments match one path parameter, and the query parameters the route takes.
 type route struct {
 	method   string

@@ -30,7 +30,7 @@ func startOfflineStack(t *testing.T) *offline.Stack {
 	}
 	s, err := offline.Start(context.Background(), offline.Config{
 		Template:        filepath.Join(root, "template.yaml"),
-		BuildDir:        filepath.Join(dir, runtime.GOARCH),
+		BuildDir:        filepath.Join(dir, runtime.GOOS+"-"+runtime.GOARCH),
 		APIAddr:         "127.0.0.1:0",
 		AWSAddr:         "127.0.0.1:0",
 		TimeScale:       20,

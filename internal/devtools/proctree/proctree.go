@@ -1,6 +1,7 @@
 // Package proctree measures the resident memory of a process and of every process it started,
-// read from Linux's /proc. The offline stack runs the real bootstrap binaries as children of one
-// program, so the memory it costs is that of the whole tree, not of the parent alone.
+// read from Linux's /proc, or from `ps` where there is no /proc (macOS). The offline stack runs the
+// real bootstrap binaries as children of one program, so the memory it costs is that of the whole
+// tree, not of the parent alone.
 package proctree
 
 import (
@@ -10,6 +11,8 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -48,9 +51,50 @@ func (t Tree) TotalRSS() int64 {
 	return total
 }
 
-// Read returns the process pid and all its descendants from /proc.
+// Read returns the process pid and all its descendants from /proc, or from `ps` without it.
 func Read(pid int) (Tree, error) {
-	return ReadFS(os.DirFS("/proc"), pid)
+	if _, err := os.Stat("/proc/self/stat"); err == nil {
+		return ReadFS(os.DirFS("/proc"), pid)
+	}
+	out, err := exec.Command("ps", "-A", "-o", "pid=,ppid=,rss=,comm=").Output()
+	if err != nil {
+		return Tree{}, fmt.Errorf("no /proc, and ps failed: %w", err)
+	}
+	return ReadPS(out, pid)
+}
+
+// ReadPS builds the tree of pid from the output of `ps -A -o pid=,ppid=,rss=,comm=` (POSIX
+// fields; rss in KiB on Linux, macOS and the BSDs).
+func ReadPS(out []byte, pid int) (Tree, error) {
+	var root *Process
+	children := make(map[int][]Process)
+	for line := range strings.Lines(string(out)) {
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			continue
+		}
+		if len(f) < 4 {
+			return Tree{}, fmt.Errorf("ps line %q: want pid, ppid, rss and command", line)
+		}
+		var nums [3]int64
+		for i := range nums {
+			n, err := strconv.ParseInt(f[i], 10, 64)
+			if err != nil {
+				return Tree{}, fmt.Errorf("ps line %q: %w", line, err)
+			}
+			nums[i] = n
+		}
+		p := Process{PID: int(nums[0]), PPID: int(nums[1]), RSS: nums[2] * 1024, Comm: filepath.Base(strings.Join(f[3:], " "))}
+		if p.PID == pid {
+			root = &p
+			continue
+		}
+		children[p.PPID] = append(children[p.PPID], p)
+	}
+	if root == nil {
+		return Tree{}, fmt.Errorf("read process %d: %w", pid, fs.ErrNotExist)
+	}
+	return walk(*root, children), nil
 }
 
 // ReadFS is Read over a /proc file system given as fsys (a directory per process holding stat and
@@ -83,6 +127,12 @@ func ReadFS(fsys fs.FS, pid int) (Tree, error) {
 		}
 		children[p.PPID] = append(children[p.PPID], p)
 	}
+	return walk(root, children), nil
+}
+
+// walk gathers root's descendants from the parent links.
+func walk(root Process, children map[int][]Process) Tree {
+	pid := root.PID
 	tree := Tree{Processes: []Process{root}}
 	// Breadth first from the root; a PID seen twice (a reused PID during the scan) is not followed
 	// again, so the walk always ends.
@@ -97,7 +147,7 @@ func ReadFS(fsys fs.FS, pid int) (Tree, error) {
 			}
 		}
 	}
-	return tree, nil
+	return tree
 }
 
 // errVanished marks a process whose files were readable but empty: it exited while being read.

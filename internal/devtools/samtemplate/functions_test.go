@@ -97,10 +97,18 @@ func TestMakefileBuildsTemplateFunctions(t *testing.T) {
 			t.Errorf("make build-%s does not build ./%s into $ARTIFACTS_DIR/bootstrap:\n%s", id, dir, out)
 		}
 	}
-	built := regexp.MustCompile(`-o /out/[^/\s]+/([A-Za-z0-9]+)/bootstrap `).FindAllStringSubmatch(dryRun("build", "BUILD_DIR=/out"), -1)
+	// make build compiles every package in one go build and links <LogicalId>/bootstrap to its binary.
+	build := dryRun("build", "BUILD_DIR=/out")
+	linked := regexp.MustCompile(`ln -sf \.\./bin/([a-z0-9]+) /out/[^/\s]+/([A-Za-z0-9]+)/bootstrap`).FindAllStringSubmatch(build, -1)
 	var got []string
-	for _, m := range built {
-		got = append(got, m[1])
+	for _, m := range linked {
+		got = append(got, m[2])
+		if dir, _ := FunctionFolder(m[2]); dir != "functions/"+m[1] {
+			t.Errorf("make build links %s's bootstrap to the binary of %s, want %s", m[2], "functions/"+m[1], dir)
+		}
+		if !strings.Contains(build, " ./functions/"+m[1]+" ") {
+			t.Errorf("make build does not compile ./functions/%s:\n%s", m[1], build)
+		}
 	}
 	slices.Sort(got)
 	if !slices.Equal(got, ids) {

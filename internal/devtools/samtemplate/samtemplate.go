@@ -30,6 +30,8 @@ import (
 	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/stepgate/stepgate/internal/offline/account"
 )
 
 // Resolver answers what only a deployed stack knows: the value of Ref (attribute "") or of
@@ -38,7 +40,7 @@ import (
 type Resolver func(logicalID, attribute string) (string, bool)
 
 // Options set what a deployment would: parameter overrides, the pseudo parameters and a Resolver.
-// Empty fields take the offline stack's values: us-east-1, 123456789012, aws, stepgate.
+// Empty fields take the offline stack's values (package account), aws, stepgate.
 type Options struct {
 	Parameters map[string]string
 	Region     string
@@ -250,10 +252,10 @@ func parse(data []byte, opts Options) (*Template, error) {
 
 func withDefaults(o Options) Options {
 	if o.Region == "" {
-		o.Region = "us-east-1"
+		o.Region = account.Region
 	}
 	if o.AccountID == "" {
-		o.AccountID = "123456789012"
+		o.AccountID = account.ID
 	}
 	if o.Partition == "" {
 		o.Partition = "aws"

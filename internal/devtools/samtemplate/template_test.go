@@ -1,7 +1,7 @@
 package samtemplate
 
-// Tests of stepgate's own template.yaml, state machines and docs/openapi.yaml against SPEC.md and
-// docs/architecture.md.
+// Tests of stepgate's own template.yaml, state machines and docs/openapi.yaml against the product
+// contract (README, docs/openapi.yaml, docs/architecture.md).
 
 import (
 	"encoding/json"
@@ -139,7 +139,7 @@ func TestFunctions(t *testing.T) {
 	}
 }
 
-// allowed holds, per role, each action SPEC.md "Security" grants and the resource it may apply to.
+// allowed holds, per role, each action a role may hold (least privilege: only what the function calls) and the resource it may apply to.
 var allowed = map[string]map[string]*regexp.Regexp{
 	"StartFunction": {
 		"states:StartSyncExecution": regexp.MustCompile(`:stateMachine:ExpressStateMachine$`),
@@ -207,7 +207,7 @@ func TestLeastPrivilege(t *testing.T) {
 					}
 					re, ok := want[a]
 					if !ok {
-						t.Errorf("statement %q grants %s, which SPEC.md does not list for %s", s.Sid, a, id)
+						t.Errorf("statement %q grants %s, which is not on the least-privilege list for %s", s.Sid, a, id)
 						continue
 					}
 					granted[a] = true

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
+
+	"github.com/stepgate/stepgate/internal/offline/account"
 )
 
 // Execution statuses, as DescribeExecution reports them.
@@ -332,18 +334,18 @@ func asFailure(err error) *Failure {
 	return &Failure{Name: ErrNameRuntime, Cause: err.Error()}
 }
 
-// regionOf takes the region from an ARN; us-east-1 when there is none.
+// regionOf takes the region from an ARN; the local region when there is none.
 func regionOf(s string) string {
 	if a, err := arn.Parse(s); err == nil && a.Region != "" {
 		return a.Region
 	}
-	return "us-east-1"
+	return account.Region
 }
 
-// accountOf takes the account from an ARN; 123456789012 when there is none.
+// accountOf takes the account from an ARN; the local account when there is none.
 func accountOf(s string) string {
 	if a, err := arn.Parse(s); err == nil && a.AccountID != "" {
 		return a.AccountID
 	}
-	return "123456789012"
+	return account.ID
 }

@@ -39,7 +39,7 @@ var errorTypeHeader = map[string]string{
 // defaultTemplate is the body of every unconfigured gateway response.
 const defaultTemplate = `{"message":$context.error.messageString}`
 
-func (a *api) gatewayError(w http.ResponseWriter, req *request, responseType, message string) int {
+func (a *API) gatewayError(w http.ResponseWriter, req *request, responseType, message string) int {
 	return a.gatewayErrorStatus(w, req, responseType, defaultStatus[responseType], message)
 }
 
@@ -47,7 +47,7 @@ func (a *api) gatewayError(w http.ResponseWriter, req *request, responseType, me
 // is looked up as API Gateway does: the type itself, else DEFAULT_4XX or DEFAULT_5XX by the
 // status class, else the built-in response. status is the type's status for this case (a
 // DEFAULT_5XX is a 502 for a function error), kept unless the configuration sets one.
-func (a *api) gatewayErrorStatus(w http.ResponseWriter, req *request, responseType string, status int, message string) int {
+func (a *API) gatewayErrorStatus(w http.ResponseWriter, req *request, responseType string, status int, message string) int {
 	gr, ok := a.cfg.GatewayResponses[responseType]
 	if !ok {
 		fallback := typeDefault5XX

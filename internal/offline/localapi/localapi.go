@@ -31,6 +31,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/stepgate/stepgate/internal/offline/account"
 	"github.com/stepgate/stepgate/internal/offline/awsid"
 )
 
@@ -65,35 +66,47 @@ type Config struct {
 	// BinaryMediaTypes are the API's binaryMediaTypes ("image/png", "*/*"); request bodies of these
 	// types reach the function base64-encoded. Bodies that are not UTF-8 are always base64-encoded.
 	BinaryMediaTypes []string
-	AccountID        string // 123456789012 when empty
+	AccountID        string // the local account (package account) when empty
 	APIID            string // the apiId in the request context; "stepgate01" when empty
-	Logger           *slog.Logger
+	// BodyTimeout bounds how long a request's body may take to arrive (a client that announces a
+	// body and sends none is answered 408); 10 s when zero.
+	BodyTimeout time.Duration
+	Logger      *slog.Logger
 }
 
 // maxRequestBody is API Gateway's payload limit.
 const maxRequestBody = 10 * 1024 * 1024
 
-type api struct {
+// API is the local REST API, an http.Handler. Listening on loopback only is the caller's job;
+// serve it on Listener(ln) so that requests net/http cannot parse are answered in the API's shape.
+type API struct {
 	cfg    Config
 	router *router
 	logger *slog.Logger
+	// stopping is cancelled by Stop: requests still waiting for their function answer 503.
+	stopping context.Context
+	stop     context.CancelFunc
 }
 
-// New returns the API as an http.Handler. Listening on loopback only is the caller's job.
-func New(cfg Config) http.Handler {
+// New returns the API.
+func New(cfg Config) *API {
 	if cfg.Stage == "" {
 		cfg.Stage = "Prod"
 	}
 	if cfg.IntegrationTimeout <= 0 {
 		cfg.IntegrationTimeout = 29 * time.Second
 	}
+	if cfg.BodyTimeout <= 0 {
+		cfg.BodyTimeout = 10 * time.Second
+	}
 	if cfg.AccountID == "" {
-		cfg.AccountID = "123456789012"
+		cfg.AccountID = account.ID
 	}
 	if cfg.APIID == "" {
 		cfg.APIID = "stepgate01"
 	}
-	a := &api{cfg: cfg, router: newRouter(cfg.Routes), logger: cfg.Logger}
+	a := &API{cfg: cfg, router: newRouter(cfg.Routes), logger: cfg.Logger}
+	a.stopping, a.stop = context.WithCancel(context.Background())
 	if a.logger == nil {
 		a.logger = slog.New(slog.DiscardHandler)
 	}
@@ -107,22 +120,53 @@ type request struct {
 	extendedRequestID string
 	start             time.Time
 	resourcePath      string // the matched resource, "" when none matched
+	executionParam    string // the executionArn path parameter, as sent
 }
 
-func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// Stop answers 503 to every request still waiting for its function, as a stopping service does,
+// and to any that arrives later. The stack calls it when its shutdown drain runs out.
+func (a *API) Stop() { a.stop() }
+
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	req := &request{r: r, requestID: uuid.NewString(), extendedRequestID: newExtendedRequestID(), start: time.Now()}
 	status, function := a.serve(w, req)
-	a.logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
+	attrs := []slog.Attr{
 		slog.String("method", r.Method),
 		slog.String("path", r.URL.EscapedPath()),
+		slog.String("resource", req.resourcePath),
 		slog.Int("status", status),
 		slog.Duration("duration", time.Since(req.start)),
 		slog.String("requestId", req.requestID),
 		slog.String("function", function),
-	)
+	}
+	if arn := executionOf(w.Header(), req); arn != "" {
+		attrs = append(attrs, slog.String("executionArn", arn))
+	}
+	a.logger.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 }
 
-func (a *api) serve(w http.ResponseWriter, req *request) (status int, function string) {
+// executionOf names the execution a request started or asked about, for the console: the
+// X-Execution-Arn or Location header of the answer, else the executionArn path parameter.
+func executionOf(h http.Header, req *request) string {
+	if arn := h.Get("X-Execution-Arn"); arn != "" {
+		return arn
+	}
+	candidates := []string{h.Get("Location")}
+	if req.executionParam != "" {
+		candidates = append(candidates, req.executionParam)
+	}
+	for _, c := range candidates {
+		if i := strings.LastIndex(c, "/"); i >= 0 {
+			c = c[i+1:]
+		}
+		if u, err := url.PathUnescape(c); err == nil && strings.HasPrefix(u, "arn:") {
+			return u
+		}
+	}
+	return ""
+}
+
+func (a *API) serve(w http.ResponseWriter, req *request) (status int, function string) {
 	r := req.r
 	path := r.URL.EscapedPath()
 	m, ok := a.router.match(r.Method, path)
@@ -135,11 +179,21 @@ func (a *api) serve(w http.ResponseWriter, req *request) (status int, function s
 		return a.gatewayError(w, req, typeMissingAuthenticationToken, "Missing Authentication Token"), ""
 	}
 	req.resourcePath = m.route.Path
+	req.executionParam = m.params["executionArn"]
+	if a.stopping.Err() != nil {
+		return a.gatewayErrorStatus(w, req, typeDefault5XX, http.StatusServiceUnavailable, "Service Unavailable"), m.route.Function
+	}
 
 	if r.ContentLength > maxRequestBody {
 		return a.gatewayError(w, req, typeRequestTooLarge, "Request Too Long"), m.route.Function
 	}
+	// A client that announces a body (chunked, or a Content-Length) and does not send it is
+	// answered when BodyTimeout passes, not when it gives up.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(a.cfg.BodyTimeout))
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1))
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		return a.gatewayErrorStatus(w, req, typeDefault4XX, http.StatusRequestTimeout, "Request Timeout: the request body did not arrive in time"), m.route.Function
+	}
 	if err != nil {
 		return a.gatewayError(w, req, typeDefault4XX, "Bad Request"), m.route.Function
 	}
@@ -154,8 +208,13 @@ func (a *api) serve(w http.ResponseWriter, req *request) (status int, function s
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), a.cfg.IntegrationTimeout)
 	defer cancel()
+	stopAfter := context.AfterFunc(a.stopping, cancel)
+	defer stopAfter()
 	payload, functionError, err := a.cfg.Invoke(ctx, m.route.Function, event)
 	switch {
+	case err != nil && a.stopping.Err() != nil && r.Context().Err() == nil:
+		a.logger.Warn("the stack stopped before the function answered", "requestId", req.requestID, "function", m.route.Function)
+		return a.gatewayErrorStatus(w, req, typeDefault5XX, http.StatusServiceUnavailable, "Service Unavailable"), m.route.Function
 	case err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) && r.Context().Err() == nil:
 		a.logger.Warn("Execution failed due to a timeout error", "requestId", req.requestID, "function", m.route.Function)
 		return a.gatewayError(w, req, typeIntegrationTimeout, "Endpoint request timed out"), m.route.Function
@@ -194,7 +253,7 @@ func (a *api) serve(w http.ResponseWriter, req *request) (status int, function s
 }
 
 // addServiceHeaders adds what API Gateway adds to every response.
-func (a *api) addServiceHeaders(h http.Header, req *request) {
+func (a *API) addServiceHeaders(h http.Header, req *request) {
 	h["X-Amzn-Requestid"] = []string{req.requestID}
 	h["X-Amz-Apigw-Id"] = []string{req.extendedRequestID}
 }
@@ -251,7 +310,7 @@ type identity struct {
 	User                          *string `json:"user"`
 }
 
-func (a *api) event(req *request, m match, path string, body []byte) *proxyEvent {
+func (a *API) event(req *request, m match, path string, body []byte) *proxyEvent {
 	r := req.r
 	sourceIP, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
@@ -368,7 +427,7 @@ func queryUnescape(s string) string {
 	return s
 }
 
-func (a *api) isBinary(contentType string) bool {
+func (a *API) isBinary(contentType string) bool {
 	if contentType == "" || len(a.cfg.BinaryMediaTypes) == 0 {
 		return false
 	}

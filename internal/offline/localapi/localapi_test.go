@@ -24,7 +24,7 @@ var testRoutes = []Route{
 	{Method: "ANY", Path: "/files/{key+}", Function: "FilesFunction"},
 }
 
-// templateResponses are gateway responses in the shape the SPEC asks of template.yaml.
+// templateResponses are gateway responses in the shape template.yaml declares them.
 var templateResponses = map[string]GatewayResponse{
 	"MISSING_AUTHENTICATION_TOKEN": {
 		StatusCode: 404,

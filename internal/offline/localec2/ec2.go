@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/stepgate/stepgate/internal/clock"
+	"github.com/stepgate/stepgate/internal/offline/account"
 	"github.com/stepgate/stepgate/internal/offline/awsid"
 )
 
@@ -75,8 +76,8 @@ func (s State) settled() (State, bool) {
 
 // Config configures a local EC2.
 type Config struct {
-	Region    string // default us-east-1
-	AccountID string // default 123456789012; the reservations' ownerId
+	Region    string // default: the local region (package account)
+	AccountID string // default: the local account (package account); the reservations' ownerId
 	// TransitionDelay is how long pending, stopping and shutting-down last.
 	// Zero makes transitions instant: the call that starts or stops an instance
 	// still answers pending or stopping, as AWS does, and the next read sees
@@ -136,8 +137,13 @@ type EC2 struct {
 	delay     time.Duration
 	log       *slog.Logger
 	clock     clock.Clock
+	// realClock is true when clock is the wall clock: transitions then settle on a timer, so the
+	// console shows them when they happen rather than at the next read.
+	realClock bool
 
 	mu        sync.Mutex
+	timers    map[*time.Timer]struct{} // pending transitions on the real clock; Close stops them
+	closed    bool
 	instances map[string]*instance
 	order     []string // insertion order: listings are stable, as pagination needs
 }
@@ -153,16 +159,17 @@ func New(cfg Config) *EC2 {
 		instances: make(map[string]*instance),
 	}
 	if e.region == "" {
-		e.region = "us-east-1"
+		e.region = account.Region
 	}
 	if e.accountID == "" {
-		e.accountID = "123456789012"
+		e.accountID = account.ID
 	}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}
 	if e.clock == nil {
 		e.clock = clock.Real{}
+		e.realClock = true
 	}
 	return e
 }
@@ -232,7 +239,7 @@ func (e *EC2) AddInstance(spec InstanceSpec) (Instance, error) {
 		in.StateTransitionReason = userInitiated(now)
 	}
 	if _, transitional := spec.State.settled(); transitional {
-		in.transitionAt = now.Add(e.delay)
+		e.beginTransition(in, now)
 	}
 	e.instances[spec.ID] = in
 	e.order = append(e.order, spec.ID)
@@ -275,6 +282,39 @@ func (in *instance) snapshot() Instance {
 	return s
 }
 
+// beginTransition starts the delay after which a transitional state settles. Callers hold e.mu.
+func (e *EC2) beginTransition(in *instance, now time.Time) {
+	in.transitionAt = now.Add(e.delay)
+	if !e.realClock || e.delay <= 0 || e.closed {
+		return
+	}
+	if e.timers == nil {
+		e.timers = make(map[*time.Timer]struct{})
+	}
+	var t *time.Timer
+	t = time.AfterFunc(e.delay, func() {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		delete(e.timers, t)
+		if !e.closed {
+			e.settle(in, e.clock.Now())
+		}
+	})
+	e.timers[t] = struct{}{}
+}
+
+// Close stops the timers of transitions in progress, so nothing is logged after the stack stops.
+// Reads still settle transitions whose time has come.
+func (e *EC2) Close() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.closed = true
+	for t := range e.timers {
+		t.Stop()
+	}
+	e.timers = nil
+}
+
 // settle completes a transition whose delay has passed. Callers hold e.mu.
 func (e *EC2) settle(in *instance, now time.Time) {
 	if in.transitionAt.IsZero() || now.Before(in.transitionAt) {
@@ -285,7 +325,7 @@ func (e *EC2) settle(in *instance, now time.Time) {
 		in.transitionAt = time.Time{}
 		return
 	}
-	// Logged on the first read after the change, so "at" says when it happened.
+	// With a fake clock this runs on the first read after the change, so "at" says when it happened.
 	e.log.Info("ec2 instance state changed", "instanceId", in.ID, "from", string(in.State), "to", string(to), "at", in.transitionAt)
 	in.State = to
 	in.transitionAt = time.Time{}
@@ -336,11 +376,11 @@ func (e *EC2) change(ids []string, start bool) ([]stateChange, error) {
 			in.State = StatePending
 			in.LaunchTime = now.UTC().Truncate(time.Second)
 			in.StateTransitionReason = ""
-			in.transitionAt = now.Add(e.delay)
+			e.beginTransition(in, now)
 		case !start && in.State == StateRunning:
 			in.State = StateStopping
 			in.StateTransitionReason = userInitiated(now)
-			in.transitionAt = now.Add(e.delay)
+			e.beginTransition(in, now)
 		}
 		c.current = in.State
 		if c.current != c.previous {

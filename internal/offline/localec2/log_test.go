@@ -16,7 +16,7 @@ import (
 func TestRequestsAreLogged(t *testing.T) {
 	var logs bytes.Buffer
 	clock := newFakeClock()
-	e := New(Config{TransitionDelay: time.Second, Clock: clock, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	e := New(Config{TransitionDelay: time.Second, Clock: clock, Logger: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if _, err := e.AddInstance(InstanceSpec{ID: stoppedID, State: StateStopped}); err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +47,7 @@ func TestRequestsAreLogged(t *testing.T) {
 	}
 	want := []struct{ msg, level, key, value string }{
 		{"ec2 instance state changed", "INFO", "to", "pending"},
-		{"ec2 request", "INFO", "action", "StartInstances"},
+		{"ec2 request", "DEBUG", "action", "StartInstances"},
 		{"ec2 instance state changed", "INFO", "to", "running"},
 		{"ec2 request", "WARN", "action", "describeInstances"},
 	}

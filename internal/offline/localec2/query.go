@@ -64,7 +64,8 @@ func (e *EC2) serveQuery(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 
-	level := slog.LevelInfo
+	// Every API call is for -v; failed ones are warnings.
+	level := slog.LevelDebug
 	attrs := []any{"requestId", requestID, "action", action, "status", status, "duration", time.Since(started)}
 	if err != nil {
 		level = slog.LevelWarn

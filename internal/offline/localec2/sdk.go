@@ -46,7 +46,7 @@ func (e *EC2) Call(ctx context.Context, action string, input json.RawMessage) (j
 	if errors.As(err, &apiErr) {
 		err = failureFrom(apiErr, requestID)
 	}
-	level := slog.LevelInfo
+	level := slog.LevelDebug
 	attrs := []any{"requestId", requestID, "action", action, "via", "aws-sdk:ec2", "duration", time.Since(started)}
 	if err != nil {
 		level = slog.LevelWarn

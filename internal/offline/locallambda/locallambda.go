@@ -26,6 +26,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
+
+	"github.com/stepgate/stepgate/internal/offline/account"
 )
 
 // Defaults Lambda applies when a template leaves a setting out.
@@ -73,7 +75,7 @@ type Config struct {
 	Functions []Function
 	// ExtraEnv is added to every function's environment last, so it wins (AWS_ENDPOINT_URL, …).
 	ExtraEnv  map[string]string
-	Region    string       // us-east-1 when empty
+	Region    string       // the local region (package account) when empty
 	LogWriter io.Writer    // receives the functions' stdout and stderr, line by line; discarded when nil
 	Logger    *slog.Logger // the runtime's own events (environment started, replaced); discarded when nil
 }
@@ -123,7 +125,7 @@ func New(cfg Config) (*Runtime, error) {
 		closing:   make(chan struct{}),
 	}
 	if r.region == "" {
-		r.region = "us-east-1"
+		r.region = account.Region
 	}
 	if r.logger == nil {
 		r.logger = slog.New(slog.DiscardHandler)

@@ -78,7 +78,7 @@ func (s *Service) CreateStateMachine(_ context.Context, in *sfn.CreateStateMachi
 		created: s.clock.Now(), machine: machine,
 	}
 	s.stateMachines[arn] = sm
-	s.log.Info("state machine created", "stateMachineArn", arn, "type", typ)
+	s.log.Debug("state machine created", "stateMachineArn", arn, "type", typ)
 	return &sfn.CreateStateMachineOutput{StateMachineArn: ptr(arn), CreationDate: ptr(sm.created)}, nil
 }
 
@@ -167,7 +167,7 @@ func (s *Service) StartExecution(_ context.Context, in *sfn.StartExecutionInput,
 	s.executions[e.arn] = e
 	s.start(e, json.RawMessage(e.input))
 	s.mu.Unlock()
-	s.log.Info("execution started", "executionArn", e.arn)
+	s.log.Debug("execution started", "executionArn", e.arn)
 	return &sfn.StartExecutionOutput{ExecutionArn: ptr(e.arn), StartDate: ptr(e.startDate)}, nil
 }
 

@@ -34,8 +34,8 @@ type Config struct {
 	Clock asl.Clock
 	// Faults makes a share of HTTP API calls fail, so clients exercise their error paths.
 	Faults Faults
-	// Logger receives one debug line per API call and one info line per finished execution;
-	// nil discards.
+	// Logger receives debug lines (each API call, each execution started and finished) and
+	// errors; nil discards.
 	Logger *slog.Logger
 	// OnExecutionEvent, when set, is called with every history event as the engine appends it
 	// (the console prints state changes with it). It runs while the engine holds the
@@ -186,7 +186,7 @@ func (s *Service) finish(e *execution) {
 		}
 		s.mu.Unlock()
 		close(e.finishedDone)
-		s.log.Info("execution finished", "executionArn", e.arn, "status", res.Status,
+		s.log.Debug("execution finished", "executionArn", e.arn, "status", res.Status,
 			"error", res.Error, "duration", stop.Sub(e.startDate))
 	})
 }

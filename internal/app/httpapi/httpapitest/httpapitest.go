@@ -9,7 +9,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 )
 
-// CheckClientContract fails t unless resp is what SPEC.md promises for any client input: a 2xx, or a
+// CheckClientContract fails t unless resp is what docs/openapi.yaml promises for any client input: a 2xx, or a
 // 4xx whose body is the error shape {"error","message","requestId"} carrying requestID. A 5xx or a
 // body that is not JSON fails. what describes the input in the failure message.
 func CheckClientContract(t testing.TB, resp events.APIGatewayProxyResponse, requestID, what string) {
