@@ -108,7 +108,11 @@ func TestCustomEndpointDisablesSyncPrefix(t *testing.T) {
 
 // TestDefaultEndpointKeepsSyncPrefix: against AWS itself the prefix is required, so without a
 // custom endpoint the middleware must not be installed.
+// TestDefaultEndpointKeepsSyncPrefix runs as on AWS: the template declares AWS_ENDPOINT_URL empty
+// (so that sam local invoke's --env-vars may set it), and an empty value is no custom endpoint.
 func TestDefaultEndpointKeepsSyncPrefix(t *testing.T) {
+	t.Setenv("AWS_ENDPOINT_URL", "")
+	t.Setenv("AWS_ENDPOINT_URL_SFN", "")
 	var sawHost string
 	client := NewSFN(testConfig(t), func(o *sfn.Options) {
 		o.HTTPClient = httpClientFunc(func(r *http.Request) (*http.Response, error) {
