@@ -94,44 +94,25 @@ func (h *Handler) events(ctx context.Context, req *events.APIGatewayProxyRequest
 // polls again, at growing intervals, until one appears, the execution closes or wait passes.
 // Within the wait an execution not visible yet is polled again, as for GET.
 func (h *Handler) follow(ctx context.Context, executionARN string, after int64, wait time.Duration) (eventsBody, error) {
-	until := h.pollUntil(ctx, wait)
-	interval := min(firstHistoryPoll, h.cfg.HistoryPollMax)
-	for {
-		body, err := h.read(ctx, executionARN, after)
-		var missing *types.ExecutionDoesNotExist
-		switch {
-		case err == nil && (len(body.Events) > 0 || body.Status != string(types.ExecutionStatusRunning)):
-			return body, nil
-		case err != nil && !errors.As(err, &missing):
-			return body, mapDescribeError(executionARN, fmt.Errorf("get execution history: %w", err))
-		case err == nil:
-			// Events that are not delivered (task scheduling, say) still move the cursor.
-			after, _ = strconv.ParseInt(body.Cursor, 10, 64)
+	var body eventsBody
+	err := h.poll(ctx, wait, min(firstHistoryPoll, h.cfg.HistoryPollMax), h.cfg.HistoryPollMax, func() (bool, error) {
+		b, err := h.read(ctx, executionARN, after)
+		if err != nil {
+			return false, err
 		}
-		remaining := until.Sub(h.clock.Now())
-		if remaining <= 0 {
-			if err != nil {
-				return body, notFound(executionARN).Wrap(err)
-			}
-			return body, nil
-		}
-		if err := h.clock.Sleep(ctx, min(interval, remaining)); err != nil {
-			if body.ExecutionARN != "" {
-				return body, nil
-			}
-			return body, notFound(executionARN).Wrap(err)
-		}
-		interval = min(2*interval, h.cfg.HistoryPollMax)
+		body = b
+		// Events that are not delivered (task scheduling, say) still move the cursor.
+		after, _ = strconv.ParseInt(b.Cursor, 10, 64)
+		return len(b.Events) > 0 || b.Status != string(types.ExecutionStatusRunning), nil
+	})
+	var missing *types.ExecutionDoesNotExist
+	switch {
+	case errors.As(err, &missing):
+		return eventsBody{}, notFound(executionARN).Wrap(err)
+	case err != nil:
+		return eventsBody{}, mapDescribeError(executionARN, fmt.Errorf("get execution history: %w", err))
 	}
-}
-
-// pollUntil is when a long poll of wait ends, kept short of the Lambda's deadline.
-func (h *Handler) pollUntil(ctx context.Context, wait time.Duration) time.Time {
-	until := h.clock.Now().Add(wait)
-	if deadline, ok := ctx.Deadline(); ok && deadline.Add(-deadlineMargin).Before(until) {
-		until = deadline.Add(-deadlineMargin)
-	}
-	return until
+	return body, nil
 }
 
 // read returns the events after the cursor, oldest first. It reads the history newest first and

@@ -258,32 +258,57 @@ func notFound(executionARN string) *httpapi.Error {
 // polled again too: DescribeExecution is eventually consistent, so an execution started a moment
 // ago may not be visible yet.
 func (h *Handler) describe(ctx context.Context, executionARN string, wait time.Duration) (*sfn.DescribeExecutionOutput, error) {
+	var out *sfn.DescribeExecutionOutput
+	err := h.poll(ctx, wait, firstPoll, maxPoll, func() (bool, error) {
+		o, err := h.sfn.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(executionARN)})
+		if err != nil {
+			return false, err
+		}
+		out = o
+		return o.Status != types.ExecutionStatusRunning, nil
+	})
+	var missing *types.ExecutionDoesNotExist
+	switch {
+	case errors.As(err, &missing):
+		return nil, notFound(executionARN).Wrap(err)
+	case err != nil:
+		return nil, mapDescribeError(executionARN, err)
+	}
+	return out, nil
+}
+
+// pollUntil is when a long poll of wait ends, kept short of the Lambda's deadline.
+func (h *Handler) pollUntil(ctx context.Context, wait time.Duration) time.Time {
+	until := h.clock.Now().Add(wait)
+	if deadline, ok := ctx.Deadline(); ok && deadline.Add(-deadlineMargin).Before(until) {
+		until = deadline.Add(-deadlineMargin)
+	}
+	return until
+}
+
+// poll is the long poll of GET and of the events route: it calls read until read reports done,
+// the wait passes (kept short of the Lambda's deadline), or ctx ends, sleeping first, then twice
+// as long each time up to most, between calls. DescribeExecution and GetExecutionHistory are
+// eventually consistent, so ExecutionDoesNotExist is read again within the wait; any other error
+// ends the poll at once. poll returns the last read's error: nil once the execution was seen.
+func (h *Handler) poll(ctx context.Context, wait, first, most time.Duration, read func() (done bool, err error)) error {
 	until := h.pollUntil(ctx, wait)
-	interval := firstPoll
+	interval := first
 	for {
-		out, err := h.sfn.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(executionARN)})
+		done, err := read()
 		var missing *types.ExecutionDoesNotExist
-		switch {
-		case err == nil && out.Status != types.ExecutionStatusRunning:
-			return out, nil
-		case err != nil && !errors.As(err, &missing):
-			return nil, mapDescribeError(executionARN, err)
+		if done || (err != nil && !errors.As(err, &missing)) {
+			return err
 		}
 		remaining := until.Sub(h.clock.Now())
 		if remaining <= 0 {
-			if err != nil {
-				return nil, notFound(executionARN).Wrap(err)
-			}
-			return out, nil
+			return err
 		}
-		if err := h.clock.Sleep(ctx, min(interval, remaining)); err != nil {
+		if h.clock.Sleep(ctx, min(interval, remaining)) != nil {
 			// The caller went away or the Lambda is out of time: answer what is known.
-			if out != nil {
-				return out, nil
-			}
-			return nil, notFound(executionARN).Wrap(err)
+			return err
 		}
-		interval = min(2*interval, maxPoll)
+		interval = min(2*interval, most)
 	}
 }
 
