@@ -207,7 +207,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Sec-Fetch-Site: same-origin with every call of the page (and its Origin with a POST). A
 	// request with neither (curl, a script, a browser too old for fetch metadata) or one a person
 	// typed into the address bar (Sec-Fetch-Site: none) is not the page's.
-	pageFile := r.Method == http.MethodGet && slices.Contains(pageFiles, r.URL.Path)
+	pageFile := (r.Method == http.MethodGet || r.Method == http.MethodHead) && slices.Contains(pageFiles, r.URL.Path)
 	if !pageFile && site != "same-origin" && !s.origins[r.Header.Get("Origin")] {
 		s.refuse(w, r, http.StatusForbidden, "OriginNotAllowed",
 			fmt.Sprintf("The dashboard forwards only its own page's calls, which a browser marks with Sec-Fetch-Site: same-origin; open http://%s/ in a browser.", s.listenOn))

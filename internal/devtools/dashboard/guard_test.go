@@ -411,8 +411,10 @@ func TestRefusesCallsNotFromThePage(t *testing.T) {
 				}
 			}
 			for _, p := range pageFiles {
-				if w := do(s, http.MethodGet, p, "", tt.mutate); w.Code != http.StatusOK {
-					t.Errorf("the page file %s: %d %s", p, w.Code, w.Body.String())
+				for _, method := range []string{http.MethodGet, http.MethodHead} {
+					if w := do(s, method, p, "", tt.mutate); w.Code != http.StatusOK {
+						t.Errorf("the page file %s %s: %d %s", method, p, w.Code, w.Body.String())
+					}
 				}
 			}
 		})
