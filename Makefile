@@ -38,11 +38,11 @@ build-%Function:
 # ---- builds for this machine -------------------------------------------------------------------
 .PHONY: build build-arm64 cross
 # `go build -v` names each package it compiles (none when the cache is warm): counted, they are
-# the progress report of a first build, which compiles the AWS SDK (about a minute).
+# the progress report of a first build, which compiles the AWS SDK (131 s on 2 quiet cores, docs/performance.md).
 build: ## Build the bootstraps and local tools for this machine into build/<os>-<arch>/ (<LogicalId>/bootstrap, bin/)
 	@set -o pipefail; CGO_ENABLED=0 $(GO) build -v $(GO_FLAGS) -o $(HOST_DIR)/bin/ $(LOCAL_PKGS) 2>&1 | \
 	  awk -v target="$(HOST_GOOS)/$(HOST_GOARCH)" ' \
-	    /^[A-Za-z0-9._~\/-]+$$/ { if (++n == 1) { printf "build: compiling for %s (a first build compiles the AWS SDK: about a minute; later ones take a second)\n", target; fflush() } \
+	    /^[A-Za-z0-9._~\/-]+$$/ { if (++n == 1) { printf "build: compiling for %s (a first build compiles the AWS SDK: about 2 minutes on 2 cores, longer on a busy machine; later ones take a second)\n", target; fflush() } \
 	                             if (n % 50 == 0) { printf "build: %d packages compiled…\n", n; fflush() }; next } \
 	    { print; fflush() } \
 	    END { if (n > 0) printf "build: %d packages compiled\n", n }'
@@ -111,7 +111,7 @@ bench-load: build ## Load run against its own offline stack (free ports): POST /
 # ---- run ---------------------------------------------------------------------------------------
 .PHONY: local invoke deploy
 LOCAL_FLAGS ?=
-local: build ## The whole product on this machine: API on 127.0.0.1:3000, AWS endpoint on 127.0.0.1:4566 (LOCAL_FLAGS="-api-addr 127.0.0.1:3001 -aws-addr 127.0.0.1:4567"; "-h" lists options)
+local: build ## The whole product on this machine: API on 127.0.0.1:3000, AWS endpoint on 127.0.0.1:4566, dashboard on 127.0.0.1:3001 (LOCAL_FLAGS="-api-addr 127.0.0.1:3002 -aws-addr 127.0.0.1:4567"; "-h" lists options)
 	@$(HOST_DIR)/bin/stepgate-local -build-dir $(HOST_DIR) $(LOCAL_FLAGS)
 
 FN       ?= start

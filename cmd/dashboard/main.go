@@ -35,7 +35,7 @@ func main() {
 func run(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("dashboard", flag.ContinueOnError)
 	var (
-		addr     = fs.String("addr", "127.0.0.1:3001", "where the page is served (loopback only)")
+		addr     = fs.String("addr", dashboard.DefaultAddr, "where the page is served (loopback only)")
 		apiURL   = fs.String("api", "", "the stepgate API's URL, stage included (the stack's ApiUrl output; http://127.0.0.1:3000 for make local)")
 		auth     = fs.String("auth", dashboard.AuthIAM, "the API's AuthMode: AWS_IAM (SigV4 with the default credential chain), API_KEY (x-api-key from STEPGATE_API_KEY) or NONE")
 		region   = fs.String("region", "", "the API's Region for SigV4 (default: from the execute-api host name, else the AWS configuration's)")

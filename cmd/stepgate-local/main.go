@@ -12,25 +12,33 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
+	"net"
 	"os"
 	"os/signal"
 	"runtime/pprof"
-	"strings"
+	"slices"
 	"syscall"
 	"time"
 
+	"github.com/stepgate/stepgate/internal/devtools/dashboard"
 	"github.com/stepgate/stepgate/internal/offline"
 	"github.com/stepgate/stepgate/internal/offline/localsfn"
 )
 
 func main() {
-	if err := run(os.Args[1:], os.Stdout); err != nil && !errors.Is(err, flag.ErrHelp) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout)
+	stop()
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintln(os.Stderr, "stepgate-local:", err)
 		os.Exit(1)
 	}
 }
 
-func run(args []string, out io.Writer) error {
+// run serves the stack until ctx is done. Everything it prints goes to out, in the console's
+// format: with -log-format json, every line is a JSON object.
+func run(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("stepgate-local", flag.ContinueOnError)
 	var (
 		template   = fs.String("template", "template.yaml", "the SAM template")
@@ -48,7 +56,7 @@ func run(args []string, out io.Writer) error {
 		logFormat  = fs.String("log-format", "text", "the console's format: text (for people) or json (one object a line)")
 		readyFile  = fs.String("ready-file", "", "once the stack serves, write its description (the AWS endpoint's "+offline.HealthPath+" answer) to this file")
 		cpuProfile = fs.String("cpuprofile", "", "write a CPU profile of the stack process to this file until it stops")
-		dashAddr   = fs.String("dashboard", "127.0.0.1:3001", "serve the dashboard on this loopback address (empty: no dashboard)")
+		dashAddr   = fs.String("dashboard", dashboard.DefaultAddr, "serve the dashboard on this loopback address (empty: no dashboard)")
 	)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -60,6 +68,20 @@ func run(args []string, out io.Writer) error {
 		if !loopback(a) {
 			return fmt.Errorf("%s is not a loopback address: the offline stack enforces no auth and listens on loopback only", a)
 		}
+	}
+	if err := distinctAddrs(map[string]string{"-api-addr": *apiAddr, "-aws-addr": *awsAddr, "-dashboard": *dashAddr}); err != nil {
+		return err
+	}
+	// The dashboard's address is bound first, so that a busy or non-loopback one fails before
+	// the stack starts, as the API's and the endpoint's do.
+	var dashLn net.Listener
+	if *dashAddr != "" {
+		ln, err := dashboard.Listen(*dashAddr)
+		if err != nil {
+			return fmt.Errorf("%w (-dashboard ADDR moves it, -dashboard \"\" starts none)", err)
+		}
+		dashLn = ln
+		defer dashLn.Close() // a no-op once the dashboard serves on it; it closes it itself
 	}
 	level := slog.LevelInfo
 	switch {
@@ -79,9 +101,6 @@ func run(args []string, out io.Writer) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
 	stack, err := offline.Start(ctx, offline.Config{
 		Template:        *template,
 		BuildDir:        *buildDir,
@@ -108,27 +127,40 @@ func run(args []string, out io.Writer) error {
 			return fmt.Errorf("ready file: %w", err)
 		}
 	}
-	if *logFormat != "json" {
-		stack.Banner(out, *timeScale)
-	}
-	if *dashAddr != "" {
-		if err := startDashboard(ctx, *dashAddr, stack, out); err != nil {
+	dashURL := ""
+	if dashLn != nil {
+		if dashURL, err = startDashboard(ctx, dashLn, stack); err != nil {
 			stack.Close(context.Background())
 			return err
 		}
 	}
+	stack.Announce(dashURL)
 	<-ctx.Done()
-	fmt.Fprintln(os.Stderr, "\nstopping: requests in flight get 5 s to finish…")
+	stack.AnnounceStop()
 	shutdown, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	return stack.Close(shutdown)
 }
 
+// loopback reports whether addr (host:port) is on a loopback interface.
 func loopback(addr string) bool {
-	host := addr
-	if i := strings.LastIndex(addr, ":"); i >= 0 {
-		host = addr[:i]
+	host, _, err := net.SplitHostPort(addr)
+	return err == nil && dashboard.Loopback(host)
+}
+
+// distinctAddrs refuses two listeners on one address (port 0 picks a free port each time): the
+// second bind would fail after the first had started, naming neither flag.
+func distinctAddrs(flags map[string]string) error {
+	seen := map[string]string{}
+	for _, flag := range slices.Sorted(maps.Keys(flags)) {
+		addr := flags[flag]
+		if _, port, err := net.SplitHostPort(addr); addr == "" || err != nil || port == "0" {
+			continue
+		}
+		if other, ok := seen[addr]; ok {
+			return fmt.Errorf("%s and %s are both %s: give each its own port (the dashboard's default is %s; -dashboard \"\" starts none)", other, flag, addr, dashboard.DefaultAddr)
+		}
+		seen[addr] = flag
 	}
-	host = strings.Trim(host, "[]")
-	return host == "localhost" || host == "::1" || strings.HasPrefix(host, "127.")
+	return nil
 }

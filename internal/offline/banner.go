@@ -2,19 +2,35 @@ package offline
 
 import (
 	"fmt"
-	"io"
-	"sort"
+	"log/slog"
+	"maps"
+	"slices"
 	"strings"
 )
 
-// Banner prints what a newcomer needs: where things listen, what is not enforced, the instance IDs
-// and commands to paste.
-func (s *Stack) Banner(w io.Writer, timeScale float64) {
-	var ids []string
-	for _, id := range s.InstanceIDs {
-		ids = append(ids, id)
+// Announce puts on the console what a newcomer needs once the stack serves, in the console's
+// format. For people (text): the banner, with where things listen, what is not enforced, the
+// instance IDs and commands to paste. For machines (json): one "stack ready" record holding every
+// URL. dashboardURL is "" when no dashboard runs. Both show whatever the console's level.
+func (s *Stack) Announce(dashboardURL string) {
+	if s.console.json {
+		attrs := []slog.Attr{
+			slog.String("service", "stepgate"),
+			slog.String("apiUrl", s.APIURL),
+			slog.String("awsUrl", s.AWSURL),
+			slog.String("stage", s.StageName),
+			slog.Any("instances", s.InstanceIDs),
+			slog.Any("stateMachines", s.StateMachineARNs),
+			slog.Bool("authEnforced", false),
+			slog.Float64("timeScale", s.timeScale),
+		}
+		if dashboardURL != "" {
+			attrs = append(attrs, slog.String("dashboardUrl", dashboardURL))
+		}
+		s.console.always("stack ready", attrs...)
+		return
 	}
-	sort.Strings(ids)
+	ids := slices.Sorted(maps.Values(s.InstanceIDs))
 	instance := "i-…"
 	if len(ids) > 0 {
 		instance = ids[0]
@@ -24,12 +40,15 @@ func (s *Stack) Banner(w io.Writer, timeScale float64) {
 	fmt.Fprintf(&b, "\nstepgate offline stack is up (no AWS account, no Docker)\n\n")
 	fmt.Fprintf(&b, "  API           %s   (stage %q; auth NOT enforced locally: loopback only)\n", s.APIURL, s.StageName)
 	fmt.Fprintf(&b, "  AWS endpoint  %s   (Step Functions + EC2)\n", s.AWSURL)
+	if dashboardURL != "" {
+		fmt.Fprintf(&b, "  dashboard     %s\n", dashboardURL)
+	}
 	fmt.Fprintf(&b, "  instances     %s\n", strings.Join(ids, ", "))
-	for _, name := range sortedKeys(s.StateMachineARNs) {
+	for _, name := range slices.Sorted(maps.Keys(s.StateMachineARNs)) {
 		fmt.Fprintf(&b, "  %-13s %s\n", name, s.StateMachineARNs[name])
 	}
-	if timeScale != 1 {
-		fmt.Fprintf(&b, "  time          workflows run %gx faster than real time (-time-scale)\n", timeScale)
+	if s.timeScale != 1 {
+		fmt.Fprintf(&b, "  time          workflows run %gx faster than real time (-time-scale)\n", s.timeScale)
 	}
 	fmt.Fprintf(&b, "\nTry:\n")
 	fmt.Fprintf(&b, "  curl -s -X POST %s/express-instance -d '{\"instance_id\":\"%s\"}'\n", api, instance)
@@ -41,15 +60,17 @@ func (s *Stack) Banner(w io.Writer, timeScale float64) {
 	fmt.Fprintf(&b, "  HTTP_PROXY=%s aws --endpoint-url %s stepfunctions start-sync-execution --state-machine-arn %s --input '{\"instance_id\":\"%s\"}'\n",
 		s.AWSURL, s.AWSURL, s.StateMachineARNs["ExpressStateMachine"], instance)
 	fmt.Fprintf(&b, "\nState lives in this process: a restart begins afresh (instances stopped, no executions).\n")
-	fmt.Fprintf(&b, "Ctrl-C stops everything (requests in flight get 5 s to finish). -v shows every AWS call and function log line.\n\n")
-	io.WriteString(w, b.String())
+	fmt.Fprintf(&b, "Ctrl-C stops everything (requests in flight get %s to finish). -v shows every AWS call and function log line.\n\n", s.drain)
+	_, _ = fmt.Fprint(s.console.out, b.String())
 }
 
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
+// AnnounceStop says on the console that the stack is stopping and how long requests in flight
+// get, before Close.
+func (s *Stack) AnnounceStop() {
+	if s.console.json {
+		s.console.always("stopping", slog.String("service", "stepgate"), slog.Duration("drain", s.drain))
+		return
 	}
-	sort.Strings(keys)
-	return keys
+	// A line of its own: the terminal has just echoed ^C.
+	_, _ = fmt.Fprintf(s.console.out, "\nstopping: requests in flight get %s to finish…\n", s.drain)
 }

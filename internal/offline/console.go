@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	awsarn "github.com/aws/aws-sdk-go-v2/aws/arn"
 	"io"
 	"log/slog"
 	"net/url"
@@ -13,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	awsarn "github.com/aws/aws-sdk-go-v2/aws/arn"
 
 	"github.com/stepgate/stepgate/internal/offline/asl"
 )
@@ -25,7 +26,9 @@ import (
 // JSON form (-log-format json) keeps every field whole, one object a line, for machines.
 type console struct {
 	logger *slog.Logger
-	starts sync.Map // execution ARN → start time, for the finished line's duration
+	out    io.Writer // the console itself, behind the one lock
+	json   bool      // -log-format json: every line is a JSON object
+	starts sync.Map  // execution ARN → start time, for the finished line's duration
 }
 
 func newConsole(w io.Writer, level slog.Level, format string) (*console, error) {
@@ -43,7 +46,15 @@ func newConsole(w io.Writer, level slog.Level, format string) (*console, error) 
 	default:
 		return nil, fmt.Errorf("log format %q: want text or json", format)
 	}
-	return &console{logger: slog.New(h)}, nil
+	return &console{logger: slog.New(h), out: out, json: format == "json"}, nil
+}
+
+// always writes one record whatever the console's level: what the stack says about itself (that
+// it is up, that it stops) shows even with -quiet, as the banner always did.
+func (c *console) always(msg string, attrs ...slog.Attr) {
+	r := slog.NewRecord(time.Now(), slog.LevelInfo, msg, 0)
+	r.AddAttrs(attrs...)
+	_ = c.logger.Handler().Handle(context.Background(), r)
 }
 
 // executionEvent puts a workflow's progress on the console (localsfn.Config.OnExecutionEvent).

@@ -116,7 +116,9 @@ type Stack struct {
 	apiServer, awsServer *http.Server
 	wg                   sync.WaitGroup
 	log                  *slog.Logger
+	console              *console
 	drain                time.Duration
+	timeScale            float64
 }
 
 // setup is what the service starters share while a stack starts.
@@ -154,7 +156,9 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		InstanceIDs:      map[string]string{},
 		StateMachineARNs: map[string]string{},
 		log:              con.logger,
+		console:          con,
 		drain:            cfg.DrainTimeout,
+		timeScale:        cfg.TimeScale,
 	}
 	st := &setup{cfg: cfg, tmpl: tmpl, names: names, console: con}
 	// Each service needs the ones before it: functions reach EC2 and Step Functions through the

@@ -7,8 +7,6 @@
 package dashboard
 
 import (
-	"github.com/stepgate/stepgate/internal/clock"
-
 	"context"
 	"crypto/rand"
 	"embed"
@@ -21,12 +19,20 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
+
+	"github.com/stepgate/stepgate/internal/clock"
 )
+
+// DefaultAddr is where the dashboard listens unless told otherwise: next to the API's default
+// port, for `make dashboard` and for the one `make local` starts.
+const DefaultAddr = "127.0.0.1:3001"
 
 // The API's auth modes (template.yaml's AuthMode parameter).
 const (
@@ -37,6 +43,11 @@ const (
 
 //go:embed web
 var webFS embed.FS
+
+// pageFiles are the page itself and its files: static, holding nothing of the stack, so served to
+// any request addressed to the dashboard that no other site sent. Everything else reaches the
+// API or Step Functions with the caller's credentials, and answers only the page's own calls.
+var pageFiles = []string{"/", "/app.js", "/app.css"}
 
 // stateMachineDescriber is what the page's graph needs from Step Functions: the definition of the
 // state machine an execution runs. *sfn.Client (the user's credentials) and the offline stack's
@@ -146,9 +157,13 @@ func New(addr string, cfg Config) (*Server, error) {
 	s.mux.HandleFunc("GET /dashboard/config", s.serveConfig)
 	s.mux.HandleFunc("GET /dashboard/state-machine", s.serveStateMachine)
 	s.mux.HandleFunc("/api/", s.forward)
-	s.mux.HandleFunc("GET /{$}", s.serveStatic)
-	s.mux.HandleFunc("GET /app.js", s.serveStatic)
-	s.mux.HandleFunc("GET /app.css", s.serveStatic)
+	for _, path := range pageFiles {
+		pattern := "GET " + path
+		if path == "/" {
+			pattern = "GET /{$}"
+		}
+		s.mux.HandleFunc(pattern, s.serveStatic)
+	}
 	return s, nil
 }
 
@@ -182,9 +197,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// no other request from another site is answered.
 	linkToPage := r.Method == http.MethodGet && r.URL.Path == "/" &&
 		r.Header.Get("Sec-Fetch-Mode") == "navigate" && r.Header.Get("Sec-Fetch-Dest") == "document"
-	if site := r.Header.Get("Sec-Fetch-Site"); (site == "cross-site" || site == "same-site") && !linkToPage {
+	site := r.Header.Get("Sec-Fetch-Site")
+	if (site == "cross-site" || site == "same-site") && !linkToPage {
 		s.refuse(w, r, http.StatusForbidden, "OriginNotAllowed",
 			"The dashboard answers only its own page; requests from other sites are refused.")
+		return
+	}
+	// A call that uses the credentials must carry the page's own mark: browsers send
+	// Sec-Fetch-Site: same-origin with every call of the page (and its Origin with a POST). A
+	// request with neither (curl, a script, a browser too old for fetch metadata) or one a person
+	// typed into the address bar (Sec-Fetch-Site: none) is not the page's.
+	pageFile := (r.Method == http.MethodGet || r.Method == http.MethodHead) && slices.Contains(pageFiles, r.URL.Path)
+	if !pageFile && site != "same-origin" && !s.origins[r.Header.Get("Origin")] {
+		s.refuse(w, r, http.StatusForbidden, "OriginNotAllowed",
+			fmt.Sprintf("The dashboard forwards only its own page's calls, which a browser marks with Sec-Fetch-Site: same-origin; open http://%s/ in a browser.", s.listenOn))
 		return
 	}
 	h := w.Header()
@@ -232,21 +258,40 @@ func requestID() string {
 	return "dashboard-" + hex.EncodeToString(b[:])
 }
 
-// Serve listens on addr (loopback; port 0 picks a free one) and serves the dashboard until ctx is
-// done. It returns the page's URL once the listener accepts connections, and a channel closed when
-// the server has stopped.
-func Serve(ctx context.Context, addr string, cfg Config) (string, <-chan struct{}, error) {
+// Listen binds addr for the dashboard: a loopback address (port 0 picks a free one) that no one
+// else holds. Binding first lets a command refuse a busy or non-loopback address before it
+// starts anything else.
+func Listen(addr string) (net.Listener, error) {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
-		return "", nil, fmt.Errorf("dashboard address %q: %w", addr, err)
+		return nil, fmt.Errorf("dashboard address %q: %w", addr, err)
 	}
 	if !Loopback(host) {
-		return "", nil, fmt.Errorf("dashboard address %q is not a loopback address: the dashboard forwards with your credentials and listens on loopback only", addr)
+		return nil, fmt.Errorf("dashboard address %q is not a loopback address: the dashboard forwards with your credentials and listens on loopback only", addr)
 	}
 	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return "", nil, fmt.Errorf("dashboard: %w", err)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return nil, fmt.Errorf("dashboard: %s is already in use (another make local or make dashboard?): stop what holds it or choose another address", addr)
 	}
+	if err != nil {
+		return nil, fmt.Errorf("dashboard: listen on %s: %w", addr, err)
+	}
+	return ln, nil
+}
+
+// Serve listens on addr (as Listen does) and serves the dashboard there until ctx is done; see
+// ServeOn.
+func Serve(ctx context.Context, addr string, cfg Config) (string, <-chan struct{}, error) {
+	ln, err := Listen(addr)
+	if err != nil {
+		return "", nil, err
+	}
+	return ServeOn(ctx, ln, cfg)
+}
+
+// ServeOn serves the dashboard on ln (from Listen) until ctx is done, and closes ln when it stops
+// or cannot start. It returns the page's URL, and a channel closed when the server has stopped.
+func ServeOn(ctx context.Context, ln net.Listener, cfg Config) (string, <-chan struct{}, error) {
 	h, err := New(ln.Addr().String(), cfg)
 	if err != nil {
 		ln.Close()

@@ -97,9 +97,11 @@ func newTestServer(t *testing.T, cfg Config) *Server {
 	return s
 }
 
-// do sends a request as a browser on the dashboard's page would, changed by mutate.
+// do sends a request as a browser on the dashboard's page would (Chromium marks the page's own
+// calls Sec-Fetch-Site: same-origin), changed by mutate.
 func do(s *Server, method, target, body string, mutate func(*http.Request)) *httptest.ResponseRecorder {
 	r := httptest.NewRequest(method, "http://"+testAddr+target, strings.NewReader(body))
+	r.Header.Set("Sec-Fetch-Site", "same-origin")
 	if mutate != nil {
 		mutate(r)
 	}
@@ -158,12 +160,15 @@ func TestRefusesOtherHostsAndOrigins(t *testing.T) {
 	}
 
 	accepted := []func(*http.Request){
-		nil,
+		nil, // Sec-Fetch-Site: same-origin, as do sends it
 		func(r *http.Request) { r.Host = "localhost:3001" },
+		func(r *http.Request) { r.Header.Del("Sec-Fetch-Site"); r.Header.Set("Origin", "http://127.0.0.1:3001") },
+		func(r *http.Request) {
+			r.Header.Del("Sec-Fetch-Site")
+			r.Header.Set("Origin", "http://localhost:3001")
+			r.Host = "localhost:3001"
+		},
 		func(r *http.Request) { r.Header.Set("Origin", "http://127.0.0.1:3001") },
-		func(r *http.Request) { r.Header.Set("Origin", "http://localhost:3001"); r.Host = "localhost:3001" },
-		func(r *http.Request) { r.Header.Set("Sec-Fetch-Site", "same-origin") },
-		func(r *http.Request) { r.Header.Set("Sec-Fetch-Site", "none") }, // typed into the address bar
 	}
 	// A link on another site opens the page (only the page: its calls come from its own origin).
 	link := func(r *http.Request) {
@@ -373,5 +378,73 @@ func TestServesThePage(t *testing.T) {
 	w := do(s, "GET", "/dashboard/config", "", nil)
 	if !strings.Contains(w.Body.String(), testInstance) {
 		t.Errorf("config: %s", w.Body.String())
+	}
+}
+
+// Only the page's own calls reach the API and Step Functions: a request without the page's mark
+// (Sec-Fetch-Site: same-origin, or the dashboard's Origin) is refused there, whatever else it
+// gets right; the page and its files are served to it.
+func TestRefusesCallsNotFromThePage(t *testing.T) {
+	up := newUpstream(t)
+	s := newTestServer(t, Config{APIURL: up.srv.URL})
+	tests := []struct {
+		name   string
+		mutate func(*http.Request)
+	}{
+		{"neither Origin nor Sec-Fetch-Site (curl, a script)", func(r *http.Request) { r.Header.Del("Sec-Fetch-Site") }},
+		{"typed into the address bar", func(r *http.Request) { r.Header.Set("Sec-Fetch-Site", "none") }},
+		{"an unknown Sec-Fetch-Site", func(r *http.Request) { r.Header.Set("Sec-Fetch-Site", "same-origin, none") }},
+		{"an empty Origin", func(r *http.Request) { r.Header.Del("Sec-Fetch-Site"); r.Header.Set("Origin", "") }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, call := range []struct{ method, target string }{
+				{http.MethodGet, "/api/executions"},
+				{http.MethodPost, "/api/standard-instance"},
+				{http.MethodGet, "/dashboard/config"},
+				{http.MethodGet, "/dashboard/state-machine?arn=" + testMachine},
+			} {
+				w := do(s, call.method, call.target, `{"instance_id":"`+testInstance+`"}`, tt.mutate)
+				expectRefusal(t, w, http.StatusForbidden, "OriginNotAllowed")
+				if !strings.Contains(w.Body.String(), "Sec-Fetch-Site: same-origin") {
+					t.Errorf("%s %s: the refusal does not say what is missing: %s", call.method, call.target, w.Body.String())
+				}
+			}
+			for _, p := range pageFiles {
+				for _, method := range []string{http.MethodGet, http.MethodHead} {
+					if w := do(s, method, p, "", tt.mutate); w.Code != http.StatusOK {
+						t.Errorf("the page file %s %s: %d %s", method, p, w.Code, w.Body.String())
+					}
+				}
+			}
+		})
+	}
+	if n := up.count(); n != 0 {
+		t.Fatalf("%d refused requests reached the API", n)
+	}
+}
+
+// A busy or non-loopback address fails at Listen, before anything is served.
+func TestListenRefuses(t *testing.T) {
+	held, err := Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	for _, tt := range []struct{ addr, want string }{
+		{held.Addr().String(), "already in use"},
+		{"0.0.0.0:0", "not a loopback address"},
+		{"192.168.1.10:3001", "not a loopback address"},
+		{"127.0.0.1", "dashboard address"},
+	} {
+		ln, err := Listen(tt.addr)
+		if err == nil {
+			ln.Close()
+			t.Errorf("Listen(%q) succeeded", tt.addr)
+			continue
+		}
+		if !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Listen(%q): %v, want it to say %q", tt.addr, err, tt.want)
+		}
 	}
 }

@@ -15,7 +15,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -111,16 +110,6 @@ type Instance struct {
 	// StateTransitionReason is EC2's reason text, e.g. "User initiated (2026-01-02 15:04:05 GMT)".
 	StateTransitionReason string
 	Tags                  map[string]string
-}
-
-// sortedTags returns the tags ordered by key, so that output is deterministic.
-func (in *Instance) sortedTags() []string {
-	keys := make([]string, 0, len(in.Tags))
-	for k := range in.Tags {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // instance is the mutable record behind an Instance.

@@ -3,8 +3,10 @@ package localec2
 import (
 	"errors"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -260,7 +262,7 @@ func appendInstanceXML(b []byte, in *Instance) []byte {
 	b = append(b, "<architecture>x86_64</architecture><rootDeviceType>ebs</rootDeviceType><rootDeviceName>/dev/xvda</rootDeviceName><blockDeviceMapping/><virtualizationType>hvm</virtualizationType>"...)
 	if len(in.Tags) > 0 {
 		b = append(b, "<tagSet>"...)
-		for _, k := range in.sortedTags() {
+		for _, k := range slices.Sorted(maps.Keys(in.Tags)) {
 			b = append(b, "<item>"...)
 			b = appendElem(b, "key", k)
 			b = appendElem(b, "value", in.Tags[k])

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -158,7 +160,7 @@ func appendInstanceJSON(b []byte, in *Instance) []byte {
 	b = appendJSONString(b, in.StateTransitionReason)
 	if len(in.Tags) > 0 {
 		b = append(b, `,"Tags":[`...)
-		for i, k := range in.sortedTags() {
+		for i, k := range slices.Sorted(maps.Keys(in.Tags)) {
 			if i > 0 {
 				b = append(b, ',')
 			}

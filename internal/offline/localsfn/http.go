@@ -32,196 +32,46 @@ func (s *Service) Handler() http.Handler {
 	return http.HandlerFunc(s.serveHTTP)
 }
 
-// operations maps each served X-Amz-Target operation to its decoder and method.
-var operations = map[string]func(s *Service, ctx context.Context, body []byte) (any, error){
-	"CreateStateMachine": func(s *Service, ctx context.Context, body []byte) (any, error) {
-		var req struct{ Name, Definition, RoleArn, Type *string }
-		if err := decode(body, &req); err != nil {
-			return nil, err
+// operation serves one X-Amz-Target operation: a JSON 1.0 request body in, a response body out.
+type operation func(s *Service, ctx context.Context, body []byte) ([]byte, error)
+
+// operations are the served operations, one line each: the Service method, which takes and
+// returns the SDK's own types, is the whole of an operation; op does the wire around it.
+var operations = map[string]operation{
+	"CreateStateMachine":   op((*Service).CreateStateMachine),
+	"DescribeStateMachine": op((*Service).DescribeStateMachine),
+	"ListStateMachines":    op((*Service).ListStateMachines),
+	"DeleteStateMachine":   op((*Service).DeleteStateMachine),
+	"StartExecution":       op((*Service).StartExecution),
+	"StartSyncExecution":   op((*Service).StartSyncExecution),
+	"DescribeExecution":    op((*Service).DescribeExecution),
+	"ListExecutions":       op((*Service).ListExecutions),
+	"GetExecutionHistory":  op((*Service).GetExecutionHistory),
+	"StopExecution":        op((*Service).StopExecution),
+}
+
+// op adapts a method with *sfn.Client's signature to the wire: it decodes the body into the
+// SDK's input type (a body that does not fit is AWS's SerializationException), calls the method,
+// and encodes the SDK's output type as AWS does.
+func op[In, Out any](method func(*Service, context.Context, *In, ...func(*sfn.Options)) (*Out, error)) operation {
+	return func(s *Service, ctx context.Context, body []byte) ([]byte, error) {
+		if len(bytes.TrimSpace(body)) == 0 {
+			body = []byte("{}")
 		}
-		out, err := s.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{
-			Name: req.Name, Definition: req.Definition, RoleArn: req.RoleArn, Type: types.StateMachineType(deref(req.Type)),
-		})
+		in := new(In)
+		if err := unmarshalWire(body, in); err != nil {
+			return nil, generic(codeSerialization, "Could not parse the request body: "+err.Error(), smithy.FaultClient)
+		}
+		out, err := method(s, ctx, in)
 		if err != nil {
 			return nil, err
 		}
-		return struct {
-			StateMachineArn string `json:"stateMachineArn"`
-			CreationDate    epoch  `json:"creationDate"`
-		}{*out.StateMachineArn, epoch(*out.CreationDate)}, nil
-	},
-	"DescribeStateMachine": func(s *Service, ctx context.Context, body []byte) (any, error) {
-		var req struct{ StateMachineArn *string }
-		if err := decode(body, &req); err != nil {
-			return nil, err
-		}
-		out, err := s.DescribeStateMachine(ctx, &sfn.DescribeStateMachineInput{StateMachineArn: req.StateMachineArn})
+		b, err := marshalWire(out)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("encode the answer to %T: %w", in, err)
 		}
-		return describeStateMachineWire{
-			StateMachineArn: *out.StateMachineArn, Name: *out.Name, Status: string(out.Status),
-			Definition: *out.Definition, RoleArn: *out.RoleArn, Type: string(out.Type),
-			CreationDate:         epoch(*out.CreationDate),
-			LoggingConfiguration: map[string]any{"level": string(out.LoggingConfiguration.Level), "includeExecutionData": false},
-			TracingConfiguration: map[string]any{"enabled": false},
-		}, nil
-	},
-	"ListStateMachines": func(s *Service, ctx context.Context, body []byte) (any, error) {
-		var req struct {
-			MaxResults int32
-			NextToken  *string
-		}
-		if err := decode(body, &req); err != nil {
-			return nil, err
-		}
-		out, err := s.ListStateMachines(ctx, &sfn.ListStateMachinesInput{MaxResults: req.MaxResults, NextToken: req.NextToken})
-		if err != nil {
-			return nil, err
-		}
-		type item struct {
-			StateMachineArn string `json:"stateMachineArn"`
-			Name            string `json:"name"`
-			Type            string `json:"type"`
-			CreationDate    epoch  `json:"creationDate"`
-		}
-		items := make([]item, len(out.StateMachines))
-		for i, sm := range out.StateMachines {
-			items[i] = item{*sm.StateMachineArn, *sm.Name, string(sm.Type), epoch(*sm.CreationDate)}
-		}
-		return struct {
-			StateMachines []item  `json:"stateMachines"`
-			NextToken     *string `json:"nextToken,omitempty"`
-		}{items, out.NextToken}, nil
-	},
-	"DeleteStateMachine": func(s *Service, ctx context.Context, body []byte) (any, error) {
-		var req struct{ StateMachineArn *string }
-		if err := decode(body, &req); err != nil {
-			return nil, err
-		}
-		_, err := s.DeleteStateMachine(ctx, &sfn.DeleteStateMachineInput{StateMachineArn: req.StateMachineArn})
-		return struct{}{}, err
-	},
-	"StartExecution": func(s *Service, ctx context.Context, body []byte) (any, error) {
-		var req startRequest
-		if err := decode(body, &req); err != nil {
-			return nil, err
-		}
-		out, err := s.StartExecution(ctx, &sfn.StartExecutionInput{
-			StateMachineArn: req.StateMachineArn, Name: req.Name, Input: req.Input, TraceHeader: req.TraceHeader,
-		})
-		if err != nil {
-			return nil, err
-		}
-		return struct {
-			ExecutionArn string `json:"executionArn"`
-			StartDate    epoch  `json:"startDate"`
-		}{*out.ExecutionArn, epoch(*out.StartDate)}, nil
-	},
-	"StartSyncExecution": func(s *Service, ctx context.Context, body []byte) (any, error) {
-		var req startRequest
-		if err := decode(body, &req); err != nil {
-			return nil, err
-		}
-		out, err := s.StartSyncExecution(ctx, &sfn.StartSyncExecutionInput{
-			StateMachineArn: req.StateMachineArn, Name: req.Name, Input: req.Input, TraceHeader: req.TraceHeader,
-		})
-		if err != nil {
-			return nil, err
-		}
-		return executionWire{
-			ExecutionArn: *out.ExecutionArn, StateMachineArn: *out.StateMachineArn, Name: *out.Name,
-			Status: string(out.Status), StartDate: epoch(*out.StartDate), StopDate: epochPtr(out.StopDate),
-			Input: out.Input, InputDetails: dataDetails(out.InputDetails),
-			Output: out.Output, OutputDetails: dataDetails(out.OutputDetails),
-			Error: out.Error, Cause: out.Cause, TraceHeader: out.TraceHeader,
-			BillingDetails: &billingWire{out.BillingDetails.BilledDurationInMilliseconds, out.BillingDetails.BilledMemoryUsedInMB},
-		}, nil
-	},
-	"DescribeExecution": func(s *Service, ctx context.Context, body []byte) (any, error) {
-		var req struct{ ExecutionArn *string }
-		if err := decode(body, &req); err != nil {
-			return nil, err
-		}
-		out, err := s.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: req.ExecutionArn})
-		if err != nil {
-			return nil, err
-		}
-		return executionWire{
-			ExecutionArn: *out.ExecutionArn, StateMachineArn: *out.StateMachineArn, Name: *out.Name,
-			Status: string(out.Status), StartDate: epoch(*out.StartDate), StopDate: epochPtr(out.StopDate),
-			Input: out.Input, InputDetails: dataDetails(out.InputDetails),
-			Output: out.Output, OutputDetails: dataDetails(out.OutputDetails),
-			Error: out.Error, Cause: out.Cause, TraceHeader: out.TraceHeader,
-		}, nil
-	},
-	"ListExecutions": func(s *Service, ctx context.Context, body []byte) (any, error) {
-		var req struct {
-			StateMachineArn, StatusFilter, NextToken, MapRunArn *string
-			MaxResults                                          int32
-		}
-		if err := decode(body, &req); err != nil {
-			return nil, err
-		}
-		out, err := s.ListExecutions(ctx, &sfn.ListExecutionsInput{
-			StateMachineArn: req.StateMachineArn, StatusFilter: types.ExecutionStatus(deref(req.StatusFilter)),
-			MaxResults: req.MaxResults, NextToken: req.NextToken, MapRunArn: req.MapRunArn,
-		})
-		if err != nil {
-			return nil, err
-		}
-		type item struct {
-			ExecutionArn    string `json:"executionArn"`
-			StateMachineArn string `json:"stateMachineArn"`
-			Name            string `json:"name"`
-			Status          string `json:"status"`
-			StartDate       epoch  `json:"startDate"`
-			StopDate        *epoch `json:"stopDate,omitempty"`
-		}
-		items := make([]item, len(out.Executions))
-		for i, e := range out.Executions {
-			items[i] = item{*e.ExecutionArn, *e.StateMachineArn, *e.Name, string(e.Status), epoch(*e.StartDate), epochPtr(e.StopDate)}
-		}
-		return struct {
-			Executions []item  `json:"executions"`
-			NextToken  *string `json:"nextToken,omitempty"`
-		}{items, out.NextToken}, nil
-	},
-	"GetExecutionHistory": func(s *Service, _ context.Context, body []byte) (any, error) {
-		var req struct {
-			ExecutionArn, NextToken *string
-			MaxResults              int32
-			ReverseOrder            bool
-			IncludeExecutionData    *bool
-		}
-		if err := decode(body, &req); err != nil {
-			return nil, err
-		}
-		events, next, err := s.history(&sfn.GetExecutionHistoryInput{
-			ExecutionArn: req.ExecutionArn, NextToken: req.NextToken, MaxResults: req.MaxResults,
-			ReverseOrder: req.ReverseOrder, IncludeExecutionData: req.IncludeExecutionData,
-		})
-		if err != nil {
-			return nil, err
-		}
-		return struct {
-			Events    []json.RawMessage `json:"events"`
-			NextToken *string           `json:"nextToken,omitempty"`
-		}{events, next}, nil
-	},
-	"StopExecution": func(s *Service, ctx context.Context, body []byte) (any, error) {
-		var req struct{ ExecutionArn, Error, Cause *string }
-		if err := decode(body, &req); err != nil {
-			return nil, err
-		}
-		out, err := s.StopExecution(ctx, &sfn.StopExecutionInput{ExecutionArn: req.ExecutionArn, Error: req.Error, Cause: req.Cause})
-		if err != nil {
-			return nil, err
-		}
-		return struct {
-			StopDate epoch `json:"stopDate"`
-		}{epoch(*out.StopDate)}, nil
-	},
+		return b, nil
+	}
 }
 
 func (s *Service) serveHTTP(w http.ResponseWriter, r *http.Request) {
@@ -239,18 +89,19 @@ func (s *Service) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		s.log.Debug("step functions call", "operation", op, "status", status, "error", code,
 			"duration", time.Since(began))
-		writeJSON(w, status, struct {
+		body, _ := json.Marshal(struct {
 			Type    string `json:"__type"`
 			Message string `json:"message"`
 		}{code, message})
+		writeBody(w, status, body)
 		return
 	}
 	s.log.Debug("step functions call", "operation", op, "status", http.StatusOK,
 		"duration", time.Since(began))
-	writeJSON(w, http.StatusOK, out)
+	writeBody(w, http.StatusOK, out)
 }
 
-func (s *Service) serveOperation(w http.ResponseWriter, r *http.Request, op string) (any, error) {
+func (s *Service) serveOperation(w http.ResponseWriter, r *http.Request, op string) ([]byte, error) {
 	handle, ok := operations[op]
 	if r.Method != http.MethodPost || !ok {
 		return nil, generic(codeUnknownOp, fmt.Sprintf("Unknown operation %q", r.Header.Get("X-Amz-Target")), smithy.FaultClient)
@@ -299,91 +150,9 @@ func (s *Service) injectFault(op string) error {
 	return nil
 }
 
-// decode reads a request body. A body that is not a JSON object is AWS's SerializationException.
-func decode(body []byte, v any) error {
-	if len(bytes.TrimSpace(body)) == 0 {
-		body = []byte("{}")
-	}
-	if err := json.Unmarshal(body, v); err != nil {
-		return generic(codeSerialization, "Could not parse the request body: "+err.Error(), smithy.FaultClient)
-	}
-	return nil
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		status = http.StatusInternalServerError
-		b = []byte(`{"__type":"InternalFailure","message":"could not encode the response"}`)
-	}
+func writeBody(w http.ResponseWriter, status int, body []byte) {
 	w.Header().Set("Content-Type", contentType)
-	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
-	_, _ = w.Write(b)
-}
-
-type startRequest struct {
-	StateMachineArn, Name, Input, TraceHeader *string
-}
-
-type describeStateMachineWire struct {
-	StateMachineArn      string         `json:"stateMachineArn"`
-	Name                 string         `json:"name"`
-	Status               string         `json:"status"`
-	Definition           string         `json:"definition"`
-	RoleArn              string         `json:"roleArn"`
-	Type                 string         `json:"type"`
-	CreationDate         epoch          `json:"creationDate"`
-	LoggingConfiguration map[string]any `json:"loggingConfiguration"`
-	TracingConfiguration map[string]any `json:"tracingConfiguration"`
-}
-
-// executionWire is DescribeExecution's and StartSyncExecution's shape.
-type executionWire struct {
-	ExecutionArn    string       `json:"executionArn"`
-	StateMachineArn string       `json:"stateMachineArn"`
-	Name            string       `json:"name"`
-	Status          string       `json:"status"`
-	StartDate       epoch        `json:"startDate"`
-	StopDate        *epoch       `json:"stopDate,omitempty"`
-	Input           *string      `json:"input,omitempty"`
-	InputDetails    *dataWire    `json:"inputDetails,omitempty"`
-	Output          *string      `json:"output,omitempty"`
-	OutputDetails   *dataWire    `json:"outputDetails,omitempty"`
-	Error           *string      `json:"error,omitempty"`
-	Cause           *string      `json:"cause,omitempty"`
-	TraceHeader     *string      `json:"traceHeader,omitempty"`
-	BillingDetails  *billingWire `json:"billingDetails,omitempty"`
-}
-
-type dataWire struct {
-	Included bool `json:"included"`
-}
-
-type billingWire struct {
-	BilledDurationInMilliseconds int64 `json:"billedDurationInMilliseconds"`
-	BilledMemoryUsedInMB         int64 `json:"billedMemoryUsedInMB"`
-}
-
-func dataDetails(d *types.CloudWatchEventsExecutionDataDetails) *dataWire {
-	if d == nil {
-		return nil
-	}
-	return &dataWire{Included: d.Included}
-}
-
-// epoch is a timestamp as the JSON protocol sends it: seconds since the Unix epoch, with
-// milliseconds as the fraction.
-type epoch time.Time
-
-func (t epoch) MarshalJSON() ([]byte, error) {
-	return strconv.AppendFloat(nil, float64(time.Time(t).UnixMilli())/1000, 'f', -1, 64), nil
-}
-
-func epochPtr(t *time.Time) *epoch {
-	if t == nil {
-		return nil
-	}
-	e := epoch(*t)
-	return &e
+	_, _ = w.Write(body)
 }

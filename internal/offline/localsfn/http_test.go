@@ -69,6 +69,15 @@ func TestProtocol(t *testing.T) {
 			wantStatus: 400, wantType: "SerializationException"},
 		{name: "field of the wrong type", method: http.MethodPost, target: "AWSStepFunctions.ListStateMachines", body: `{"maxResults":"ten"}`,
 			wantStatus: 400, wantType: "SerializationException"},
+		{name: "a string where an ARN goes", method: http.MethodPost, target: "AWSStepFunctions.DescribeStateMachine", body: `{"stateMachineArn":5}`,
+			wantStatus: 400, wantType: "SerializationException"},
+		{name: "body an array", method: http.MethodPost, target: "AWSStepFunctions.ListStateMachines", body: `[]`,
+			wantStatus: 400, wantType: "SerializationException"},
+		{name: "data after the object", method: http.MethodPost, target: "AWSStepFunctions.ListStateMachines", body: `{} {}`,
+			wantStatus: 400, wantType: "SerializationException"},
+		{name: "a 32-bit integer out of range", method: http.MethodPost, target: "AWSStepFunctions.ListStateMachines", body: `{"maxResults":4294967296}`,
+			wantStatus: 400, wantType: "SerializationException"},
+		{name: "null is absent", method: http.MethodPost, target: "AWSStepFunctions.ListStateMachines", body: `{"nextToken":null}`, wantStatus: 200},
 		{name: "empty body is an empty request", method: http.MethodPost, target: "AWSStepFunctions.ListStateMachines", wantStatus: 200,
 			check: func(t *testing.T, body map[string]any) {
 				if sms, ok := body["stateMachines"].([]any); !ok || len(sms) != 1 {

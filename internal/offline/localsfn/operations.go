@@ -75,7 +75,7 @@ func (s *Service) CreateStateMachine(_ context.Context, in *sfn.CreateStateMachi
 	}
 	sm := &stateMachine{
 		arn: arn, name: name, typ: typ, definition: definition, roleARN: roleARN,
-		created: s.clock.Now(), machine: machine,
+		created: apiTime(s.clock.Now()), machine: machine,
 	}
 	s.stateMachines[arn] = sm
 	s.log.Debug("state machine created", "stateMachineArn", arn, "type", typ)
@@ -302,33 +302,16 @@ func (s *Service) ListExecutions(_ context.Context, in *sfn.ListExecutionsInput,
 	return &sfn.ListExecutionsOutput{Executions: page, NextToken: next}, nil
 }
 
-// GetExecutionHistory returns a STANDARD execution's events. The HTTP API serves the engine's
-// events as they marshal; this Go method decodes them into the SDK's types.
+// GetExecutionHistory returns a page of a STANDARD execution's events. The engine's events
+// marshal to the wire shape; they are read into the SDK's types as a client would read them.
 func (s *Service) GetExecutionHistory(_ context.Context, in *sfn.GetExecutionHistoryInput, _ ...func(*sfn.Options)) (*sfn.GetExecutionHistoryOutput, error) {
-	raw, next, err := s.history(in)
+	e, err := s.lookupExecution(deref(in.ExecutionArn))
 	if err != nil {
 		return nil, err
 	}
-	out := &sfn.GetExecutionHistoryOutput{NextToken: next, Events: make([]types.HistoryEvent, 0, len(raw))}
-	for _, r := range raw {
-		ev, err := decodeHistoryEvent(r)
-		if err != nil {
-			return nil, err
-		}
-		out.Events = append(out.Events, ev)
-	}
-	return out, nil
-}
-
-// history pages through an execution's events as wire JSON.
-func (s *Service) history(in *sfn.GetExecutionHistoryInput) ([]json.RawMessage, *string, error) {
-	e, err := s.lookupExecution(deref(in.ExecutionArn))
-	if err != nil {
-		return nil, nil, err
-	}
 	limit, err := pageSize(in.MaxResults)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	events := e.run.History()
 	if in.ReverseOrder {
@@ -338,21 +321,23 @@ func (s *Service) history(in *sfn.GetExecutionHistoryInput) ([]json.RawMessage, 
 	key := fmt.Sprintf("GetExecutionHistory:%s:%t", e.arn, in.ReverseOrder)
 	page, next, err := paginate(events, key, deref(in.NextToken), limit)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	// Only the page is encoded: a history holds up to 25,000 events.
-	raw := make([]json.RawMessage, len(page))
+	// Only the page is converted: a history holds up to 25,000 events.
+	out := &sfn.GetExecutionHistoryOutput{NextToken: next, Events: make([]types.HistoryEvent, len(page))}
 	for i, ev := range page {
 		b, err := json.Marshal(ev)
 		if err != nil {
-			return nil, nil, fmt.Errorf("encode history event %d of %s: %w", ev.ID, e.arn, err)
+			return nil, fmt.Errorf("encode history event %d of %s: %w", ev.ID, e.arn, err)
 		}
 		if in.IncludeExecutionData != nil && !*in.IncludeExecutionData {
 			b = withoutExecutionData(b)
 		}
-		raw[i] = b
+		if err := unmarshalWire(b, &out.Events[i]); err != nil {
+			return nil, fmt.Errorf("read history event %d of %s: %w", ev.ID, e.arn, err)
+		}
 	}
-	return raw, next, nil
+	return out, nil
 }
 
 // StopExecution aborts a running STANDARD execution and waits for the engine to record it. On an
@@ -413,7 +398,7 @@ func (s *Service) newExecution(smARN, name, input, traceHeader *string) (*execut
 		sm:          sm,
 		input:       in,
 		traceHeader: deref(traceHeader),
-		startDate:   s.clock.Now(),
+		startDate:   apiTime(s.clock.Now()),
 	}, nil
 }
 
@@ -484,42 +469,6 @@ func paginate[T any](items []T, key, token string, limit int) ([]T, *string, err
 	}
 	next := base64.RawURLEncoding.EncodeToString([]byte(key + "\x00" + strconv.Itoa(end)))
 	return page, &next, nil
-}
-
-// decodeHistoryEvent turns one wire event into the SDK's type. The SDK's structs carry no JSON
-// tags, but encoding/json matches their field names case-insensitively to the wire's
-// camelCase; only the epoch-seconds timestamp needs converting.
-func decodeHistoryEvent(raw json.RawMessage) (types.HistoryEvent, error) {
-	var wire struct {
-		types.HistoryEvent
-		Timestamp json.RawMessage `json:"timestamp"`
-	}
-	if err := json.Unmarshal(raw, &wire); err != nil {
-		return types.HistoryEvent{}, fmt.Errorf("decode history event %s: %w", raw, err)
-	}
-	ev := wire.HistoryEvent
-	if len(wire.Timestamp) > 0 {
-		ts, err := parseTimestamp(wire.Timestamp)
-		if err != nil {
-			return types.HistoryEvent{}, fmt.Errorf("decode timestamp of history event %d: %w", ev.Id, err)
-		}
-		ev.Timestamp = &ts
-	}
-	return ev, nil
-}
-
-// parseTimestamp reads epoch seconds (the JSON protocol's form) or an RFC 3339 string.
-func parseTimestamp(raw json.RawMessage) (time.Time, error) {
-	var str string
-	if json.Unmarshal(raw, &str) == nil {
-		return time.Parse(time.RFC3339Nano, str)
-	}
-	f, err := strconv.ParseFloat(string(raw), 64)
-	if err != nil {
-		return time.Time{}, err
-	}
-	sec := int64(f)
-	return time.Unix(sec, int64((f-float64(sec))*1e9)).Round(time.Millisecond).UTC(), nil
 }
 
 // withoutExecutionData drops input and output from an event's details, which is what

@@ -175,7 +175,7 @@ func (s *Service) finish(e *execution) {
 			stop = h[len(h)-1].Timestamp
 		}
 		s.mu.Lock()
-		e.result, e.stopDate = res, stop
+		e.result, e.stopDate = res, apiTime(stop)
 		if !e.express {
 			s.finished = append(s.finished, e.arn)
 			for len(s.finished) > s.maxFinished {
@@ -206,6 +206,12 @@ func (s *Service) snapshot(e *execution) (status types.ExecutionStatus, res asl.
 		return types.ExecutionStatusRunning, asl.Result{}, time.Time{}
 	}
 	return types.ExecutionStatus(e.result.Status), e.result, e.stopDate
+}
+
+// apiTime is a time as the API reports it: UTC, in milliseconds (the wire has no finer unit), so
+// that the Go methods answer exactly what a client of the HTTP API reads.
+func apiTime(t time.Time) time.Time {
+	return t.UTC().Truncate(time.Millisecond)
 }
 
 // contextObject fills the $$ object the engine exposes to paths and intrinsics.
