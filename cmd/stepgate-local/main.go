@@ -94,6 +94,7 @@ func run(args []string, out io.Writer) error {
 		Log:             out,
 		LogLevel:        level,
 		LogFormat:       *logFormat,
+		Routes:          readRoutes,
 	})
 	if err != nil {
 		return err

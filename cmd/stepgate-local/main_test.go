@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -45,5 +47,36 @@ func TestRunRefusesWhatItCannotServe(t *testing.T) {
 				t.Fatalf("err = %v, want it to mention %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestRunRefusesAMalformedRoute: make local reads the routes with the start function's own parser
+// and refuses to start, naming the route, before it builds or starts anything.
+func TestRunRefusesAMalformedRoute(t *testing.T) {
+	data, err := os.ReadFile("../../template.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const route = `"input": {"body": true}, "required": ["instance_id"]},`
+	if !bytes.Contains(data, []byte(route)) {
+		t.Fatalf("template.yaml has no %s", route)
+	}
+	data = bytes.Replace(data, []byte(route), []byte(`"input": {"body": true}, "required": ["instance_id"], "fields": {"note": {"pattern": "[a-z]+"}}},`), 1)
+	dir := t.TempDir()
+	abs, err := filepath.Abs("../../statemachines")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(abs, filepath.Join(dir, "statemachines")); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "template.yaml")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	err = run([]string{"-build-dir", t.TempDir(), "-template", path, "-api-addr", "127.0.0.1:0", "-aws-addr", "127.0.0.1:0", "-dashboard", ""}, &out)
+	if want := `route "POST /express-instance": field "note": pattern [a-z]+ is not anchored`; err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("err = %v, want it to contain %s", err, want)
 	}
 }

@@ -65,7 +65,8 @@ func NewHandler(cfg Config, client stepFunctions, logger *slog.Logger) *Handler 
 }
 
 // serve finds the request's route, builds and checks its input, and starts its machine. Every
-// answer about an execution (started, failed, timed out, replayed) carries X-Execution-Arn.
+// answer about an execution carries X-Execution-Arn: a success, and an error whose body names the
+// execution (FAILED, TIMED_OUT, an Idempotency-Key reused with another body).
 func (h *Handler) serve(ctx context.Context, req *events.APIGatewayProxyRequest, entry *httpapi.LogEntry) (events.APIGatewayProxyResponse, error) {
 	rt, params, err := h.cfg.Routes.Match(req)
 	if err != nil {
@@ -82,12 +83,13 @@ func (h *Handler) serve(ctx context.Context, req *events.APIGatewayProxyRequest,
 	} else {
 		resp, entry.ExecutionARN, err = h.startAsync(ctx, req, rt, in)
 	}
-	if entry.ExecutionARN != "" {
-		if err != nil {
-			err = httpapi.AsError(err).WithHeader("X-Execution-Arn", entry.ExecutionARN)
-		} else {
-			resp.Headers["X-Execution-Arn"] = entry.ExecutionARN
-		}
+	var about *httpapi.Error
+	switch {
+	case entry.ExecutionARN == "":
+	case err == nil:
+		resp.Headers["X-Execution-Arn"] = entry.ExecutionARN
+	case errors.As(err, &about) && about.Fields["executionArn"] != nil:
+		err = about.WithHeader("X-Execution-Arn", entry.ExecutionARN)
 	}
 	return resp, err
 }

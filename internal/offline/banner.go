@@ -3,18 +3,15 @@ package offline
 import (
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 )
 
-// Banner prints what a newcomer needs: where things listen, what is not enforced, the instance IDs
-// and commands to paste.
+// Banner prints what a newcomer needs: where things listen, what is not enforced, the instance IDs,
+// the state machines and the routes the template declares, and commands to paste.
 func (s *Stack) Banner(w io.Writer, timeScale float64) {
-	var ids []string
-	for _, id := range s.InstanceIDs {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
+	ids := slices.Sorted(maps.Values(s.InstanceIDs))
 	instance := "i-…"
 	if len(ids) > 0 {
 		instance = ids[0]
@@ -25,31 +22,59 @@ func (s *Stack) Banner(w io.Writer, timeScale float64) {
 	fmt.Fprintf(&b, "  API           %s   (stage %q; auth NOT enforced locally: loopback only)\n", s.APIURL, s.StageName)
 	fmt.Fprintf(&b, "  AWS endpoint  %s   (Step Functions + EC2)\n", s.AWSURL)
 	fmt.Fprintf(&b, "  instances     %s\n", strings.Join(ids, ", "))
-	for _, name := range sortedKeys(s.StateMachineARNs) {
-		fmt.Fprintf(&b, "  %-13s %s\n", name, s.StateMachineARNs[name])
+	// The state machines by logical ID, then one line per declared route: method, path, mode and
+	// the machine it starts (by name).
+	machines := slices.Sorted(maps.Keys(s.StateMachineARNs))
+	idWidth := 0
+	for _, id := range machines {
+		idWidth = max(idWidth, len(id))
+	}
+	for i, id := range machines {
+		fmt.Fprintf(&b, "  %-13s %-*s  %s\n", label(i, "machines"), idWidth, id, s.StateMachineARNs[id])
+	}
+	methodWidth, pathWidth := 0, 0
+	for _, r := range s.Routes {
+		methodWidth, pathWidth = max(methodWidth, len(r.Method)), max(pathWidth, len(r.Path))
+	}
+	for i, r := range s.Routes {
+		machine := r.StateMachineARN[strings.LastIndexByte(r.StateMachineARN, ':')+1:]
+		fmt.Fprintf(&b, "  %-13s %-*s %-*s  %-5s → %s\n", label(i, "routes"), methodWidth, r.Method, pathWidth, r.Path, r.Mode, machine)
 	}
 	if timeScale != 1 {
 		fmt.Fprintf(&b, "  time          workflows run %gx faster than real time (-time-scale)\n", timeScale)
 	}
 	fmt.Fprintf(&b, "\nTry:\n")
-	fmt.Fprintf(&b, "  curl -s -X POST %s/express-instance -d '{\"instance_id\":\"%s\"}'\n", api, instance)
-	fmt.Fprintf(&b, "  curl -si -X POST %s/standard-instance -H 'Idempotency-Key: demo-1' -d '{\"instance_id\":\"%s\",\"action\":\"start\"}'\n", api, instance)
-	fmt.Fprintf(&b, "  curl -s \"<the Location header of the previous answer>?wait=20\"\n")
-	fmt.Fprintf(&b, "  curl -s %s/instances/%s\n", api, instance)
+	// The sample's routes, when the template declares them.
+	if s.declares("POST", "/express-instance") {
+		fmt.Fprintf(&b, "  curl -s -X POST %s/express-instance -d '{\"instance_id\":\"%s\"}'\n", api, instance)
+	}
+	if s.declares("POST", "/standard-instance") {
+		fmt.Fprintf(&b, "  curl -si -X POST %s/standard-instance -H 'Idempotency-Key: demo-1' -d '{\"instance_id\":\"%s\",\"action\":\"start\"}'\n", api, instance)
+		fmt.Fprintf(&b, "  curl -s \"<the Location header of the previous answer>?wait=20\"\n")
+	}
+	if s.declares("GET", "/instances/{instance_id}") {
+		fmt.Fprintf(&b, "  curl -s %s/instances/%s\n", api, instance)
+	}
 	fmt.Fprintf(&b, "  export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=%s\n", Region)
 	fmt.Fprintf(&b, "  aws --endpoint-url %s stepfunctions list-state-machines\n", s.AWSURL)
-	fmt.Fprintf(&b, "  HTTP_PROXY=%s aws --endpoint-url %s stepfunctions start-sync-execution --state-machine-arn %s --input '{\"instance_id\":\"%s\"}'\n",
-		s.AWSURL, s.AWSURL, s.StateMachineARNs["ExpressStateMachine"], instance)
+	if arn, ok := s.StateMachineARNs["ExpressStateMachine"]; ok {
+		fmt.Fprintf(&b, "  HTTP_PROXY=%s aws --endpoint-url %s stepfunctions start-sync-execution --state-machine-arn %s --input '{\"instance_id\":\"%s\"}'\n",
+			s.AWSURL, s.AWSURL, arn, instance)
+	}
 	fmt.Fprintf(&b, "\nState lives in this process: a restart begins afresh (instances stopped, no executions).\n")
 	fmt.Fprintf(&b, "Ctrl-C stops everything (requests in flight get 5 s to finish). -v shows every AWS call and function log line.\n\n")
 	io.WriteString(w, b.String())
 }
 
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
+// label is a banner section's label on its first line only.
+func label(i int, name string) string {
+	if i == 0 {
+		return name
 	}
-	sort.Strings(keys)
-	return keys
+	return ""
+}
+
+// declares reports whether the template declares the route.
+func (s *Stack) declares(method, path string) bool {
+	return slices.ContainsFunc(s.Routes, func(r DeclaredRoute) bool { return r.Method == method && r.Path == path })
 }

@@ -156,11 +156,11 @@ func Parse(doc string, getenv func(string) string) (*Config, error) {
 	}
 	shared, err := parseFields(d.Fields, getenv)
 	if err != nil {
-		return nil, fmt.Errorf("parse %s: %w", Env, err)
+		return nil, fmt.Errorf("parse %s: the shared \"fields\": %w", Env, err)
 	}
 	sharedErrors, err := parseErrors(d.Errors)
 	if err != nil {
-		return nil, fmt.Errorf("parse %s: %w", Env, err)
+		return nil, fmt.Errorf("parse %s: the shared \"errors\": %w", Env, err)
 	}
 	scope, err := execution.ParsePattern(getenv(execution.EnvStateMachines))
 	if err != nil {

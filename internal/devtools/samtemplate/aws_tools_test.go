@@ -38,14 +38,18 @@ func requirePython(t *testing.T, modules ...string) {
 	}
 }
 
-func TestCfnLint(t *testing.T) {
+func TestCfnLint(t *testing.T) { cfnLint(t, "template.yaml") }
+
+// cfnLint runs cfn-lint on the template at path (relative to the repository root, or absolute).
+func cfnLint(t *testing.T, path string) {
+	t.Helper()
 	requirePython(t, "cfnlint")
 	// -c I adds the informational rules (I3011: a DeletionPolicy on stateful resources, …).
 	cmd := exec.Command("python3", "-c", "import sys; from cfnlint.runner import main; sys.argv[0] = 'cfn-lint'; sys.exit(main())",
-		"-c", "I", "--", "template.yaml")
+		"-c", "I", "--", path)
 	cmd.Dir = repoRoot
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("cfn-lint -c I template.yaml: %v\n%s", err, out)
+		t.Fatalf("cfn-lint -c I %s: %v\n%s", path, err, out)
 	}
 }
 
@@ -55,12 +59,19 @@ type translation struct {
 	time   int64
 }
 
-// translate runs tools/sam/translate.py once for all runs and loads each CloudFormation template
-// with this package's loader, so that conditions and Fn::If are evaluated as CloudFormation would.
+// translate runs tools/sam/translate.py on template.yaml once for all runs and loads each
+// CloudFormation template with this package's loader, so that conditions and Fn::If are evaluated
+// as CloudFormation would.
 func translate(t *testing.T, runs ...translation) []*Template {
 	t.Helper()
+	return translateAt(t, "template.yaml", runs...)
+}
+
+// translateAt is translate for the template at path (relative to the repository root, or absolute).
+func translateAt(t *testing.T, path string, runs ...translation) []*Template {
+	t.Helper()
 	requirePython(t, "samtranslator")
-	args := []string{"tools/sam/translate.py", "template.yaml"}
+	args := []string{"tools/sam/translate.py", path}
 	for i, r := range runs {
 		if i > 0 {
 			args = append(args, "+")

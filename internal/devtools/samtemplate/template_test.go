@@ -24,7 +24,13 @@ const templatePath = "../../../template.yaml"
 // Name (stepgate_Express), as CloudFormation names it.
 func loadStack(t *testing.T, params map[string]string) *Template {
 	t.Helper()
-	first, err := Load(templatePath, Options{Parameters: params})
+	return loadStackAt(t, templatePath, params)
+}
+
+// loadStackAt is loadStack for the template at path.
+func loadStackAt(t *testing.T, path string, params map[string]string) *Template {
+	t.Helper()
+	first, err := Load(path, Options{Parameters: params})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +51,7 @@ func loadStack(t *testing.T, params map[string]string) *Template {
 		}
 		return "", false
 	}
-	tmpl, err := Load(templatePath, Options{Parameters: params, Resolve: resolve})
+	tmpl, err := Load(path, Options{Parameters: params, Resolve: resolve})
 	if err != nil {
 		t.Fatal(err)
 	}
