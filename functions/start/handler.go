@@ -67,7 +67,8 @@ func NewHandler(cfg Config, client stepFunctions, logger *slog.Logger) *Handler 
 // serve finds the request's route, builds and checks its input, and starts its machine. Every
 // answer about an execution carries X-Execution-Arn: a success, and an error whose body names the
 // execution (FAILED, TIMED_OUT, an Idempotency-Key reused with another body).
-func (h *Handler) serve(ctx context.Context, req *events.APIGatewayProxyRequest, entry *httpapi.LogEntry) (events.APIGatewayProxyResponse, error) {
+func (h *Handler) serve(ctx context.Context, request events.APIGatewayProxyRequest, entry *httpapi.LogEntry) (events.APIGatewayProxyResponse, error) {
+	req := &request
 	rt, params, err := h.cfg.Routes.Match(req)
 	if err != nil {
 		return events.APIGatewayProxyResponse{}, err
@@ -83,15 +84,23 @@ func (h *Handler) serve(ctx context.Context, req *events.APIGatewayProxyRequest,
 	} else {
 		resp, entry.ExecutionARN, err = h.startAsync(ctx, req, rt, in)
 	}
-	var about *httpapi.Error
 	switch {
 	case entry.ExecutionARN == "":
 	case err == nil:
 		resp.Headers["X-Execution-Arn"] = entry.ExecutionARN
-	case errors.As(err, &about) && about.Fields["executionArn"] != nil:
-		err = about.WithHeader("X-Execution-Arn", entry.ExecutionARN)
+	default:
+		err = aboutExecution(err, entry.ExecutionARN)
 	}
 	return resp, err
+}
+
+// aboutExecution adds X-Execution-Arn to an error whose body names the execution.
+func aboutExecution(err error, executionARN string) error {
+	var e *httpapi.Error
+	if errors.As(err, &e) && e.Fields["executionArn"] != nil {
+		return e.WithHeader("X-Execution-Arn", executionARN)
+	}
+	return err
 }
 
 // startSync runs the route's EXPRESS machine synchronously and maps its outcome.

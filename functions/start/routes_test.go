@@ -53,7 +53,7 @@ func TestInstanceStateErrors(t *testing.T) {
 		wantMsg    string
 	}{
 		{name: "malformed", id: "i-XYZ", wantStatus: 400, wantCode: "InvalidRequest"},
-		{name: "no ID", id: "", wantStatus: 404, wantCode: "NotFound", wantMsg: "No route of this API serves /instances/."},
+		{name: "no ID", id: "", wantStatus: 404, wantCode: "NotFound", wantMsg: "No route of this API serves /instances."},
 		{name: "not managed", id: "i-0fedcba9876543210", wantStatus: 403, wantCode: "InstanceNotAllowed",
 			wantMsg: "Instance i-0fedcba9876543210 is not managed by this stack."},
 		{name: "not found", id: testInstance, out: failed("InstanceNotFound", "gone"), wantStatus: 404, wantCode: "InstanceNotFound",

@@ -103,7 +103,8 @@ func (h *Handler) setClock(clk clock.Clock) {
 	h.Handler.SetClock(clk)
 }
 
-func (h *Handler) serve(ctx context.Context, req *events.APIGatewayProxyRequest, entry *httpapi.LogEntry) (events.APIGatewayProxyResponse, error) {
+func (h *Handler) serve(ctx context.Context, request events.APIGatewayProxyRequest, entry *httpapi.LogEntry) (events.APIGatewayProxyResponse, error) {
+	req := &request
 	var none events.APIGatewayProxyResponse
 	switch req.Resource {
 	case listResource:

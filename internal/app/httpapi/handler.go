@@ -14,13 +14,14 @@ import (
 
 // ServeFunc is an HTTP function's own work on one request: a response, or an error that
 // ErrorResponse turns into the one error shape. It notes in entry what the request log records
-// beyond the request itself.
-type ServeFunc func(ctx context.Context, req *events.APIGatewayProxyRequest, entry *LogEntry) (events.APIGatewayProxyResponse, error)
+// beyond the request itself. The request comes by value, as lambda.Start gives it to Handle: a
+// pointer passed through a func value would move every request to the heap.
+type ServeFunc func(ctx context.Context, req events.APIGatewayProxyRequest, entry *LogEntry) (events.APIGatewayProxyResponse, error)
 
 // LogEntry is what a ServeFunc learns about a request that its log line names.
 type LogEntry struct {
 	// Route is the declared route the request matched ("GET /orders/{id}"); the log falls back
-	// to API Gateway's resource when it is empty.
+	// to API Gateway's resource ("/executions/{executionArn}") when it is empty.
 	Route string
 	// ExecutionARN is the execution the request started or named.
 	ExecutionARN string
@@ -60,7 +61,7 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest)
 	if h.configErr != nil {
 		err = Internal(h.configErr)
 	} else {
-		resp, err = h.serve(ctx, &req, &entry)
+		resp, err = h.serve(ctx, req, &entry)
 	}
 	if err != nil {
 		resp = ErrorResponse(req.RequestContext.RequestID, err)
@@ -71,7 +72,7 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest)
 	}
 	route := entry.Route
 	if route == "" {
-		route = req.HTTPMethod + " " + req.Resource
+		route = req.Resource
 	}
 	attrs := []slog.Attr{
 		slog.String("requestId", req.RequestContext.RequestID),

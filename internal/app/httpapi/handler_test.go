@@ -35,7 +35,7 @@ func TestHandlerLogsEveryRequestOnce(t *testing.T) {
 	}{
 		{
 			name: "answer",
-			serve: func(_ context.Context, req *events.APIGatewayProxyRequest, e *LogEntry) (events.APIGatewayProxyResponse, error) {
+			serve: func(_ context.Context, req events.APIGatewayProxyRequest, e *LogEntry) (events.APIGatewayProxyResponse, error) {
 				e.Route, e.ExecutionARN = "POST /orders/{id}", "arn:aws:states:us-east-1:123456789012:execution:m:n"
 				return JSON(req.RequestContext.RequestID, http.StatusAccepted, map[string]string{}), nil
 			},
@@ -46,12 +46,12 @@ func TestHandlerLogsEveryRequestOnce(t *testing.T) {
 		},
 		{
 			name: "error, no route noted: the resource",
-			serve: func(context.Context, *events.APIGatewayProxyRequest, *LogEntry) (events.APIGatewayProxyResponse, error) {
+			serve: func(context.Context, events.APIGatewayProxyRequest, *LogEntry) (events.APIGatewayProxyResponse, error) {
 				return events.APIGatewayProxyResponse{}, errors.New("dial tcp: refused")
 			},
 			wantStatus: 500,
 			wantLog: map[string]any{"level": "ERROR", "msg": "request", "requestId": "req-1", "method": "POST", "path": "/orders/o-1",
-				"route": "POST /{proxy+}", "status": 500.0, "executionArn": "", "duration": float64(3 * time.Millisecond),
+				"route": "/{proxy+}", "status": 500.0, "executionArn": "", "duration": float64(3 * time.Millisecond),
 				"error": "dial tcp: refused"},
 		},
 	}

@@ -368,8 +368,8 @@ func (c *Config) Match(req *events.APIGatewayProxyRequest) (*Route, map[string]s
 		}
 		path = req.Resource
 	}
-	segments := strings.Split(strings.Trim(path, "/"), "/")
-	n := c.tree.find(segments)
+	path = strings.Trim(path, "/")
+	n := c.tree.find(path)
 	r, ok := (*Route)(nil), false
 	if n != nil {
 		r, ok = n.routes[req.HTTPMethod]
@@ -377,20 +377,22 @@ func (c *Config) Match(req *events.APIGatewayProxyRequest) (*Route, map[string]s
 	switch {
 	case n == nil || (ok && !greedy): // a resource of its own that no route declares
 		return nil, nil, httpapi.NewError(http.StatusNotFound, "NotFound",
-			fmt.Sprintf("No route of this API serves %s.", path))
+			fmt.Sprintf("No route of this API serves /%s.", path))
 	case !ok:
 		allow := slices.Sorted(maps.Keys(n.routes))
 		return nil, nil, httpapi.NewError(http.StatusMethodNotAllowed, "MethodNotAllowed",
-			fmt.Sprintf("%s does not serve %s; use %s.", path, req.HTTPMethod, strings.Join(allow, " or "))).
+			fmt.Sprintf("/%s does not serve %s; use %s.", path, req.HTTPMethod, strings.Join(allow, " or "))).
 			WithHeader("Allow", strings.Join(allow, ", "))
 	}
 	var params map[string]string
-	for i, seg := range r.segments {
+	for _, seg := range r.segments {
+		var value string
+		value, path, _ = strings.Cut(path, "/")
 		if name, ok := paramName(seg); ok {
 			if params == nil {
 				params = make(map[string]string, 2)
 			}
-			params[name] = segments[i]
+			params[name] = value
 		}
 	}
 	return r, params, nil
@@ -405,31 +407,40 @@ func matchedPath(req *events.APIGatewayProxyRequest) (string, bool) {
 	if !greedy || strings.ContainsAny(name, "{}/") {
 		return "", false
 	}
+	if prefix == "/" {
+		return req.PathParameters[name], true // /{proxy+}: the value is the path
+	}
 	return prefix + req.PathParameters[name], true
 }
 
-// find returns the node whose routes serve the path's segments: a literal child first, then the
-// parameter child, backtracking as API Gateway's resource tree does.
-func (n *node) find(segments []string) *node {
-	if len(segments) == 0 {
+// find returns the node whose routes serve path (its segments joined by "/", no leading or
+// trailing "/"): a literal child first, then the parameter child, backtracking as API Gateway's
+// resource tree does.
+func (n *node) find(path string) *node {
+	seg, rest, more := strings.Cut(path, "/")
+	if seg == "" {
+		return nil // the root, or an empty segment ("//"): no route has either
+	}
+	if child := n.literal[seg]; child != nil {
+		if found := child.next(rest, more); found != nil {
+			return found
+		}
+	}
+	if n.param != nil {
+		return n.param.next(rest, more)
+	}
+	return nil
+}
+
+// next is find on the rest of a path after one segment.
+func (n *node) next(rest string, more bool) *node {
+	if !more {
 		if len(n.routes) > 0 {
 			return n
 		}
 		return nil
 	}
-	seg := segments[0]
-	if seg == "" {
-		return nil // "//", or a trailing "/" before more segments
-	}
-	if child := n.literal[seg]; child != nil {
-		if found := child.find(segments[1:]); found != nil {
-			return found
-		}
-	}
-	if n.param != nil {
-		return n.param.find(segments[1:])
-	}
-	return nil
+	return n.find(rest)
 }
 
 // Route returns the route declared with key ("METHOD /path").
