@@ -19,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/stepgate/stepgate/internal/devtools/routereader"
 	"github.com/stepgate/stepgate/internal/offline"
 	"github.com/stepgate/stepgate/internal/offline/localsfn"
 )
@@ -94,7 +95,7 @@ func run(args []string, out io.Writer) error {
 		Log:             out,
 		LogLevel:        level,
 		LogFormat:       *logFormat,
-		Routes:          readRoutes,
+		Routes:          routereader.Read,
 	})
 	if err != nil {
 		return err

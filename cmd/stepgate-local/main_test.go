@@ -3,9 +3,10 @@ package main
 import (
 	"bytes"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/stepgate/stepgate/internal/devtools/addworkflow"
 )
 
 func TestLoopback(t *testing.T) {
@@ -62,16 +63,8 @@ func TestRunRefusesAMalformedRoute(t *testing.T) {
 		t.Fatalf("template.yaml has no %s", route)
 	}
 	data = bytes.Replace(data, []byte(route), []byte(`"input": {"body": true}, "required": ["instance_id"], "fields": {"note": {"pattern": "[a-z]+"}}},`), 1)
-	dir := t.TempDir()
-	abs, err := filepath.Abs("../../statemachines")
+	path, err := addworkflow.Copy(t.TempDir(), "../..", data)
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(abs, filepath.Join(dir, "statemachines")); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "template.yaml")
-	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer

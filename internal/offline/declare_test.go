@@ -11,44 +11,29 @@ import (
 	"testing"
 
 	"github.com/stepgate/stepgate/internal/devtools/addworkflow"
+	"github.com/stepgate/stepgate/internal/devtools/routereader"
 	"github.com/stepgate/stepgate/internal/offline"
 )
 
-// templateCopy writes template.yaml, changed by edit, into a directory of its own beside a link to
-// statemachines/, and returns its path.
+// templateCopy writes template.yaml, changed by edit, into a directory of its own, and returns its
+// path.
 func templateCopy(t *testing.T, edit func(t *testing.T, template []byte) []byte) string {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(repoRoot, "template.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	abs, err := filepath.Abs(filepath.Join(repoRoot, "statemachines"))
+	path, err := addworkflow.Copy(t.TempDir(), repoRoot, edit(t, data))
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(abs, filepath.Join(dir, "statemachines")); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "template.yaml")
-	if err := os.WriteFile(path, edit(t, data), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return path
 }
 
-// withREADMEWorkflows adds the README's "Add your workflow" lines to a template.
-func withREADMEWorkflows(t *testing.T, template []byte) []byte {
+// withREADMEWorkflows is template.yaml with the README's "Add your workflow" lines added.
+func withREADMEWorkflows(t *testing.T, _ []byte) []byte {
 	t.Helper()
-	readme, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	steps, err := addworkflow.FromREADME(readme)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := steps.Apply(template)
+	out, err := addworkflow.FromRepo(repoRoot)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +156,7 @@ func TestDeclarationRefused(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := offline.Start(context.Background(), offline.Config{
 				Template: templateCopy(t, tc.edit), BuildDir: buildDir, APIAddr: "127.0.0.1:0", AWSAddr: "127.0.0.1:0",
-				Routes: readRoutes,
+				Routes: routereader.Read,
 			})
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want one containing %q", err, tc.want)

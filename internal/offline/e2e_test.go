@@ -19,7 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
-	"github.com/stepgate/stepgate/internal/app/route"
+	"github.com/stepgate/stepgate/internal/devtools/routereader"
 	"github.com/stepgate/stepgate/internal/offline"
 	"github.com/stepgate/stepgate/internal/offline/localec2"
 	"github.com/stepgate/stepgate/internal/offline/localsfn"
@@ -67,7 +67,7 @@ func startStack(t *testing.T, mutate func(*offline.Config)) *offline.Stack {
 		TimeScale: 20,
 		EnvVars:   map[string]map[string]string{"Parameters": {"ALLOWED_INSTANCE_IDS": allow}},
 		Log:       testLog{t},
-		Routes:    readRoutes,
+		Routes:    routereader.Read,
 	}
 	if mutate != nil {
 		mutate(&cfg)
@@ -91,19 +91,6 @@ func startStack(t *testing.T, mutate func(*offline.Config)) *offline.Stack {
 		t.Fatal(err)
 	}
 	return s
-}
-
-// readRoutes is cmd/stepgate-local's reader of a routes document: the start function's own parser.
-func readRoutes(document string, getenv func(string) string) ([]offline.DeclaredRoute, error) {
-	cfg, err := route.Parse(document, getenv)
-	if err != nil {
-		return nil, err
-	}
-	var out []offline.DeclaredRoute
-	for _, d := range cfg.Describe() {
-		out = append(out, offline.DeclaredRoute{Method: d.Method, Path: d.Path, Mode: string(d.Mode), StateMachineARN: d.StateMachineARN})
-	}
-	return out, nil
 }
 
 type response struct {

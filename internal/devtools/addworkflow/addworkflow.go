@@ -8,6 +8,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -71,4 +73,36 @@ func (s Steps) Apply(template []byte) ([]byte, error) {
 		return nil, fmt.Errorf("the template has no %q", routesOpen)
 	}
 	return []byte(before + routesOpen + s.Routes + after), nil
+}
+
+// FromRepo returns root's template.yaml with root's README.md steps applied.
+func FromRepo(root string) ([]byte, error) {
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		return nil, err
+	}
+	steps, err := FromREADME(readme)
+	if err != nil {
+		return nil, err
+	}
+	template, err := os.ReadFile(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	return steps.Apply(template)
+}
+
+// Copy writes template as dir/template.yaml beside a link to root's statemachines/ (which the
+// template's DefinitionUri values name), and returns its path: a changed template the offline
+// stack and AWS's tools can load.
+func Copy(dir, root string, template []byte) (string, error) {
+	machines, err := filepath.Abs(filepath.Join(root, "statemachines"))
+	if err != nil {
+		return "", err
+	}
+	if err := os.Symlink(machines, filepath.Join(dir, "statemachines")); err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, "template.yaml")
+	return path, os.WriteFile(path, template, 0o644)
 }

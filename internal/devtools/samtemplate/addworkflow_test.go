@@ -1,8 +1,6 @@
 package samtemplate
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -11,35 +9,15 @@ import (
 )
 
 // readmeWorkflowsTemplate writes template.yaml with README "Add your workflow" applied (its own
-// lines) into a directory of its own beside a link to statemachines/, and returns its path.
+// lines) into a directory of its own, and returns its path.
 func readmeWorkflowsTemplate(t *testing.T) string {
 	t.Helper()
-	readme, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
+	template, err := addworkflow.FromRepo(repoRoot)
 	if err != nil {
 		t.Fatal(err)
 	}
-	steps, err := addworkflow.FromREADME(readme)
+	path, err := addworkflow.Copy(t.TempDir(), repoRoot, template)
 	if err != nil {
-		t.Fatal(err)
-	}
-	template, err := os.ReadFile(templatePath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := steps.Apply(template)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	abs, err := filepath.Abs(filepath.Join(repoRoot, "statemachines"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(abs, filepath.Join(dir, "statemachines")); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "template.yaml")
-	if err := os.WriteFile(path, out, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return path
