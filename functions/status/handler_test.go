@@ -330,7 +330,7 @@ func TestDelete(t *testing.T) {
 		{name: "unknown", arn: testExec, describe: []describeAnswer{{err: &types.ExecutionDoesNotExist{}}}, wantStatus: 404, wantCode: "ExecutionNotFound"},
 		{name: "foreign", arn: testForeignExec, wantStatus: 404, wantCode: "ExecutionNotFound"},
 		{name: "express", arn: testExpressExec, wantStatus: 400, wantCode: "ExpressExecutionNotDescribable"},
-		{name: "not an ARN", arn: "arn:aws:states:us-east-1:123456789012:execution:StandardStateMachine", wantStatus: 400, wantCode: "InvalidExecutionArn"},
+		{name: "not an ARN", arn: "arn:aws:states:us-east-1:123456789012:execution:stepgate_Standard", wantStatus: 400, wantCode: "InvalidExecutionArn"},
 		{name: "stop throttled", arn: testExec, describe: []describeAnswer{{out: running()}}, stopErr: apiError("ThrottlingException"), wantStatus: 429, wantCode: "Throttled", wantStops: 1},
 		{name: "stop denied", arn: testExec, describe: []describeAnswer{{out: running()}}, stopErr: apiError("AccessDeniedException"), wantStatus: 500, wantCode: "InternalError", wantStops: 1},
 	}

@@ -170,7 +170,7 @@ const EnvStateMachines = "STATE_MACHINES"
 // functions serve and what they may call are one declaration.
 type Pattern struct {
 	Partition, Region, Account string
-	// NamePrefix is what every machine name of the stack starts with ("stepgate_").
+	// NamePrefix is what every machine name of the stack starts with: the stack's name and "_".
 	NamePrefix string
 }
 

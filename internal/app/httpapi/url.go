@@ -10,7 +10,7 @@ import (
 // ExecutionURL is the absolute URL of GET /executions/{executionArn} as this caller reaches the
 // API: the scheme and host it used, and the base path (stage or custom-domain mapping) found by
 // removing from the path it called (requestContext.path) as many segments as the route's resource
-// matched, so templated resources (/instances/{instance_id}) and greedy ones (/{proxy+}) work too.
+// matched, so templated resources (/orders/{order_id}) and greedy ones (/{proxy+}) work too.
 func ExecutionURL(req *events.APIGatewayProxyRequest, executionARN string) string {
 	scheme := "https"
 	if proto, ok := Header(req, "X-Forwarded-Proto"); ok {

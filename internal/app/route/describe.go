@@ -7,7 +7,7 @@ import "encoding/json"
 // route. Its JSON encoding is what such a tool serves to a page.
 type Description struct {
 	Method string `json:"method"`
-	// Path is the template, with {parameters}: "/instances/{instance_id}".
+	// Path is the template, with {parameters}: "/orders/{order_id}".
 	Path string `json:"path"`
 	Mode Mode   `json:"mode"`
 	// StateMachineARN is the machine the route starts.

@@ -118,7 +118,7 @@ type node struct {
 // ErrorRule is how a workflow error name is answered.
 type ErrorRule struct {
 	Status int
-	// Message may name input fields in braces, such as {instance_id}.
+	// Message may name input fields in braces, such as {order_id}.
 	Message string
 }
 
