@@ -84,12 +84,12 @@ test: lint cross test-aws ## The whole suite (race detector on): lint, darwin cr
 
 # The checks with AWS's own tools, run verbosely so that a log shows each ran (or why it skipped:
 # without python3's cfnlint and samtranslator they skip, naming what to install; with CI=true they fail).
-AWS_TOOL_TESTS := ^(TestCfnLint|TestSAMTransform|TestSAMDeploymentFollowsAuthMode|TestSAMTracingAndLogs|TestOpenAPIDocumentsValid|TestREADMESamLocalInvoke)$$
+AWS_TOOL_TESTS := ^(TestCfnLint|TestSAMTransform|TestSAMStackMachinesIAM|TestAddYourWorkflowDeploys|TestSAMDeploymentFollowsAuthMode|TestSAMTracingAndLogs|TestOpenAPIDocumentsValid|TestREADMESamLocalInvoke)$$
 .PHONY: test-aws
-test-aws: ## cfn-lint, the SAM translator per AuthMode, OpenAPI validation, README's sam local invoke lines
+test-aws: ## cfn-lint, the SAM translator per AuthMode (template.yaml, and with README "Add your workflow" applied), OpenAPI validation, README's sam local invoke lines
 	@out=$$(mktemp); status=0; \
 	  $(GO) test -count=1 -timeout 6m -v -run '$(AWS_TOOL_TESTS)' ./internal/devtools/samtemplate/ ./internal/offline/ >$$out 2>&1 || status=$$?; \
-	  grep -E '^\s*--- (PASS|FAIL|SKIP)|^(ok|FAIL)\s|(aws_tools|openapi|samcli)_test\.go:[0-9]+:' $$out; rm -f $$out; exit $$status
+	  grep -E '^\s*--- (PASS|FAIL|SKIP)|^(ok|FAIL)\s|(aws_tools|addworkflow|openapi|samcli)_test\.go:[0-9]+:' $$out; rm -f $$out; exit $$status
 
 FUZZTIME ?= 1m
 fuzz: ## Run every fuzz target for FUZZTIME (default 1m) each

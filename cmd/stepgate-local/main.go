@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/stepgate/stepgate/internal/devtools/dashboard"
+	"github.com/stepgate/stepgate/internal/devtools/routereader"
 	"github.com/stepgate/stepgate/internal/offline"
 	"github.com/stepgate/stepgate/internal/offline/localsfn"
 )
@@ -113,6 +114,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		Log:             out,
 		LogLevel:        level,
 		LogFormat:       *logFormat,
+		Routes:          routereader.Read,
 	})
 	if err != nil {
 		return err

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stepgate/stepgate/internal/devtools/addworkflow"
 	"github.com/stepgate/stepgate/internal/offline"
 )
 
@@ -168,5 +169,28 @@ func TestTextOutputBanner(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("the console lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// TestRunRefusesAMalformedRoute: make local reads the routes with the start function's own parser
+// and refuses to start, naming the route, before it builds or starts anything.
+func TestRunRefusesAMalformedRoute(t *testing.T) {
+	data, err := os.ReadFile("../../template.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const route = `"input": {"body": true}, "required": ["instance_id"]},`
+	if !bytes.Contains(data, []byte(route)) {
+		t.Fatalf("template.yaml has no %s", route)
+	}
+	data = bytes.Replace(data, []byte(route), []byte(`"input": {"body": true}, "required": ["instance_id"], "fields": {"note": {"pattern": "[a-z]+"}}},`), 1)
+	path, err := addworkflow.Copy(t.TempDir(), "../..", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	err = run(context.Background(), []string{"-build-dir", t.TempDir(), "-template", path, "-api-addr", "127.0.0.1:0", "-aws-addr", "127.0.0.1:0", "-dashboard", ""}, &out)
+	if want := `route "POST /express-instance": field "note": pattern [a-z]+ is not anchored`; err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("err = %v, want it to contain %s", err, want)
 	}
 }

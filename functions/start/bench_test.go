@@ -49,7 +49,7 @@ func BenchmarkSDKStartSyncExecution(b *testing.B) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
-		_, _ = io.WriteString(w, `{"executionArn":"arn:aws:states:us-east-1:123456789012:express:ExpressStateMachine:n:r","startDate":1764063000.123,"stopDate":1764063001.0,"status":"SUCCEEDED","output":"{}"}`)
+		_, _ = io.WriteString(w, `{"executionArn":"arn:aws:states:us-east-1:123456789012:express:stepgate_Express:n:r","startDate":1764063000.123,"stopDate":1764063001.0,"status":"SUCCEEDED","output":"{}"}`)
 	}))
 	defer srv.Close()
 	cfg, err := awsclient.LoadConfig(context.Background(), config.WithRegion("us-east-1"),

@@ -39,7 +39,8 @@ type Config struct {
 	Routes *route.Config
 }
 
-// ConfigFromEnv reads the routes document in ROUTES and the allowlists it names.
+// ConfigFromEnv reads the routes document in ROUTES, the allowlists it names and the stack's state
+// machine pattern in STATE_MACHINES (every route's machine must be one of the stack's).
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	routes, err := route.Parse(getenv(route.Env), getenv)
 	if err != nil {
@@ -48,73 +49,58 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	return Config{Routes: routes}, nil
 }
 
-// Handler serves every route of its configuration.
+// Handler serves every route of its configuration; the embedded httpapi.Handler is the plumbing
+// (Handle: the error shape and the request log).
 type Handler struct {
-	cfg       Config
-	sfn       stepFunctions
-	log       *slog.Logger
-	configErr error
+	*httpapi.Handler
+	cfg Config
+	sfn stepFunctions
 }
 
 // NewHandler returns a Handler using the given Step Functions client.
 func NewHandler(cfg Config, client stepFunctions, logger *slog.Logger) *Handler {
-	return &Handler{cfg: cfg, sfn: client, log: logger}
+	h := &Handler{cfg: cfg, sfn: client}
+	h.Handler = httpapi.NewHandler(h.serve, logger, clock.Real{})
+	return h
 }
 
-// Misconfigured returns a Handler that answers every request 500 InternalError and logs err.
-func Misconfigured(err error, logger *slog.Logger) *Handler {
-	return &Handler{log: logger, configErr: err}
-}
-
-// Handle serves one API Gateway request. It never returns an error: every failure is a response
-// in the documented shape (a Lambda error would reach the caller as API Gateway's bare 502).
-func (h *Handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
-	started := time.Now()
-	requestID := req.RequestContext.RequestID
-	resp, executionARN, err := h.serve(ctx, &req)
+// serve finds the request's route, builds and checks its input, and starts its machine. Every
+// answer about an execution carries X-Execution-Arn: a success, and an error whose body names the
+// execution (FAILED, TIMED_OUT, an Idempotency-Key reused with another body).
+func (h *Handler) serve(ctx context.Context, request events.APIGatewayProxyRequest, entry *httpapi.LogEntry) (events.APIGatewayProxyResponse, error) {
+	req := &request
+	rt, params, err := h.cfg.Routes.Match(req)
 	if err != nil {
-		resp = httpapi.ErrorResponse(requestID, err)
+		return events.APIGatewayProxyResponse{}, err
 	}
-	h.logRequest(ctx, &req, resp.StatusCode, executionARN, err, time.Since(started))
-	return resp, nil
-}
-
-func (h *Handler) logRequest(ctx context.Context, req *events.APIGatewayProxyRequest, status int, executionARN string, err error, elapsed time.Duration) {
-	level := slog.LevelInfo
-	if status >= 500 {
-		level = slog.LevelError
-	}
-	attrs := []slog.Attr{
-		slog.String("requestId", req.RequestContext.RequestID),
-		slog.String("method", req.HTTPMethod),
-		slog.String("route", req.Resource),
-		slog.Int("status", status),
-		slog.String("executionArn", executionARN),
-		slog.Duration("duration", elapsed),
-	}
+	entry.Route = rt.Key
+	in, err := rt.Build(req, params)
 	if err != nil {
-		attrs = append(attrs, slog.String("error", err.Error()))
+		return events.APIGatewayProxyResponse{}, err
 	}
-	h.log.LogAttrs(ctx, level, "request", attrs...)
-}
-
-func (h *Handler) serve(ctx context.Context, req *events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, string, error) {
-	if h.configErr != nil {
-		return events.APIGatewayProxyResponse{}, "", httpapi.Internal(h.configErr)
-	}
-	rt, ok := h.cfg.Routes.Match(req.HTTPMethod, req.Resource)
-	if !ok {
-		return events.APIGatewayProxyResponse{}, "", httpapi.NewError(http.StatusNotFound, "NotFound",
-			fmt.Sprintf("This function serves no route %s %s.", req.HTTPMethod, req.Resource))
-	}
-	in, err := rt.Build(req)
-	if err != nil {
-		return events.APIGatewayProxyResponse{}, "", err
-	}
+	var resp events.APIGatewayProxyResponse
 	if rt.Mode == route.Sync {
-		return h.startSync(ctx, req, rt, in)
+		resp, entry.ExecutionARN, err = h.startSync(ctx, req, rt, in)
+	} else {
+		resp, entry.ExecutionARN, err = h.startAsync(ctx, req, rt, in)
 	}
-	return h.startAsync(ctx, req, rt, in)
+	switch {
+	case entry.ExecutionARN == "":
+	case err == nil:
+		resp.Headers["X-Execution-Arn"] = entry.ExecutionARN
+	default:
+		err = aboutExecution(err, entry.ExecutionARN)
+	}
+	return resp, err
+}
+
+// aboutExecution adds X-Execution-Arn to an error whose body names the execution.
+func aboutExecution(err error, executionARN string) error {
+	var e *httpapi.Error
+	if errors.As(err, &e) && e.Fields["executionArn"] != nil {
+		return e.WithHeader("X-Execution-Arn", executionARN)
+	}
+	return err
 }
 
 // startSync runs the route's EXPRESS machine synchronously and maps its outcome.
@@ -141,9 +127,7 @@ func (h *Handler) startSync(ctx context.Context, req *events.APIGatewayProxyRequ
 	executionARN := aws.ToString(out.ExecutionArn)
 	switch out.Status {
 	case types.SyncExecutionStatusSucceeded:
-		resp := httpapi.JSON(requestID, http.StatusOK, httpapi.MaybeJSON(aws.ToString(out.Output)))
-		resp.Headers["X-Execution-Arn"] = executionARN
-		return resp, executionARN, nil
+		return httpapi.JSON(requestID, http.StatusOK, httpapi.MaybeJSON(aws.ToString(out.Output))), executionARN, nil
 	case types.SyncExecutionStatusTimedOut:
 		return events.APIGatewayProxyResponse{}, executionARN, executionTimedOut(executionARN)
 	default: // FAILED, or a status this code does not know, which is a failure too

@@ -28,15 +28,16 @@ import (
 )
 
 const (
-	testExpressARN  = "arn:aws:states:us-east-1:123456789012:stateMachine:ExpressStateMachine"
-	testStandardARN = "arn:aws:states:us-east-1:123456789012:stateMachine:StandardStateMachine"
+	testScope       = "arn:aws:states:us-east-1:123456789012:stateMachine:stepgate_*"
+	testExpressARN  = "arn:aws:states:us-east-1:123456789012:stateMachine:stepgate_Express"
+	testStandardARN = "arn:aws:states:us-east-1:123456789012:stateMachine:stepgate_Standard"
 	testInstance    = "i-0123456789abcdef0"
 	testHost        = "abcdef1234.execute-api.us-east-1.amazonaws.com"
-	testExpressExec = "arn:aws:states:us-east-1:123456789012:express:ExpressStateMachine:n1:r1"
-	testStdExec     = "arn:aws:states:us-east-1:123456789012:execution:StandardStateMachine:n1"
+	testExpressExec = "arn:aws:states:us-east-1:123456789012:express:stepgate_Express:n1:r1"
+	testStdExec     = "arn:aws:states:us-east-1:123456789012:execution:stepgate_Standard:n1"
 )
 
-// Routes, as API Gateway reports them in request.Resource.
+// The sample's start routes' paths.
 const (
 	routeExpress  = "/express-instance"
 	routeStandard = "/standard-instance"
@@ -127,6 +128,7 @@ func testConfig(t testing.TB) Config {
 		return map[string]string{
 			"ROUTES":               testRoutes,
 			"ALLOWED_INSTANCE_IDS": testInstance + ", i-0aaaaaaaaaaaaaaaa",
+			"STATE_MACHINES":       testScope,
 		}[k]
 	})
 	if err != nil {
@@ -139,16 +141,18 @@ func newTestHandler(t testing.TB, f *fakeSFN) *Handler {
 	return NewHandler(testConfig(t), f, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 }
 
-// request builds a REST proxy event as API Gateway sends it for the Prod stage.
-func request(resource, body string) events.APIGatewayProxyRequest {
+// request builds a POST to path as API Gateway sends it for the Prod stage through the API's
+// greedy resource: the matched path in the proxy parameter.
+func request(path, body string) events.APIGatewayProxyRequest {
 	return events.APIGatewayProxyRequest{
-		Resource:   resource,
-		Path:       resource,
-		HTTPMethod: http.MethodPost,
-		Headers:    map[string]string{"Host": testHost, "Content-Type": "application/json"},
-		Body:       body,
+		Resource:       "/{proxy+}",
+		Path:           path,
+		HTTPMethod:     http.MethodPost,
+		Headers:        map[string]string{"Host": testHost, "Content-Type": "application/json"},
+		Body:           body,
+		PathParameters: map[string]string{"proxy": strings.TrimPrefix(path, "/")},
 		RequestContext: events.APIGatewayProxyRequestContext{
-			RequestID: "req-1", Stage: "Prod", Path: "/Prod" + resource, ResourcePath: resource, DomainName: testHost,
+			RequestID: "req-1", Stage: "Prod", Path: "/Prod" + path, ResourcePath: "/{proxy+}", DomainName: testHost,
 		},
 	}
 }
@@ -301,8 +305,8 @@ func TestExpressOutcomes(t *testing.T) {
 				t.Fatalf("status = %d, want %d (body %s)", resp.StatusCode, tc.wantStatus, resp.Body)
 			}
 			body := checkErrorBody(t, resp, tc.wantCode)
-			if body["executionArn"] != testExpressExec {
-				t.Errorf("executionArn = %v", body["executionArn"])
+			if body["executionArn"] != testExpressExec || resp.Headers["X-Execution-Arn"] != testExpressExec {
+				t.Errorf("executionArn = %v, X-Execution-Arn = %q", body["executionArn"], resp.Headers["X-Execution-Arn"])
 			}
 		})
 	}
@@ -372,8 +376,8 @@ func TestExpressNoAnswerInBudget(t *testing.T) {
 		t.Fatalf("status = %d: %s", resp.StatusCode, resp.Body)
 	}
 	body := checkErrorBody(t, resp, "ExecutionTimedOut")
-	if _, ok := body["executionArn"]; ok {
-		t.Errorf("executionArn present though unknown: %s", resp.Body)
+	if _, ok := body["executionArn"]; ok || resp.Headers["X-Execution-Arn"] != "" {
+		t.Errorf("executionArn present though unknown: %s %v", resp.Body, resp.Headers)
 	}
 	if !sawDeadline.Equal(lambdaDeadline.Add(-syncMargin)) {
 		t.Errorf("call deadline = %v, want the Lambda's deadline minus %v", sawDeadline, syncMargin)
@@ -403,7 +407,7 @@ func TestStandardStarted(t *testing.T) {
 	if resp.StatusCode != 202 {
 		t.Fatalf("status = %d: %s", resp.StatusCode, resp.Body)
 	}
-	wantURL := "https://" + testHost + "/Prod/executions/arn%3Aaws%3Astates%3Aus-east-1%3A123456789012%3Aexecution%3AStandardStateMachine%3An1"
+	wantURL := "https://" + testHost + "/Prod/executions/arn%3Aaws%3Astates%3Aus-east-1%3A123456789012%3Aexecution%3Astepgate_Standard%3An1"
 	var body map[string]string
 	if err := json.Unmarshal([]byte(resp.Body), &body); err != nil {
 		t.Fatal(err)
@@ -412,7 +416,7 @@ func TestStandardStarted(t *testing.T) {
 	if fmt.Sprint(body) != fmt.Sprint(want) {
 		t.Errorf("body = %v, want %v", body, want)
 	}
-	if resp.Headers["Location"] != wantURL || resp.Headers["Retry-After"] != "5" {
+	if resp.Headers["Location"] != wantURL || resp.Headers["Retry-After"] != "5" || resp.Headers["X-Execution-Arn"] != testStdExec {
 		t.Errorf("headers = %v", resp.Headers)
 	}
 	if f.startCalls[0].Name != nil {
@@ -446,7 +450,7 @@ func TestStatusURL(t *testing.T) {
 				req = withHeader(req, k, v)
 			}
 			got := httpapi.ExecutionURL(&req, testStdExec)
-			if want := tc.want + "arn%3Aaws%3Astates%3Aus-east-1%3A123456789012%3Aexecution%3AStandardStateMachine%3An1"; got != want {
+			if want := tc.want + "arn%3Aaws%3Astates%3Aus-east-1%3A123456789012%3Aexecution%3Astepgate_Standard%3An1"; got != want {
 				t.Errorf("statusURL = %s, want %s", got, want)
 			}
 		})
@@ -552,10 +556,22 @@ func TestStandardIdempotency(t *testing.T) {
 				t.Errorf("input = %s, want canonical %s", aws.ToString(f.startCalls[0].Input), want)
 			}
 			if len(f.describeCalls) > 0 {
-				wantARN := "arn:aws:states:us-east-1:123456789012:execution:StandardStateMachine:" + tc.wantName
+				wantARN := "arn:aws:states:us-east-1:123456789012:execution:stepgate_Standard:" + tc.wantName
 				if got := aws.ToString(f.describeCalls[0].ExecutionArn); got != wantARN {
 					t.Errorf("described %s, want %s", got, wantARN)
 				}
+			}
+			// Every answer about the execution carries its ARN, the 422 included; a 429 is about
+			// the call, not the execution.
+			wantHeader := ""
+			switch {
+			case tc.wantStatus == 202 && len(f.describeCalls) == 0:
+				wantHeader = testStdExec // the fake's StartExecution answer
+			case tc.wantStatus == 202 || tc.wantStatus == 422:
+				wantHeader = "arn:aws:states:us-east-1:123456789012:execution:stepgate_Standard:" + tc.wantName
+			}
+			if got := resp.Headers["X-Execution-Arn"]; got != wantHeader {
+				t.Errorf("X-Execution-Arn = %q, want %q", got, wantHeader)
 			}
 			if tc.wantCode != "" {
 				checkErrorBody(t, resp, tc.wantCode)
@@ -588,10 +604,13 @@ func TestMisconfigured(t *testing.T) {
 		env  map[string]string
 	}{
 		{"nothing set", map[string]string{}},
-		{"routes not JSON", map[string]string{"ROUTES": "{", "ALLOWED_INSTANCE_IDS": testInstance}},
-		{"bad machine ARN", map[string]string{"ROUTES": strings.Replace(testRoutes, testExpressARN, "x", 1), "ALLOWED_INSTANCE_IDS": testInstance}},
-		{"empty allowlist", map[string]string{"ROUTES": testRoutes}},
-		{"bad allowlist entry", map[string]string{"ROUTES": testRoutes, "ALLOWED_INSTANCE_IDS": "i-0123456789abcdef0,vm-1"}},
+		{"routes not JSON", map[string]string{"ROUTES": "{", "ALLOWED_INSTANCE_IDS": testInstance, "STATE_MACHINES": testScope}},
+		{"bad machine ARN", map[string]string{"ROUTES": strings.Replace(testRoutes, testExpressARN, "x", 1), "ALLOWED_INSTANCE_IDS": testInstance, "STATE_MACHINES": testScope}},
+		{"empty allowlist", map[string]string{"ROUTES": testRoutes, "STATE_MACHINES": testScope}},
+		{"bad allowlist entry", map[string]string{"ROUTES": testRoutes, "ALLOWED_INSTANCE_IDS": "i-0123456789abcdef0,vm-1", "STATE_MACHINES": testScope}},
+		{"no STATE_MACHINES", map[string]string{"ROUTES": testRoutes, "ALLOWED_INSTANCE_IDS": testInstance}},
+		{"a machine of another stack", map[string]string{"ROUTES": testRoutes, "ALLOWED_INSTANCE_IDS": testInstance,
+			"STATE_MACHINES": "arn:aws:states:us-east-1:123456789012:stateMachine:other_*"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -599,7 +618,7 @@ func TestMisconfigured(t *testing.T) {
 			if err == nil {
 				t.Fatal("ConfigFromEnv accepted it")
 			}
-			h := Misconfigured(err, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+			h := httpapi.Misconfigured(err, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 			resp, _ := h.Handle(context.Background(), request(routeExpress, `{"instance_id":"i-0123456789abcdef0"}`))
 			if resp.StatusCode != 500 {
 				t.Fatalf("status = %d", resp.StatusCode)
@@ -609,12 +628,35 @@ func TestMisconfigured(t *testing.T) {
 	}
 }
 
+// TestUnknownRoute: every path reaches the function through the greedy resource; one no route
+// declares is 404 NotFound, a declared path with another method 405 MethodNotAllowed with Allow,
+// both in the one error shape and without calling Step Functions.
 func TestUnknownRoute(t *testing.T) {
-	resp, _ := newTestHandler(t, succeeding()).Handle(context.Background(), request("/other", `{}`))
-	if resp.StatusCode != 404 {
-		t.Fatalf("status = %d", resp.StatusCode)
+	tests := []struct {
+		name, method, path string
+		wantStatus         int
+		wantCode, allow    string
+	}{
+		{"unknown path", http.MethodPost, "/other", 404, "NotFound", ""},
+		{"below a route", http.MethodPost, "/express-instance/x", 404, "NotFound", ""},
+		{"known path, other method", http.MethodGet, routeExpress, 405, "MethodNotAllowed", "POST"},
+		{"templated path, other method", http.MethodDelete, "/instances/" + testInstance, 405, "MethodNotAllowed", "GET"},
 	}
-	checkErrorBody(t, resp, "NotFound")
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := succeeding()
+			req := request(tc.path, `{}`)
+			req.HTTPMethod = tc.method
+			resp, _ := newTestHandler(t, f).Handle(context.Background(), req)
+			if resp.StatusCode != tc.wantStatus || resp.Headers["Allow"] != tc.allow {
+				t.Fatalf("status = %d, Allow %q: %s", resp.StatusCode, resp.Headers["Allow"], resp.Body)
+			}
+			checkErrorBody(t, resp, tc.wantCode)
+			if len(f.syncCalls)+len(f.startCalls) != 0 {
+				t.Error("Step Functions was called")
+			}
+		})
+	}
 }
 
 // fixtureStatus is the expected status of every events/ fixture this function serves. A fixture

@@ -1,7 +1,8 @@
-// Command start is the Lambda behind every start route template.yaml declares in ROUTES
-// (POST /express-instance, POST /standard-instance, GET /instances/{instance_id}): it builds and
-// validates each route's execution input and starts the route's state machine synchronously or
-// asynchronously. It knows no workflow; the routes are configuration (internal/app/route).
+// Command start is the Lambda behind every start route the template declares in ROUTES (the API
+// sends them all through its greedy /{proxy+} resource): it matches the request's method and path
+// to a route, builds and validates the route's execution input, and starts the route's state
+// machine synchronously or asynchronously. It knows no workflow; the routes are configuration
+// (internal/app/route).
 package main
 
 import (
@@ -9,33 +10,21 @@ import (
 	"log/slog"
 	"os"
 
-	"github.com/aws/aws-lambda-go/lambda"
-
 	"github.com/stepgate/stepgate/internal/app/awsclient"
-	"github.com/stepgate/stepgate/internal/app/logging"
+	"github.com/stepgate/stepgate/internal/app/httpapi"
 )
 
-func main() {
-	logger := logging.New(os.Stderr, os.Getenv(logging.EnvLevel))
+func main() { httpapi.Start(setup) }
 
-	h, err := setup(context.Background(), logger)
-	if err != nil {
-		// Answering 500 on every request beats a crash loop: the cause is logged with each
-		// request and callers get the documented error shape.
-		logger.Error("configuration invalid; every request will answer 500 InternalError", "error", err)
-		h = Misconfigured(err, logger)
-	}
-	lambda.Start(h.Handle)
-}
-
-func setup(ctx context.Context, logger *slog.Logger) (*Handler, error) {
+// setup reads the routes and builds the Step Functions client, once per environment.
+func setup(ctx context.Context, logger *slog.Logger) (*httpapi.Handler, error) {
 	cfg, err := ConfigFromEnv(os.Getenv)
 	if err != nil {
 		return nil, err
 	}
-	awsCfg, err := awsclient.LoadConfig(ctx)
+	client, err := awsclient.SFNFromEnv(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return NewHandler(cfg, awsclient.NewSFN(awsCfg), logger), nil
+	return NewHandler(cfg, client, logger).Handler, nil
 }

@@ -16,16 +16,11 @@ import (
 	"github.com/stepgate/stepgate/internal/app/httpapi/httpapitest"
 )
 
-// getInstance is GET /instances/{instance_id} as API Gateway sends it: the ID still percent-encoded
-// in pathParameters, no body.
+// getInstance is GET /instances/{instance_id} as API Gateway sends it through the greedy resource:
+// the ID still percent-encoded in the proxy parameter, no body.
 func getInstance(id string) events.APIGatewayProxyRequest {
-	req := request("/instances/{instance_id}", "")
+	req := request("/instances/"+id, "")
 	req.HTTPMethod = http.MethodGet
-	req.Path = "/instances/" + id
-	req.RequestContext.Path = "/Prod/instances/" + id
-	if id != "" {
-		req.PathParameters = map[string]string{"instance_id": id}
-	}
 	return req
 }
 
@@ -58,7 +53,7 @@ func TestInstanceStateErrors(t *testing.T) {
 		wantMsg    string
 	}{
 		{name: "malformed", id: "i-XYZ", wantStatus: 400, wantCode: "InvalidRequest"},
-		{name: "no path parameter (a direct invoke)", id: "", wantStatus: 400, wantCode: "InvalidRequest", wantMsg: `The field "instance_id" is required.`},
+		{name: "no ID", id: "", wantStatus: 404, wantCode: "NotFound", wantMsg: "No route of this API serves /instances."},
 		{name: "not managed", id: "i-0fedcba9876543210", wantStatus: 403, wantCode: "InstanceNotAllowed",
 			wantMsg: "Instance i-0fedcba9876543210 is not managed by this stack."},
 		{name: "not found", id: testInstance, out: failed("InstanceNotFound", "gone"), wantStatus: 404, wantCode: "InstanceNotFound",
@@ -88,30 +83,19 @@ func TestInstanceStateErrors(t *testing.T) {
 	}
 }
 
-func TestMethodNotConfigured(t *testing.T) {
-	req := request(routeExpress, `{"instance_id":"i-0123456789abcdef0"}`)
-	req.HTTPMethod = http.MethodPut
-	resp, _ := newTestHandler(t, succeeding()).Handle(context.Background(), req)
-	if resp.StatusCode != 404 {
-		t.Fatalf("status = %d", resp.StatusCode)
-	}
-	checkErrorBody(t, resp, "NotFound")
-}
-
 // TestConfiguredAsyncRoute: an async route with path and query input, declared only as data, gets
 // the Idempotency-Key rules and a status URL whose base path is found past its parameters.
 func TestConfiguredAsyncRoute(t *testing.T) {
 	routes := `{"routes": {"POST /orders/{id}/ship": {"stateMachine": "` + testStandardARN + `", "mode": "async",
 	  "input": {"body": true, "path": ["id"], "query": ["speed"], "fixed": {"kind": "ship"}}, "required": ["id"],
 	  "fields": {"id": {"pattern": "^[0-9]+$"}}}}}`
-	cfg, err := ConfigFromEnv(func(k string) string { return map[string]string{"ROUTES": routes}[k] })
+	cfg, err := ConfigFromEnv(func(k string) string { return map[string]string{"ROUTES": routes, "STATE_MACHINES": testScope}[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
 	f := succeeding()
 	h := NewHandler(cfg, f, slog.New(slog.NewJSONHandler(io.Discard, nil)))
-	req := withHeader(request("/orders/{id}/ship", `{"note":"fragile"}`), "Idempotency-Key", "k1")
-	req.PathParameters = map[string]string{"id": "42"}
+	req := withHeader(request("/orders/42/ship", `{"note":"fragile"}`), "Idempotency-Key", "k1")
 	req.QueryStringParameters = map[string]string{"speed": "fast"}
 	req.RequestContext.Path = "/v1/orders/42/ship"
 	resp, _ := h.Handle(context.Background(), req)
@@ -127,7 +111,7 @@ func TestConfiguredAsyncRoute(t *testing.T) {
 	if want := "https://" + testHost + "/v1/executions/"; len(resp.Headers["Location"]) <= len(want) || resp.Headers["Location"][:len(want)] != want {
 		t.Errorf("Location = %s, want it under %s", resp.Headers["Location"], want)
 	}
-	req.PathParameters["id"] = "forty-two"
+	req.PathParameters["proxy"] = "orders/forty-two/ship"
 	if resp, _ := h.Handle(context.Background(), req); resp.StatusCode != 400 {
 		t.Errorf("a malformed path parameter: status %d", resp.StatusCode)
 	}

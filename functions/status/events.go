@@ -60,34 +60,40 @@ type eventsBody struct {
 }
 
 // events answers GET /executions/{executionArn}/events?after=&wait=.
-func (h *Handler) events(ctx context.Context, req *events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, string, error) {
+func (h *Handler) events(ctx context.Context, req *events.APIGatewayProxyRequest, entry *httpapi.LogEntry) (events.APIGatewayProxyResponse, error) {
 	var none events.APIGatewayProxyResponse
 	if req.HTTPMethod != http.MethodGet {
-		return none, "", httpapi.NewError(http.StatusMethodNotAllowed, "MethodNotAllowed", "Use GET to read an execution's events.")
+		return none, httpapi.NewError(http.StatusMethodNotAllowed, "MethodNotAllowed", "Use GET to read an execution's events.").
+			WithHeader("Allow", "GET")
 	}
 	arn, err := parseARN(req)
 	if err != nil {
-		return none, "", err
+		return none, err
 	}
 	executionARN := arn.String()
+	entry.ExecutionARN = executionARN
 	wait, err := parseWait(req)
 	if err != nil {
-		return none, executionARN, err
+		return none, err
 	}
 	after := 0
-	if s, ok := query(req, "after"); ok {
+	s, ok, err := httpapi.Query(req, "after")
+	if err != nil {
+		return none, err
+	}
+	if ok {
 		if after, ok = parseDecimal(s, 0, maxAfter); !ok {
-			return none, executionARN, httpapi.InvalidRequest("The after parameter must be the cursor of a previous answer.")
+			return none, httpapi.InvalidRequest("The after parameter must be the cursor of a previous answer.")
 		}
 	}
 	if err := h.scope(arn); err != nil {
-		return none, executionARN, err
+		return none, err
 	}
 	body, err := h.follow(ctx, executionARN, int64(after), time.Duration(wait)*time.Second)
 	if err != nil {
-		return none, executionARN, err
+		return none, err
 	}
-	return httpapi.JSON(req.RequestContext.RequestID, http.StatusOK, body), executionARN, nil
+	return httpapi.JSON(req.RequestContext.RequestID, http.StatusOK, body), nil
 }
 
 // follow reads the events after the cursor; with none to deliver and the execution running, it

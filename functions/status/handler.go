@@ -25,11 +25,12 @@ const maxWait = 20
 // deadlineMargin is kept between the end of a long poll and the Lambda's own deadline.
 const deadlineMargin = 2 * time.Second
 
-// Poll intervals of a long poll: short first (most executions finish soon after they are
-// looked at), then capped so one request makes at most a couple of dozen calls.
+// Poll intervals of GET's long poll: short first (most executions finish soon after they are
+// looked at), then capped, so the answer comes at most maxPoll after the execution leaves RUNNING
+// at a cost of about 42 DescribeExecution calls for a whole 20 s wait (TestLongPollLatency).
 const (
-	firstPoll = 250 * time.Millisecond
-	maxPoll   = time.Second
+	firstPoll = 200 * time.Millisecond
+	maxPoll   = 500 * time.Millisecond
 )
 
 // stepFunctions is what the handler calls, with the SDK's exact signatures.
@@ -37,48 +38,33 @@ type stepFunctions interface {
 	DescribeExecution(ctx context.Context, in *sfn.DescribeExecutionInput, optFns ...func(*sfn.Options)) (*sfn.DescribeExecutionOutput, error)
 	StopExecution(ctx context.Context, in *sfn.StopExecutionInput, optFns ...func(*sfn.Options)) (*sfn.StopExecutionOutput, error)
 	ListExecutions(ctx context.Context, in *sfn.ListExecutionsInput, optFns ...func(*sfn.Options)) (*sfn.ListExecutionsOutput, error)
+	ListStateMachines(ctx context.Context, in *sfn.ListStateMachinesInput, optFns ...func(*sfn.Options)) (*sfn.ListStateMachinesOutput, error)
 	GetExecutionHistory(ctx context.Context, in *sfn.GetExecutionHistoryInput, optFns ...func(*sfn.Options)) (*sfn.GetExecutionHistoryOutput, error)
 }
 
 var _ stepFunctions = (*sfn.Client)(nil)
 
-// The environment variables the template sets.
-const (
-	// EnvStandardMachines and EnvExpressMachines are comma-separated state machine ARNs: every
-	// async (STANDARD) machine the template lists, and the EXPRESS ones (whose executions are
-	// answered 400 rather than 404).
-	EnvStandardMachines = "STANDARD_STATE_MACHINE_ARNS"
-	EnvExpressMachines  = "EXPRESS_STATE_MACHINE_ARNS"
-	// EnvHistoryPollMax caps the interval between GetExecutionHistory calls of one long poll (a
-	// Go duration). AWS throttles GetExecutionHistory per account, so the deployed default is
-	// seconds; the offline stack, which has no such quota, sets milliseconds.
-	EnvHistoryPollMax = "HISTORY_POLL_MAX"
-)
+// EnvHistoryPollMax caps the interval between GetExecutionHistory calls of one long poll (a Go
+// duration). AWS throttles GetExecutionHistory per account, so the deployed default is seconds;
+// the offline stack, which has no such quota, sets milliseconds.
+const EnvHistoryPollMax = "HISTORY_POLL_MAX"
 
 // defaultHistoryPollMax is the cap when EnvHistoryPollMax is unset: see README "Live progress".
 const defaultHistoryPollMax = 2 * time.Second
 
 // Config is the function's settings, read once at start-up.
 type Config struct {
-	Machines execution.Set
+	// Machines is the stack's state machines (STATE_MACHINES): the executions this function serves.
+	Machines execution.Pattern
 	// HistoryPollMax caps the interval between GetExecutionHistory calls of one long poll.
 	HistoryPollMax time.Duration
 }
 
-// ConfigFromEnv reads the state machine lists and the history poll cap. The singular
-// EXPRESS_STATE_MACHINE_ARN and STANDARD_STATE_MACHINE_ARN are read when a list is unset, so an
-// env-vars file written for the two-machine template still works.
+// ConfigFromEnv reads the stack's state machine pattern and the history poll cap.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
-	standard, express := getenv(EnvStandardMachines), getenv(EnvExpressMachines)
-	if standard == "" {
-		standard = getenv("STANDARD_STATE_MACHINE_ARN")
-	}
-	if express == "" {
-		express = getenv("EXPRESS_STATE_MACHINE_ARN")
-	}
-	machines, err := execution.NewSet(express, standard)
+	machines, err := execution.ParsePattern(getenv(execution.EnvStateMachines))
 	if err != nil {
-		return Config{}, fmt.Errorf("read state machine ARNs: %w", err)
+		return Config{}, err
 	}
 	cfg := Config{Machines: machines, HistoryPollMax: defaultHistoryPollMax}
 	if s := getenv(EnvHistoryPollMax); s != "" {
@@ -92,92 +78,67 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 }
 
 // Handler serves GET /executions, GET and DELETE /executions/{executionArn} and
-// GET /executions/{executionArn}/events.
+// GET /executions/{executionArn}/events; the embedded httpapi.Handler is the plumbing (Handle:
+// the error shape and the request log).
 type Handler struct {
-	cfg       Config
-	sfn       stepFunctions
-	log       *slog.Logger
-	configErr error
+	*httpapi.Handler
+	cfg Config
+	sfn stepFunctions
 	// clock is replaced in tests so long polls do not take wall time.
 	clock clock.Clock
+	// standard caches the stack's STANDARD machines for GET /executions.
+	standard machineCache
 }
 
 // NewHandler returns a Handler using the given Step Functions client.
 func NewHandler(cfg Config, client stepFunctions, logger *slog.Logger) *Handler {
-	return &Handler{cfg: cfg, sfn: client, log: logger, clock: clock.Real{}}
+	h := &Handler{cfg: cfg, sfn: client, clock: clock.Real{}}
+	h.Handler = httpapi.NewHandler(h.serve, logger, h.clock)
+	return h
 }
 
-// Misconfigured returns a Handler that answers every request 500 InternalError and logs err.
-func Misconfigured(err error, logger *slog.Logger) *Handler {
-	return &Handler{log: logger, configErr: err, clock: clock.Real{}}
+// setClock makes the long polls, the machine cache and the request log read clk.
+func (h *Handler) setClock(clk clock.Clock) {
+	h.clock = clk
+	h.Handler.SetClock(clk)
 }
 
-// Handle serves one API Gateway request. It never returns an error: every failure is a response
-// in the documented shape.
-func (h *Handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
-	started := h.clock.Now()
-	requestID := req.RequestContext.RequestID
-	resp, executionARN, err := h.serve(ctx, &req)
-	if err != nil {
-		resp = httpapi.ErrorResponse(requestID, err)
-	}
-	level := slog.LevelInfo
-	if resp.StatusCode >= 500 {
-		level = slog.LevelError
-	}
-	attrs := []slog.Attr{
-		slog.String("requestId", requestID),
-		slog.String("method", req.HTTPMethod),
-		slog.Int("status", resp.StatusCode),
-		slog.String("executionArn", executionARN),
-		slog.Duration("duration", h.clock.Now().Sub(started)),
-	}
-	if err != nil {
-		attrs = append(attrs, slog.String("error", err.Error()))
-	}
-	h.log.LogAttrs(ctx, level, "request", attrs...)
-	return resp, nil
-}
-
-func (h *Handler) serve(ctx context.Context, req *events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, string, error) {
+func (h *Handler) serve(ctx context.Context, request events.APIGatewayProxyRequest, entry *httpapi.LogEntry) (events.APIGatewayProxyResponse, error) {
+	req := &request
 	var none events.APIGatewayProxyResponse
-	if h.configErr != nil {
-		return none, "", httpapi.Internal(h.configErr)
-	}
 	switch req.Resource {
 	case listResource:
-		resp, err := h.list(ctx, req)
-		return resp, "", err
+		return h.list(ctx, req)
 	case eventsResource:
-		return h.events(ctx, req)
+		return h.events(ctx, req, entry)
 	}
 	if req.HTTPMethod != http.MethodGet && req.HTTPMethod != http.MethodDelete {
-		return none, "", httpapi.NewError(http.StatusMethodNotAllowed, "MethodNotAllowed",
-			"Use GET to describe an execution or DELETE to stop it.")
+		return none, httpapi.NewError(http.StatusMethodNotAllowed, "MethodNotAllowed",
+			"Use GET to describe an execution or DELETE to stop it.").WithHeader("Allow", "DELETE, GET")
 	}
 	arn, err := parseARN(req)
 	if err != nil {
-		return none, "", err
+		return none, err
 	}
 	executionARN := arn.String()
+	entry.ExecutionARN = executionARN
 	wait := 0
 	if req.HTTPMethod == http.MethodGet {
 		if wait, err = parseWait(req); err != nil {
-			return none, executionARN, err
+			return none, err
 		}
 	}
 	if err := h.scope(arn); err != nil {
-		return none, executionARN, err
+		return none, err
 	}
 	if req.HTTPMethod == http.MethodDelete {
-		resp, err := h.stop(ctx, req, executionARN)
-		return resp, executionARN, err
+		return h.stop(ctx, req, executionARN)
 	}
 	out, err := h.describe(ctx, executionARN, time.Duration(wait)*time.Second)
 	if err != nil {
-		return none, executionARN, err
+		return none, err
 	}
-	return httpapi.JSON(req.RequestContext.RequestID, http.StatusOK, describedBody(out)), executionARN, nil
+	return httpapi.JSON(req.RequestContext.RequestID, http.StatusOK, describedBody(out)), nil
 }
 
 // parseARN reads the {executionArn} path parameter.
@@ -190,8 +151,8 @@ func parseARN(req *events.APIGatewayProxyRequest) (execution.ARN, error) {
 	return arn, nil
 }
 
-// scope refuses an ARN that is not an execution of one of this stack's standard machines,
-// without calling Step Functions.
+// scope refuses an ARN that is not an execution of one of this stack's machines (STATE_MACHINES),
+// without calling Step Functions, and an express execution, which Step Functions cannot describe.
 func (h *Handler) scope(arn execution.ARN) error {
 	executionARN := arn.String()
 	switch h.cfg.Machines.Classify(arn) {
@@ -201,28 +162,17 @@ func (h *Handler) scope(arn execution.ARN) error {
 		return notFound(executionARN).Wrap(errors.New("execution of a foreign state machine"))
 	case execution.Express:
 		return httpapi.NewError(http.StatusBadRequest, "ExpressExecutionNotDescribable",
-			"Express executions cannot be described; their result was returned by POST /express-instance.").
+			"Express executions cannot be described; the answer of the route that started it was its result.").
 			With("executionArn", executionARN)
 	}
 	return nil
 }
 
-// query returns the first value of a query parameter, from either of API Gateway's two maps.
-func query(req *events.APIGatewayProxyRequest, name string) (string, bool) {
-	if s, ok := req.QueryStringParameters[name]; ok {
-		return s, true
-	}
-	if vs := req.MultiValueQueryStringParameters[name]; len(vs) > 0 {
-		return vs[0], true
-	}
-	return "", false
-}
-
 // parseWait reads ?wait=N: an integer of plain decimal digits from 0 to 20.
 func parseWait(req *events.APIGatewayProxyRequest) (int, error) {
-	s, ok := query(req, "wait")
-	if !ok {
-		return 0, nil
+	s, ok, err := httpapi.Query(req, "wait")
+	if err != nil || !ok {
+		return 0, err
 	}
 	n, ok := parseDecimal(s, 0, maxWait)
 	if !ok {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -18,15 +19,17 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/stepgate/stepgate/internal/app/httpapi"
 	"github.com/stepgate/stepgate/internal/devtools/samtemplate"
 )
 
 const (
-	testExpressARN  = "arn:aws:states:us-east-1:123456789012:stateMachine:ExpressStateMachine"
-	testStandardARN = "arn:aws:states:us-east-1:123456789012:stateMachine:StandardStateMachine"
-	testExec        = "arn:aws:states:us-east-1:123456789012:execution:StandardStateMachine:4f1c1b4e-0d52-4a59-9a55-0c5d2a3e1b7f"
-	testExecEncoded = "arn%3Aaws%3Astates%3Aus-east-1%3A123456789012%3Aexecution%3AStandardStateMachine%3A4f1c1b4e-0d52-4a59-9a55-0c5d2a3e1b7f"
-	testExpressExec = "arn:aws:states:us-east-1:123456789012:express:ExpressStateMachine:n1:r1"
+	testScope       = "arn:aws:states:us-east-1:123456789012:stateMachine:stepgate_*"
+	testExpressARN  = "arn:aws:states:us-east-1:123456789012:stateMachine:stepgate_Express"
+	testStandardARN = "arn:aws:states:us-east-1:123456789012:stateMachine:stepgate_Standard"
+	testExec        = "arn:aws:states:us-east-1:123456789012:execution:stepgate_Standard:4f1c1b4e-0d52-4a59-9a55-0c5d2a3e1b7f"
+	testExecEncoded = "arn%3Aaws%3Astates%3Aus-east-1%3A123456789012%3Aexecution%3Astepgate_Standard%3A4f1c1b4e-0d52-4a59-9a55-0c5d2a3e1b7f"
+	testExpressExec = "arn:aws:states:us-east-1:123456789012:express:stepgate_Express:n1:r1"
 	testForeignExec = "arn:aws:states:us-east-1:123456789012:execution:SomeOtherMachine:n1"
 )
 
@@ -40,11 +43,44 @@ type fakeSFN struct {
 	describe      []describeAnswer
 	stopErr       error
 	describeCalls int
+	describeFn    func() *sfn.DescribeExecutionOutput // when set, answers every call
 	stopCalls     []*sfn.StopExecutionInput
 	afterStop     *sfn.DescribeExecutionOutput
 	// list and history answer ListExecutions and GetExecutionHistory (routes_test.go).
 	list    func(*sfn.ListExecutionsInput) (*sfn.ListExecutionsOutput, error)
 	history func(*sfn.GetExecutionHistoryInput) (*sfn.GetExecutionHistoryOutput, error)
+	// machines answers ListStateMachines, a page of two at a time (nil: the stack's two machines
+	// and one of another stack); machineCalls counts the calls.
+	machines     []types.StateMachineListItem
+	machinesErr  error
+	machineCalls int
+}
+
+// machine is a ListStateMachines item.
+func machine(arn string, typ types.StateMachineType) types.StateMachineListItem {
+	return types.StateMachineListItem{StateMachineArn: aws.String(arn), Name: aws.String(arn[strings.LastIndex(arn, ":")+1:]), Type: typ}
+}
+
+func (f *fakeSFN) ListStateMachines(_ context.Context, in *sfn.ListStateMachinesInput, _ ...func(*sfn.Options)) (*sfn.ListStateMachinesOutput, error) {
+	f.machineCalls++
+	if f.machinesErr != nil {
+		return nil, f.machinesErr
+	}
+	all := f.machines
+	if all == nil {
+		all = []types.StateMachineListItem{
+			machine(testExpressARN, types.StateMachineTypeExpress),
+			machine("arn:aws:states:us-east-1:123456789012:stateMachine:other_Standard", types.StateMachineTypeStandard),
+			machine(testStandardARN, types.StateMachineTypeStandard),
+		}
+	}
+	start, _ := strconv.Atoi(aws.ToString(in.NextToken))
+	end := min(start+2, len(all))
+	out := &sfn.ListStateMachinesOutput{StateMachines: all[start:end]}
+	if end < len(all) {
+		out.NextToken = aws.String(strconv.Itoa(end))
+	}
+	return out, nil
 }
 
 func (f *fakeSFN) ListExecutions(_ context.Context, in *sfn.ListExecutionsInput, _ ...func(*sfn.Options)) (*sfn.ListExecutionsOutput, error) {
@@ -73,6 +109,9 @@ func (f *fakeSFN) DescribeExecution(_ context.Context, in *sfn.DescribeExecution
 	f.describeCalls++
 	if len(f.stopCalls) > 0 && f.afterStop != nil {
 		return f.afterStop, nil
+	}
+	if f.describeFn != nil {
+		return f.describeFn(), nil
 	}
 	a := f.describe[min(f.describeCalls, len(f.describe))-1]
 	return a.out, a.err
@@ -125,15 +164,13 @@ func (c *fakeClock) Sleep(_ context.Context, d time.Duration) error {
 
 func newTestHandler(t testing.TB, f *fakeSFN) (*Handler, *fakeClock) {
 	t.Helper()
-	cfg, err := ConfigFromEnv(env{
-		"EXPRESS_STATE_MACHINE_ARN": testExpressARN, "STANDARD_STATE_MACHINE_ARN": testStandardARN,
-	}.Get)
+	cfg, err := ConfigFromEnv(env{"STATE_MACHINES": testScope}.Get)
 	if err != nil {
 		t.Fatal(err)
 	}
 	h := NewHandler(cfg, f, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	clock := &fakeClock{now: testStart}
-	h.clock = clock
+	h.setClock(clock)
 	return h, clock
 }
 
@@ -197,16 +234,17 @@ func TestGet(t *testing.T) {
 		{name: "running, no wait", arn: testExec, describe: []describeAnswer{{out: running()}}, wantStatus: 200, wantStatusVal: "RUNNING", wantDescribes: 1},
 		{name: "running, wait=0", arn: testExec, query: map[string]string{"wait": "0"}, describe: []describeAnswer{{out: running()}}, wantStatus: 200, wantStatusVal: "RUNNING", wantDescribes: 1},
 		{name: "long poll until finished", arn: testExec, query: map[string]string{"wait": "10"},
-			describe: []describeAnswer{{out: running()}, {out: running()}, {out: succeeded()}}, wantStatus: 200, wantStatusVal: "SUCCEEDED", wantDescribes: 3, wantSlept: 750 * time.Millisecond},
+			describe: []describeAnswer{{out: running()}, {out: running()}, {out: succeeded()}}, wantStatus: 200, wantStatusVal: "SUCCEEDED", wantDescribes: 3, wantSlept: 600 * time.Millisecond},
 		{name: "long poll runs out", arn: testExec, query: map[string]string{"wait": "3"},
-			describe: []describeAnswer{{out: running()}}, wantStatus: 200, wantStatusVal: "RUNNING", wantDescribes: 6, wantSlept: 3 * time.Second},
+			describe: []describeAnswer{{out: running()}}, wantStatus: 200, wantStatusVal: "RUNNING", wantDescribes: 8, wantSlept: 3 * time.Second},
 		{name: "not yet visible, then visible", arn: testExec, query: map[string]string{"wait": "5"},
-			describe: []describeAnswer{notExist, {out: succeeded()}}, wantStatus: 200, wantStatusVal: "SUCCEEDED", wantDescribes: 2, wantSlept: 250 * time.Millisecond},
+			describe: []describeAnswer{notExist, {out: succeeded()}}, wantStatus: 200, wantStatusVal: "SUCCEEDED", wantDescribes: 2, wantSlept: 200 * time.Millisecond},
 		{name: "unknown execution", arn: testExec, describe: []describeAnswer{notExist}, wantStatus: 404, wantCode: "ExecutionNotFound", wantDescribes: 1},
-		{name: "unknown execution after wait", arn: testExec, query: map[string]string{"wait": "2"}, describe: []describeAnswer{notExist}, wantStatus: 404, wantCode: "ExecutionNotFound", wantDescribes: 5, wantSlept: 2 * time.Second},
+		{name: "unknown execution after wait", arn: testExec, query: map[string]string{"wait": "2"}, describe: []describeAnswer{notExist}, wantStatus: 404, wantCode: "ExecutionNotFound", wantDescribes: 6, wantSlept: 2 * time.Second},
 		{name: "foreign state machine", arn: testForeignExec, wantStatus: 404, wantCode: "ExecutionNotFound"},
 		{name: "foreign account", arn: strings.Replace(testExec, "123456789012", "210987654321", 1), wantStatus: 404, wantCode: "ExecutionNotFound"},
 		{name: "express execution", arn: testExpressExec, wantStatus: 400, wantCode: "ExpressExecutionNotDescribable"},
+		{name: "express execution of another stack", arn: strings.Replace(testExpressExec, "stepgate_", "other_", 1), wantStatus: 404, wantCode: "ExecutionNotFound"},
 		{name: "not an ARN", arn: "hello", wantStatus: 400, wantCode: "InvalidExecutionArn"},
 		{name: "state machine ARN", arn: testStandardARN, wantStatus: 400, wantCode: "InvalidExecutionArn"},
 		{name: "empty ARN", arn: "", wantStatus: 400, wantCode: "InvalidExecutionArn"},
@@ -217,7 +255,7 @@ func TestGet(t *testing.T) {
 		{name: "wait empty", arn: testExec, query: map[string]string{"wait": ""}, wantStatus: 400, wantCode: "InvalidRequest"},
 		{name: "wait plus sign", arn: testExec, query: map[string]string{"wait": "+5"}, wantStatus: 400, wantCode: "InvalidRequest"},
 		{name: "throttled", arn: testExec, describe: []describeAnswer{{err: apiError("ThrottlingException")}}, wantStatus: 429, wantCode: "Throttled", wantDescribes: 1},
-		{name: "throttled during long poll", arn: testExec, query: map[string]string{"wait": "5"}, describe: []describeAnswer{{out: running()}, {err: apiError("ThrottlingException")}}, wantStatus: 429, wantCode: "Throttled", wantDescribes: 2, wantSlept: 250 * time.Millisecond},
+		{name: "throttled during long poll", arn: testExec, query: map[string]string{"wait": "5"}, describe: []describeAnswer{{out: running()}, {err: apiError("ThrottlingException")}}, wantStatus: 429, wantCode: "Throttled", wantDescribes: 2, wantSlept: 200 * time.Millisecond},
 		{name: "access denied", arn: testExec, describe: []describeAnswer{{err: apiError("AccessDeniedException")}}, wantStatus: 500, wantCode: "InternalError", wantDescribes: 1},
 	}
 	for _, tc := range tests {
@@ -238,7 +276,10 @@ func TestGet(t *testing.T) {
 				t.Errorf("slept %v, want %v (%v)", slept, tc.wantSlept, clock.sleeps)
 			}
 			if tc.wantCode != "" {
-				checkError(t, resp, tc.wantCode)
+				body := checkError(t, resp, tc.wantCode)
+				if msg, _ := body["message"].(string); strings.Contains(msg, "/") {
+					t.Errorf("message %q names a route: the function knows none", msg)
+				}
 				return
 			}
 			if body := decode(t, resp); body["status"] != tc.wantStatusVal {
@@ -289,7 +330,7 @@ func TestDelete(t *testing.T) {
 		{name: "unknown", arn: testExec, describe: []describeAnswer{{err: &types.ExecutionDoesNotExist{}}}, wantStatus: 404, wantCode: "ExecutionNotFound"},
 		{name: "foreign", arn: testForeignExec, wantStatus: 404, wantCode: "ExecutionNotFound"},
 		{name: "express", arn: testExpressExec, wantStatus: 400, wantCode: "ExpressExecutionNotDescribable"},
-		{name: "not an ARN", arn: "arn:aws:states:us-east-1:123456789012:execution:StandardStateMachine", wantStatus: 400, wantCode: "InvalidExecutionArn"},
+		{name: "not an ARN", arn: "arn:aws:states:us-east-1:123456789012:execution:stepgate_Standard", wantStatus: 400, wantCode: "InvalidExecutionArn"},
 		{name: "stop throttled", arn: testExec, describe: []describeAnswer{{out: running()}}, stopErr: apiError("ThrottlingException"), wantStatus: 429, wantCode: "Throttled", wantStops: 1},
 		{name: "stop denied", arn: testExec, describe: []describeAnswer{{out: running()}}, stopErr: apiError("AccessDeniedException"), wantStatus: 500, wantCode: "InternalError", wantStops: 1},
 	}
@@ -318,6 +359,50 @@ func TestDelete(t *testing.T) {
 	}
 }
 
+// TestLongPollLatency: whenever the execution leaves RUNNING within the wait, the long poll
+// answers at most maxPoll later (README: "within half a second"), and a 20 s wait on an
+// execution that never finishes costs the DescribeExecution calls the README states. On the fake
+// clock, which moves only when the handler sleeps.
+func TestLongPollLatency(t *testing.T) {
+	for finish := time.Duration(0); finish < 20*time.Second; finish += 37 * time.Millisecond {
+		f := &fakeSFN{}
+		h, clock := newTestHandler(t, f)
+		f.describeFn = func() *sfn.DescribeExecutionOutput {
+			if clock.now.Sub(testStart) >= finish {
+				return succeeded()
+			}
+			return running()
+		}
+		resp, _ := h.Handle(context.Background(), request(http.MethodGet, testExec, map[string]string{"wait": "20"}))
+		if body := decode(t, resp); body["status"] != "SUCCEEDED" {
+			t.Fatalf("finished at %v: answered %s", finish, resp.Body)
+		}
+		if late := clock.now.Sub(testStart) - finish; late < 0 || late > maxPoll {
+			t.Fatalf("finished at %v, answered %v later; want at most %v", finish, late, maxPoll)
+		}
+	}
+	f := &fakeSFN{describe: []describeAnswer{{out: running()}}}
+	h, _ := newTestHandler(t, f)
+	h.Handle(context.Background(), request(http.MethodGet, testExec, map[string]string{"wait": "20"}))
+	if f.describeCalls != 42 {
+		t.Errorf("a whole 20 s wait made %d DescribeExecution calls; README says 42", f.describeCalls)
+	}
+}
+
+// TestRepeatedQueryParameter: a parameter given twice is ambiguous (API Gateway's single-value
+// map would hold the last): 400, before any call.
+func TestRepeatedQueryParameter(t *testing.T) {
+	f := &fakeSFN{describe: []describeAnswer{{out: succeeded()}}}
+	h, _ := newTestHandler(t, f)
+	req := request(http.MethodGet, testExec, map[string]string{"wait": "20"})
+	req.MultiValueQueryStringParameters = map[string][]string{"wait": {"0", "20"}}
+	resp, _ := h.Handle(context.Background(), req)
+	if resp.StatusCode != 400 || f.describeCalls != 0 {
+		t.Fatalf("status %d after %d calls", resp.StatusCode, f.describeCalls)
+	}
+	checkError(t, resp, "InvalidRequest")
+}
+
 // TestLongPollBoundedByDeadline: a wait longer than the Lambda has left stops short of its
 // deadline, measured on the fake clock.
 func TestLongPollBoundedByDeadline(t *testing.T) {
@@ -335,23 +420,32 @@ func TestLongPollBoundedByDeadline(t *testing.T) {
 }
 
 func TestMisconfigured(t *testing.T) {
-	_, err := ConfigFromEnv(env{"EXPRESS_STATE_MACHINE_ARN": testExpressARN}.Get)
-	if err == nil {
-		t.Fatal("missing STANDARD_STATE_MACHINE_ARN accepted")
+	for name, e := range map[string]env{
+		"no STATE_MACHINES":         {},
+		"a machine, not a pattern":  {"STATE_MACHINES": testStandardARN},
+		"every machine of account":  {"STATE_MACHINES": "arn:aws:states:us-east-1:123456789012:stateMachine:*"},
+		"history poll not duration": {"STATE_MACHINES": testScope, "HISTORY_POLL_MAX": "fast"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := ConfigFromEnv(e.Get)
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			resp, _ := httpapi.Misconfigured(err, slog.New(slog.NewJSONHandler(io.Discard, nil))).
+				Handle(context.Background(), request(http.MethodGet, testExec, nil))
+			if resp.StatusCode != 500 {
+				t.Fatalf("status = %d", resp.StatusCode)
+			}
+			checkError(t, resp, "InternalError")
+		})
 	}
-	resp, _ := Misconfigured(err, slog.New(slog.NewJSONHandler(io.Discard, nil))).
-		Handle(context.Background(), request(http.MethodGet, testExec, nil))
-	if resp.StatusCode != 500 {
-		t.Fatalf("status = %d", resp.StatusCode)
-	}
-	checkError(t, resp, "InternalError")
 }
 
 func TestMethodNotAllowed(t *testing.T) {
 	h, _ := newTestHandler(t, &fakeSFN{})
 	resp, _ := h.Handle(context.Background(), request(http.MethodPost, testExec, nil))
-	if resp.StatusCode != 405 {
-		t.Fatalf("status = %d", resp.StatusCode)
+	if resp.StatusCode != 405 || resp.Headers["Allow"] != "DELETE, GET" {
+		t.Fatalf("status = %d, Allow %q", resp.StatusCode, resp.Headers["Allow"])
 	}
 	checkError(t, resp, "MethodNotAllowed")
 }

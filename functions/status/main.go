@@ -1,6 +1,7 @@
 // Command status is the Lambda behind GET /executions, GET and DELETE /executions/{executionArn}
-// and GET /executions/{executionArn}/events: it lists the executions of this stack's STANDARD
-// machines, describes (with an optional long poll) or stops one, and follows its progress.
+// and GET /executions/{executionArn}/events: it serves every execution of the stack's state
+// machines (STATE_MACHINES, one ARN pattern): it lists the STANDARD machines' executions,
+// describes one (with an optional long poll) or stops it, and follows its progress.
 package main
 
 import (
@@ -8,33 +9,21 @@ import (
 	"log/slog"
 	"os"
 
-	"github.com/aws/aws-lambda-go/lambda"
-
 	"github.com/stepgate/stepgate/internal/app/awsclient"
-	"github.com/stepgate/stepgate/internal/app/logging"
+	"github.com/stepgate/stepgate/internal/app/httpapi"
 )
 
-func main() {
-	logger := logging.New(os.Stderr, os.Getenv(logging.EnvLevel))
+func main() { httpapi.Start(setup) }
 
-	h, err := setup(context.Background(), logger)
-	if err != nil {
-		// Answering 500 on every request beats a crash loop: the cause is logged with each
-		// request and callers get the documented error shape.
-		logger.Error("configuration invalid; every request will answer 500 InternalError", "error", err)
-		h = Misconfigured(err, logger)
-	}
-	lambda.Start(h.Handle)
-}
-
-func setup(ctx context.Context, logger *slog.Logger) (*Handler, error) {
+// setup reads the stack's machine pattern and builds the Step Functions client, once per environment.
+func setup(ctx context.Context, logger *slog.Logger) (*httpapi.Handler, error) {
 	cfg, err := ConfigFromEnv(os.Getenv)
 	if err != nil {
 		return nil, err
 	}
-	awsCfg, err := awsclient.LoadConfig(ctx)
+	client, err := awsclient.SFNFromEnv(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return NewHandler(cfg, awsclient.NewSFN(awsCfg), logger), nil
+	return NewHandler(cfg, client, logger).Handler, nil
 }

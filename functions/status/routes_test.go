@@ -154,8 +154,8 @@ func TestListBody(t *testing.T) {
 	h, _ := newTestHandler(t, &fakeSFN{list: f.list})
 	resp, _ := h.Handle(context.Background(), listRequest(nil))
 	want := `{"executions":[` +
-		`{"executionArn":"arn:aws:states:us-east-1:123456789012:execution:StandardStateMachine:run-00","name":"run-00","status":"RUNNING","startDate":"2025-11-25T09:30:00.123Z","statusUrl":"https://api.example.com/v1/executions/arn%3Aaws%3Astates%3Aus-east-1%3A123456789012%3Aexecution%3AStandardStateMachine%3Arun-00"},` +
-		`{"executionArn":"arn:aws:states:us-east-1:123456789012:execution:StandardStateMachine:run-01","name":"run-01","status":"SUCCEEDED","startDate":"2025-11-25T09:29:00.123Z","stopDate":"2025-11-25T09:29:01.123Z","statusUrl":"https://api.example.com/v1/executions/arn%3Aaws%3Astates%3Aus-east-1%3A123456789012%3Aexecution%3AStandardStateMachine%3Arun-01"}]}`
+		`{"executionArn":"arn:aws:states:us-east-1:123456789012:execution:stepgate_Standard:run-00","name":"run-00","status":"RUNNING","startDate":"2025-11-25T09:30:00.123Z","statusUrl":"https://api.example.com/v1/executions/arn%3Aaws%3Astates%3Aus-east-1%3A123456789012%3Aexecution%3Astepgate_Standard%3Arun-00"},` +
+		`{"executionArn":"arn:aws:states:us-east-1:123456789012:execution:stepgate_Standard:run-01","name":"run-01","status":"SUCCEEDED","startDate":"2025-11-25T09:29:00.123Z","stopDate":"2025-11-25T09:29:01.123Z","statusUrl":"https://api.example.com/v1/executions/arn%3Aaws%3Astates%3Aus-east-1%3A123456789012%3Aexecution%3Astepgate_Standard%3Arun-01"}]}`
 	if resp.Body != want {
 		t.Errorf("body =\n%s\nwant\n%s", resp.Body, want)
 	}
@@ -164,19 +164,22 @@ func TestListBody(t *testing.T) {
 // TestListPagesAcrossMachines: with two standard machines whose executions interleave in time,
 // following `next` yields every execution once, newest first, whatever the page size.
 func TestListPagesAcrossMachines(t *testing.T) {
-	const second = "arn:aws:states:us-east-1:123456789012:stateMachine:Nightly"
+	const second = "arn:aws:states:us-east-1:123456789012:stateMachine:stepgate_Nightly"
 	f := &fakeList{byMachine: map[string][]types.ExecutionListItem{
 		testStandardARN: items(testStandardARN, 23, testStart, 2*time.Minute),
 		second:          items(second, 7, testStart.Add(-30*time.Second), 5*time.Minute),
 	}}
+	// ListStateMachines lists the stack's two STANDARD machines among others: no list to keep.
+	machines := []types.StateMachineListItem{
+		machine(testExpressARN, types.StateMachineTypeExpress),
+		machine("arn:aws:states:us-east-1:123456789012:stateMachine:other_Standard", types.StateMachineTypeStandard),
+		machine(second, types.StateMachineTypeStandard),
+		machine("arn:aws:states:us-east-1:123456789012:stateMachine:stepgateX_Standard", types.StateMachineTypeStandard),
+		machine(testStandardARN, types.StateMachineTypeStandard),
+	}
 	for _, limit := range []int{1, 3, 7, 20, 100} {
 		t.Run(fmt.Sprint("limit ", limit), func(t *testing.T) {
-			cfg, err := ConfigFromEnv(env{EnvStandardMachines: testStandardARN + "," + second, EnvExpressMachines: testExpressARN}.Get)
-			if err != nil {
-				t.Fatal(err)
-			}
-			h, _ := newTestHandler(t, &fakeSFN{list: f.list})
-			h.cfg = cfg
+			h, _ := newTestHandler(t, &fakeSFN{list: f.list, machines: machines})
 			var got []listed
 			q := map[string]string{"limit": strconv.Itoa(limit)}
 			for page := 0; ; page++ {
@@ -214,6 +217,35 @@ func TestListPagesAcrossMachines(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestListMachineCache: the STANDARD machines are listed once a minute (on the injected clock), and
+// a token cannot name a machine of another stack.
+func TestListMachineCache(t *testing.T) {
+	f := &fakeList{byMachine: map[string][]types.ExecutionListItem{testStandardARN: items(testStandardARN, 3, testStart, time.Minute)}}
+	sf := &fakeSFN{list: f.list}
+	h, clock := newTestHandler(t, sf)
+	for i, advance := range []time.Duration{0, 59 * time.Second, time.Second, 0} {
+		clock.now = clock.now.Add(advance)
+		if resp, _ := h.Handle(context.Background(), listRequest(nil)); resp.StatusCode != 200 {
+			t.Fatalf("call %d: %d %s", i, resp.StatusCode, resp.Body)
+		}
+	}
+	// Two reads (the first, and the one a minute later), each of two ListStateMachines pages.
+	if sf.machineCalls != 4 {
+		t.Errorf("ListStateMachines calls = %d, want 4", sf.machineCalls)
+	}
+	for _, name := range []string{"other_Standard", "Standard"} {
+		token := listCursor{Limit: 5, Machines: map[string]machineCursor{name: {}}}.encode()
+		resp, _ := h.Handle(context.Background(), listRequest(map[string]string{"next": token}))
+		if resp.StatusCode != 400 {
+			t.Errorf("a token naming %s: %d %s", name, resp.StatusCode, resp.Body)
+		}
+	}
+	sf.machinesErr, clock.now = apiError("ThrottlingException"), clock.now.Add(time.Hour)
+	if resp, _ := h.Handle(context.Background(), listRequest(nil)); resp.StatusCode != 429 {
+		t.Errorf("ListStateMachines throttled: %d %s", resp.StatusCode, resp.Body)
 	}
 }
 

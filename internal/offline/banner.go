@@ -21,6 +21,7 @@ func (s *Stack) Announce(dashboardURL string) {
 			slog.String("stage", s.StageName),
 			slog.Any("instances", s.InstanceIDs),
 			slog.Any("stateMachines", s.StateMachineARNs),
+			slog.Any("routes", s.Routes),
 			slog.Bool("authEnforced", false),
 			slog.Float64("timeScale", s.timeScale),
 		}
@@ -44,21 +45,45 @@ func (s *Stack) Announce(dashboardURL string) {
 		fmt.Fprintf(&b, "  dashboard     %s\n", dashboardURL)
 	}
 	fmt.Fprintf(&b, "  instances     %s\n", strings.Join(ids, ", "))
-	for _, name := range slices.Sorted(maps.Keys(s.StateMachineARNs)) {
-		fmt.Fprintf(&b, "  %-13s %s\n", name, s.StateMachineARNs[name])
+	// The state machines by logical ID, then one line per declared route: method, path, mode and
+	// the machine it starts (by name).
+	machines := slices.Sorted(maps.Keys(s.StateMachineARNs))
+	idWidth := 0
+	for _, id := range machines {
+		idWidth = max(idWidth, len(id))
+	}
+	for i, id := range machines {
+		fmt.Fprintf(&b, "  %-13s %-*s  %s\n", label(i, "machines"), idWidth, id, s.StateMachineARNs[id])
+	}
+	methodWidth, pathWidth := 0, 0
+	for _, r := range s.Routes {
+		methodWidth, pathWidth = max(methodWidth, len(r.Method)), max(pathWidth, len(r.Path))
+	}
+	for i, r := range s.Routes {
+		machine := r.StateMachineARN[strings.LastIndexByte(r.StateMachineARN, ':')+1:]
+		fmt.Fprintf(&b, "  %-13s %-*s %-*s  %-5s → %s\n", label(i, "routes"), methodWidth, r.Method, pathWidth, r.Path, r.Mode, machine)
 	}
 	if s.timeScale != 1 {
 		fmt.Fprintf(&b, "  time          workflows run %gx faster than real time (-time-scale)\n", s.timeScale)
 	}
 	fmt.Fprintf(&b, "\nTry:\n")
-	fmt.Fprintf(&b, "  curl -s -X POST %s/express-instance -d '{\"instance_id\":\"%s\"}'\n", api, instance)
-	fmt.Fprintf(&b, "  curl -si -X POST %s/standard-instance -H 'Idempotency-Key: demo-1' -d '{\"instance_id\":\"%s\",\"action\":\"start\"}'\n", api, instance)
-	fmt.Fprintf(&b, "  curl -s \"<the Location header of the previous answer>?wait=20\"\n")
-	fmt.Fprintf(&b, "  curl -s %s/instances/%s\n", api, instance)
+	// The sample's routes, when the template declares them.
+	if s.declares("POST", "/express-instance") {
+		fmt.Fprintf(&b, "  curl -s -X POST %s/express-instance -d '{\"instance_id\":\"%s\"}'\n", api, instance)
+	}
+	if s.declares("POST", "/standard-instance") {
+		fmt.Fprintf(&b, "  curl -si -X POST %s/standard-instance -H 'Idempotency-Key: demo-1' -d '{\"instance_id\":\"%s\",\"action\":\"start\"}'\n", api, instance)
+		fmt.Fprintf(&b, "  curl -s \"<the Location header of the previous answer>?wait=20\"\n")
+	}
+	if s.declares("GET", "/instances/{instance_id}") {
+		fmt.Fprintf(&b, "  curl -s %s/instances/%s\n", api, instance)
+	}
 	fmt.Fprintf(&b, "  export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=%s\n", Region)
 	fmt.Fprintf(&b, "  aws --endpoint-url %s stepfunctions list-state-machines\n", s.AWSURL)
-	fmt.Fprintf(&b, "  HTTP_PROXY=%s aws --endpoint-url %s stepfunctions start-sync-execution --state-machine-arn %s --input '{\"instance_id\":\"%s\"}'\n",
-		s.AWSURL, s.AWSURL, s.StateMachineARNs["ExpressStateMachine"], instance)
+	if arn, ok := s.StateMachineARNs["ExpressStateMachine"]; ok {
+		fmt.Fprintf(&b, "  HTTP_PROXY=%s aws --endpoint-url %s stepfunctions start-sync-execution --state-machine-arn %s --input '{\"instance_id\":\"%s\"}'\n",
+			s.AWSURL, s.AWSURL, arn, instance)
+	}
 	fmt.Fprintf(&b, "\nState lives in this process: a restart begins afresh (instances stopped, no executions).\n")
 	fmt.Fprintf(&b, "Ctrl-C stops everything (requests in flight get %s to finish). -v shows every AWS call and function log line.\n\n", s.drain)
 	_, _ = fmt.Fprint(s.console.out, b.String())
@@ -73,4 +98,17 @@ func (s *Stack) AnnounceStop() {
 	}
 	// A line of its own: the terminal has just echoed ^C.
 	_, _ = fmt.Fprintf(s.console.out, "\nstopping: requests in flight get %s to finish…\n", s.drain)
+}
+
+// label is a banner section's label on its first line only.
+func label(i int, name string) string {
+	if i == 0 {
+		return name
+	}
+	return ""
+}
+
+// declares reports whether the template declares the route.
+func (s *Stack) declares(method, path string) bool {
+	return slices.ContainsFunc(s.Routes, func(r DeclaredRoute) bool { return r.Method == method && r.Path == path })
 }

@@ -178,9 +178,10 @@ func (h *textHandler) Handle(_ context.Context, r slog.Record) error {
 	service := str("service")
 	switch {
 	case r.Message == "request" && service == "api":
-		// POST /express-instance 200 217ms ExpressStateMachine/3e20ac03
+		// POST /express-instance 200 217ms Express/3e20ac03. Through a greedy resource
+		// (/{proxy+}, every start route) the path says more than the resource.
 		path := str("resource")
-		if path == "" {
+		if path == "" || strings.Contains(path, "+}") {
 			path = str("path")
 		}
 		fmt.Fprintf(&b, "%s %s %s %s", str("method"), path, str("status"), readableValue(fields["duration"]))
@@ -192,7 +193,7 @@ func (h *textHandler) Handle(_ context.Context, r slog.Record) error {
 		delete(fields, "requestId")
 		delete(fields, "function")
 	case r.Message == "execution":
-		// ExpressStateMachine/3e20ac03 → Check; … SUCCEEDED in 109ms
+		// Express/3e20ac03 → Check; … SUCCEEDED in 109ms
 		b.WriteString(ShortExecution(str("executionArn")))
 		event := str("event")
 		switch state := str("state"); {
@@ -298,9 +299,11 @@ func readableDuration(d time.Duration) string {
 	return d.Round(time.Second).String()
 }
 
-// ShortExecution names an execution for people: its state machine and the first eight
-// characters of its name ("ExpressStateMachine/3e20ac03"). Names are UUIDs or hex digests, so
-// eight characters tell concurrent executions apart. Anything else comes back as it is.
+// ShortExecution names an execution for people: its state machine without the stack's prefix
+// (stepgate_Express is "Express": a stack's machines are named <stack>_<Short>, and '_' cannot
+// occur in a stack name) and the first eight characters of its name ("Express/3e20ac03"). Names
+// are UUIDs or hex digests, so eight characters tell concurrent executions apart. Anything else
+// comes back as it is.
 func ShortExecution(arn string) string {
 	if u, err := url.PathUnescape(arn); err == nil {
 		arn = u
@@ -318,7 +321,11 @@ func ShortExecution(arn string) string {
 	if len(name) > 8 {
 		name = name[:8]
 	}
-	return parts[1] + "/" + name
+	_, machine, _ := strings.Cut(parts[1], "_")
+	if machine == "" {
+		machine = parts[1]
+	}
+	return machine + "/" + name
 }
 
 func executionStatus(event string) string {

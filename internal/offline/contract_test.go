@@ -3,10 +3,12 @@ package offline_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 
@@ -65,8 +67,12 @@ func contractRouter() (routers.Router, error) {
 }
 
 // checkContract validates one end-to-end response against docs/openapi.yaml: its status must be
-// documented for the operation, and its body must match that response's schema. A request to no
-// documented operation can only be answered by API Gateway itself.
+// documented for the operation, its body must match that response's schema, its headers must be
+// the documented ones (each header the response declares required is present and matches its
+// schema; a function sets no header the response does not declare). A request to no documented
+// operation is answered by API Gateway itself, or by the start function behind /{proxy+}: 404
+// NotFound for a path no route serves, 405 MethodNotAllowed with Allow for a route's path with
+// another method (the document's description says so).
 func checkContract(t *testing.T, req *http.Request, resp *http.Response, raw []byte) {
 	t.Helper()
 	router, err := contractRouter()
@@ -78,12 +84,22 @@ func checkContract(t *testing.T, req *http.Request, resp *http.Response, raw []b
 		t.Fatal(err)
 	}
 	probe.Header = req.Header.Clone()
+	gateway := resp.Header.Get("X-Amzn-ErrorType") != ""
 	route, pathParams, err := router.FindRoute(probe)
 	if err != nil {
-		if resp.Header.Get("X-Amzn-ErrorType") == "" {
-			t.Errorf("%s %s is no operation of docs/openapi.yaml, yet a function answered it (%d)", req.Method, req.URL.Path, resp.StatusCode)
+		var body struct{ Error string }
+		_ = json.Unmarshal(raw, &body)
+		switch {
+		case gateway:
+		case resp.StatusCode == http.StatusNotFound && body.Error == "NotFound":
+		case resp.StatusCode == http.StatusMethodNotAllowed && body.Error == "MethodNotAllowed" && resp.Header.Get("Allow") != "":
+		default:
+			t.Errorf("%s %s is no operation of docs/openapi.yaml, yet a function answered it %d %s", req.Method, req.URL.Path, resp.StatusCode, raw)
 		}
 		return
+	}
+	if !gateway {
+		checkDeclaredHeaders(t, req, route, resp)
 	}
 	in := &openapi3filter.ResponseValidationInput{
 		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: probe, PathParams: pathParams, Route: route},
@@ -93,6 +109,31 @@ func checkContract(t *testing.T, req *http.Request, resp *http.Response, raw []b
 		Options:                &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
 	}
 	if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
-		t.Errorf("%s %s answered %d %s, which docs/openapi.yaml does not allow: %v", req.Method, req.URL.Path, resp.StatusCode, raw, err)
+		t.Errorf("%s %s answered %d %v %s, which docs/openapi.yaml does not allow: %v", req.Method, req.URL.Path, resp.StatusCode, resp.Header, raw, err)
+	}
+}
+
+// transportHeaders are set by HTTP and API Gateway on every answer, not by the functions.
+var transportHeaders = []string{"Content-Type", "Content-Length", "Date", "X-Amzn-Requestid", "X-Amz-Apigw-Id"}
+
+// checkDeclaredHeaders fails when a function's answer carries a header its documented response
+// does not declare (docs/openapi.yaml would then hide something clients receive).
+func checkDeclaredHeaders(t *testing.T, req *http.Request, route *routers.Route, resp *http.Response) {
+	t.Helper()
+	documented := route.Operation.Responses.Status(resp.StatusCode)
+	if documented == nil || documented.Value == nil {
+		return // ValidateResponse reports an undocumented status
+	}
+	for name := range resp.Header {
+		if slices.Contains(transportHeaders, name) {
+			continue
+		}
+		declared := false
+		for h := range documented.Value.Headers {
+			declared = declared || http.CanonicalHeaderKey(h) == name
+		}
+		if !declared {
+			t.Errorf("%s %s answered %d with header %s, which docs/openapi.yaml does not declare for it", req.Method, req.URL.Path, resp.StatusCode, name)
+		}
 	}
 }

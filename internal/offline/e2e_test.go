@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
+	"github.com/stepgate/stepgate/internal/devtools/routereader"
 	"github.com/stepgate/stepgate/internal/offline"
 	"github.com/stepgate/stepgate/internal/offline/localec2"
 	"github.com/stepgate/stepgate/internal/offline/localsfn"
@@ -66,6 +67,7 @@ func startStack(t *testing.T, mutate func(*offline.Config)) *offline.Stack {
 		TimeScale: 20,
 		EnvVars:   map[string]map[string]string{"Parameters": {"ALLOWED_INSTANCE_IDS": allow}},
 		Log:       testLog{t},
+		Routes:    routereader.Read,
 	}
 	if mutate != nil {
 		mutate(&cfg)
@@ -174,7 +176,7 @@ func TestExpressWorkflow(t *testing.T) {
 			if fmt.Sprint(r.body) != fmt.Sprint(want) {
 				t.Fatalf("output %s, want %v", r.raw, want)
 			}
-			if arn := r.header.Get("X-Execution-Arn"); !strings.Contains(arn, ":express:ExpressStateMachine:") {
+			if arn := r.header.Get("X-Execution-Arn"); !strings.Contains(arn, ":express:stepgate_Express:") {
 				t.Errorf("X-Execution-Arn = %q", arn)
 			}
 		})
@@ -236,7 +238,7 @@ func replaceMachine(t *testing.T, s *offline.Stack, name, typ, definition string
 		return
 	}
 	if _, err := s.SFN.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{
-		Name: aws.String(name), Definition: aws.String(definition), Type: typesOf(typ),
+		Name: aws.String(arn[strings.LastIndexByte(arn, ':')+1:]), Definition: aws.String(definition), Type: typesOf(typ),
 		RoleArn: aws.String("arn:aws:iam::123456789012:role/test"),
 	}); err != nil {
 		t.Fatal(err)
@@ -289,7 +291,7 @@ func TestFaults(t *testing.T) {
 	})
 	t.Run("throttled describe is a 429", func(t *testing.T) {
 		s := startStack(t, func(c *offline.Config) { c.Faults = localsfn.Faults{ThrottleRate: 1} })
-		arn := "arn:aws:states:us-east-1:123456789012:execution:StandardStateMachine:any"
+		arn := "arn:aws:states:us-east-1:123456789012:execution:stepgate_Standard:any"
 		expectError(t, call(t, s, "GET", "/executions/"+url.PathEscape(arn), ""), 429, "Throttled")
 	})
 	t.Run("execution limit is a 503 with Retry-After", func(t *testing.T) {
@@ -310,7 +312,7 @@ func TestStandardWorkflow(t *testing.T) {
 	}
 	arn, _ := start.body["executionArn"].(string)
 	statusURL, _ := start.body["statusUrl"].(string)
-	if !strings.Contains(arn, ":execution:StandardStateMachine:") || start.header.Get("Location") != statusURL ||
+	if !strings.Contains(arn, ":execution:stepgate_Standard:") || start.header.Get("Location") != statusURL ||
 		start.header.Get("Retry-After") != "5" || start.body["startDate"] == nil {
 		t.Fatalf("start answer: %v %s", start.header, start.raw)
 	}
@@ -382,7 +384,7 @@ func TestStatusErrors(t *testing.T) {
 	s := startStack(t, nil)
 	express := call(t, s, "POST", "/express-instance", body(instanceID, "start"))
 	expressARN := express.header.Get("X-Execution-Arn")
-	unknown := "arn:aws:states:us-east-1:123456789012:execution:StandardStateMachine:nope"
+	unknown := "arn:aws:states:us-east-1:123456789012:execution:stepgate_Standard:nope"
 	foreign := "arn:aws:states:us-east-1:123456789012:execution:SomeoneElses:abc"
 	cases := []struct {
 		name, method, path string
@@ -406,14 +408,30 @@ func TestStatusErrors(t *testing.T) {
 	}
 }
 
-func TestGatewayResponses(t *testing.T) {
+// TestUnknownPathsAndMethods: every path the explicit resources do not take reaches the start
+// function through /{proxy+}, which answers an unknown one 404 and a known one with another method
+// 405 with Allow, in the one error shape; a method an explicit resource lacks is API Gateway's own
+// 403, as on AWS.
+func TestUnknownPathsAndMethods(t *testing.T) {
 	s := startStack(t, nil)
-	for _, c := range []struct{ method, path string }{
-		{"GET", "/nowhere"},
-		{"PUT", "/express-instance"},
+	for _, c := range []struct {
+		method, path string
+		status       int
+		code, allow  string
+	}{
+		{"GET", "/nowhere", 404, "NotFound", ""},
+		{"POST", "/express-instance/more", 404, "NotFound", ""},
+		{"PUT", "/express-instance", 405, "MethodNotAllowed", "POST"},
+		{"DELETE", "/instances/" + instanceID, 405, "MethodNotAllowed", "GET"},
+		{"PUT", "/executions/x", 403, "MISSING_AUTHENTICATION_TOKEN", ""},
+		{"POST", "/executions", 403, "MISSING_AUTHENTICATION_TOKEN", ""},
 	} {
 		t.Run(c.method+" "+c.path, func(t *testing.T) {
-			expectError(t, call(t, s, c.method, c.path, ""), 403, "MISSING_AUTHENTICATION_TOKEN")
+			r := call(t, s, c.method, c.path, "")
+			expectError(t, r, c.status, c.code)
+			if r.header.Get("Allow") != c.allow {
+				t.Errorf("Allow = %q, want %q", r.header.Get("Allow"), c.allow)
+			}
 		})
 	}
 }

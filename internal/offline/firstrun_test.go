@@ -60,7 +60,7 @@ func TestConsoleText(t *testing.T) {
 		t.Fatalf("%d %s", r.status, r.raw)
 	}
 	short := offline.ShortExecution(r.header.Get("X-Execution-Arn"))
-	if !regexp.MustCompile(`^ExpressStateMachine/[0-9a-f-]{8}$`).MatchString(short) {
+	if !regexp.MustCompile(`^Express/[0-9a-f-]{8}$`).MatchString(short) {
 		t.Fatalf("short execution name %q", short)
 	}
 	// The instance settles 300 ms later, and the console says so without anything reading it.

@@ -266,7 +266,7 @@ func TestProgressRefusals(t *testing.T) {
 	if expressARN == "" {
 		t.Fatalf("no express ARN: %s", express.raw)
 	}
-	unknown := "arn:aws:states:us-east-1:123456789012:execution:StandardStateMachine:nope"
+	unknown := "arn:aws:states:us-east-1:123456789012:execution:stepgate_Standard:nope"
 	foreign := "arn:aws:states:us-east-1:123456789012:execution:SomeoneElses:abc"
 	cases := []struct {
 		name, path string

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"strings"
 
 	"github.com/stepgate/stepgate/internal/devtools/samtemplate"
 )
@@ -13,16 +14,18 @@ import (
 const FirstInstanceID = "i-0123456789abcdef0"
 
 // names gives every resource of the template the value AWS would give its Ref and Fn::GetAtt, in
-// the local account and region: a function's name is its logical ID, a state machine's ARN ends in
-// its logical ID, and so on. The values depend only on the template, so each start gives the same.
+// the local account and region: a function's name is its logical ID, a state machine's name is its
+// Name property when the template sets one (as CloudFormation names it: stepgate_Express), else its
+// logical ID, and so on. The values depend only on the template, so each start gives the same.
 type names struct {
 	region, account string
 	types           map[string]string // logical ID → resource type
 	instances       map[string]string // logical ID → local instance ID
+	machines        map[string]string // logical ID → state machine name, when the template names it
 }
 
-func newNames(region, account string, types map[string]string, instanceIDs []string) *names {
-	n := &names{region: region, account: account, types: types, instances: map[string]string{}}
+func newNames(region, account string, types map[string]string, instanceIDs []string, machines map[string]string) *names {
+	n := &names{region: region, account: account, types: types, instances: map[string]string{}, machines: machines}
 	for i, id := range instanceIDs {
 		if i == 0 {
 			n.instances[id] = FirstInstanceID
@@ -38,8 +41,16 @@ func (n *names) functionARN(id string) string {
 	return fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", n.region, n.account, id)
 }
 
+// machineName is the name of the template's state machine id.
+func (n *names) machineName(id string) string {
+	if name := n.machines[id]; name != "" {
+		return name
+	}
+	return id
+}
+
 func (n *names) stateMachineARN(id string) string {
-	return fmt.Sprintf("arn:aws:states:%s:%s:stateMachine:%s", n.region, n.account, id)
+	return fmt.Sprintf("arn:aws:states:%s:%s:stateMachine:%s", n.region, n.account, n.machineName(id))
 }
 
 // resolve implements samtemplate.Resolver.
@@ -57,7 +68,7 @@ func (n *names) resolve(id, attr string) (string, bool) {
 		case "", "Arn":
 			return n.stateMachineARN(id), true
 		case "Name":
-			return id, true
+			return n.machineName(id), true
 		}
 	case "AWS::EC2::Instance":
 		if attr == "" {
@@ -84,7 +95,8 @@ func (n *names) resolve(id, attr string) (string, bool) {
 }
 
 // LoadTemplate loads template.yaml with every resource resolved to its local name. It reads the
-// template twice: once to learn the resource types, once to resolve with them.
+// template twice: once to learn the resource types and the state machines' names, once to resolve
+// with them.
 func LoadTemplate(path string, parameters map[string]string) (*samtemplate.Template, *names, error) {
 	opts := samtemplate.Options{Parameters: parameters, Region: Region, AccountID: AccountID}
 	first, err := samtemplate.Load(path, opts)
@@ -99,7 +111,18 @@ func LoadTemplate(path string, parameters map[string]string) (*samtemplate.Templ
 	for _, in := range first.Instances() {
 		instanceIDs = append(instanceIDs, in.LogicalID)
 	}
-	n := newNames(Region, AccountID, types, instanceIDs)
+	sms, err := first.StateMachines()
+	if err != nil {
+		return nil, nil, err
+	}
+	machines := map[string]string{}
+	for _, sm := range sms {
+		if strings.Contains(sm.Name, "${") {
+			return nil, nil, fmt.Errorf("state machine %s: Name %q names a resource; the offline stack resolves only parameters and pseudo parameters there", sm.LogicalID, sm.Name)
+		}
+		machines[sm.LogicalID] = sm.Name
+	}
+	n := newNames(Region, AccountID, types, instanceIDs, machines)
 	opts.Resolve = n.resolve
 	tmpl, err := samtemplate.Load(path, opts)
 	if err != nil {

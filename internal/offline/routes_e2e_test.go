@@ -25,7 +25,7 @@ func TestInstanceStateRoute(t *testing.T) {
 		if r.status != 200 || len(r.body) != 2 || r.body["instance_id"] != id {
 			t.Fatalf("got %d %s, want 200 {instance_id, state}", r.status, r.raw)
 		}
-		if arn := r.header.Get("X-Execution-Arn"); !strings.Contains(arn, ":express:ExpressStateMachine:") {
+		if arn := r.header.Get("X-Execution-Arn"); !strings.Contains(arn, ":express:stepgate_Express:") {
 			t.Errorf("X-Execution-Arn = %q", arn)
 		}
 		st, _ := r.body["state"].(string)
@@ -49,8 +49,8 @@ func TestInstanceStateRoute(t *testing.T) {
 		expectError(t, call(t, s, "GET", "/instances/i-XYZ", ""), 400, "InvalidRequest")
 		expectError(t, call(t, s, "GET", "/instances/i-0123456789abcdef1", ""), 403, "InstanceNotAllowed")
 		expectError(t, call(t, s, "GET", "/instances/"+missingID, ""), 404, "InstanceNotFound")
-		// Only GET is declared on the resource: the gateway answers as API Gateway does.
-		expectError(t, call(t, s, "DELETE", "/instances/"+instanceID, ""), 403, "MISSING_AUTHENTICATION_TOKEN")
+		// Only GET is declared on the path: the start function answers 405 with Allow.
+		expectError(t, call(t, s, "DELETE", "/instances/"+instanceID, ""), 405, "MethodNotAllowed")
 	})
 	t.Run("a body cannot change the fixed action", func(t *testing.T) {
 		r := call(t, s, "GET", "/instances/"+instanceID, `{"action":"stop"}`)
@@ -77,7 +77,7 @@ func TestThirdWorkflow(t *testing.T) {
 		if got, _ := json.Marshal(r.body); r.status != 200 || string(got) != want {
 			t.Fatalf("got %d %s, want 200 %s", r.status, r.raw, want)
 		}
-		if arn := r.header.Get("X-Execution-Arn"); !strings.Contains(arn, ":express:GreetingStateMachine:") {
+		if arn := r.header.Get("X-Execution-Arn"); !strings.Contains(arn, ":express:stepgate_Greeting:") {
 			t.Errorf("X-Execution-Arn = %q", arn)
 		}
 	})
@@ -96,7 +96,7 @@ func TestThirdWorkflow(t *testing.T) {
 			t.Fatalf("got %d %s", first.status, first.raw)
 		}
 		arn, _ := first.body["executionArn"].(string)
-		if !strings.Contains(arn, ":execution:GuestbookStateMachine:") {
+		if !strings.Contains(arn, ":execution:stepgate_Guestbook:") {
 			t.Fatalf("executionArn = %q", arn)
 		}
 		if loc := first.header.Get("Location"); !strings.HasPrefix(loc, s.APIURL+"/"+s.StageName+"/executions/") {

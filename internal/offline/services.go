@@ -91,7 +91,7 @@ func (s *Stack) startLambda(_ context.Context, st *setup) error {
 			ARN:             st.names.functionARN(f.LogicalID),
 			Bootstrap:       bootstrap,
 			Handler:         f.Handler,
-			Env:             overrideEnv(f.Environment, LocalEnv, st.cfg.EnvVars["Parameters"], st.cfg.EnvVars[f.LogicalID]),
+			Env:             st.functionEnv(f),
 			Timeout:         time.Duration(f.Timeout) * time.Second,
 			MemoryMB:        f.MemorySize,
 			MaxEnvironments: st.cfg.MaxEnvironments,
@@ -173,7 +173,7 @@ func (s *Stack) startStepFunctions(ctx context.Context, st *setup) error {
 			return fmt.Errorf("state machine %s: %w", sm.LogicalID, err)
 		}
 		out, err := s.SFN.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{
-			Name:       aws.String(sm.LogicalID),
+			Name:       aws.String(st.names.machineName(sm.LogicalID)),
 			Definition: aws.String(string(def)),
 			RoleArn:    aws.String(fmt.Sprintf("arn:aws:iam::%s:role/%sRole", account.ID, sm.LogicalID)),
 			Type:       sfntypes.StateMachineType(sm.Type),
@@ -264,6 +264,12 @@ func (s *Stack) startAPI(_ context.Context, st *setup) error {
 // re-reads the history every 50 ms instead of backing off to 2 s (AWS refills
 // GetExecutionHistory at 20 calls/s per account). --env-vars overrides still win.
 var LocalEnv = map[string]string{"HISTORY_POLL_MAX": "50ms"}
+
+// functionEnv is the environment function f runs with: the template's, LocalEnv's and the
+// --env-vars overrides applied.
+func (st *setup) functionEnv(f samtemplate.Function) map[string]string {
+	return overrideEnv(f.Environment, LocalEnv, st.cfg.EnvVars["Parameters"], st.cfg.EnvVars[f.LogicalID])
+}
 
 func overrideEnv(env map[string]string, overrides ...map[string]string) map[string]string {
 	out := make(map[string]string, len(env))

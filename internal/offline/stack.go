@@ -53,6 +53,7 @@ type Health struct {
 	StageName        string            `json:"stage"`
 	InstanceIDs      map[string]string `json:"instances"`
 	StateMachineARNs map[string]string `json:"stateMachines"`
+	Routes           []DeclaredRoute   `json:"routes,omitempty"`
 }
 
 // HealthService is Health.Service of every stepgate offline stack.
@@ -86,6 +87,12 @@ type Config struct {
 	LogLevel slog.Level
 	// LogFormat is "text" (for people; the default) or "json" (one JSON object a line).
 	LogFormat string
+	// Routes reads the template's routes documents (the start function's ROUTES) as the function
+	// will: Start then refuses a malformed document (the error names the route), a route an
+	// explicit API resource shadows and one no operation reaches, and the banner and the health
+	// route list the routes. This package may not import internal/app, whose parser it is, so the
+	// caller passes it (cmd/stepgate-local does); nil checks and lists nothing.
+	Routes RouteReader
 	// DrainTimeout bounds how long Close lets requests in flight finish before answering them 503;
 	// 5 s when zero.
 	DrainTimeout time.Duration
@@ -103,6 +110,8 @@ type Stack struct {
 	InstanceIDs map[string]string
 	// StateMachineARNs maps the template's state machines to their local ARNs.
 	StateMachineARNs map[string]string
+	// Routes are the routes the template declares (Config.Routes), sorted by path and method.
+	Routes []DeclaredRoute
 
 	EC2    *localec2.EC2
 	SFN    *localsfn.Service
@@ -141,6 +150,11 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", cfg.Template, err)
 	}
+	st := &setup{cfg: cfg, tmpl: tmpl, names: names, console: con}
+	routes, err := st.declaredRoutes()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", cfg.Template, err)
+	}
 	awsLn, err := listen(cfg.AWSAddr, "AWS endpoint")
 	if err != nil {
 		return nil, err
@@ -155,12 +169,12 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		AWSURL:           "http://" + awsLn.Addr().String(),
 		InstanceIDs:      map[string]string{},
 		StateMachineARNs: map[string]string{},
+		Routes:           routes,
 		log:              con.logger,
 		console:          con,
 		drain:            cfg.DrainTimeout,
 		timeScale:        cfg.TimeScale,
 	}
-	st := &setup{cfg: cfg, tmpl: tmpl, names: names, console: con}
 	// Each service needs the ones before it: functions reach EC2 and Step Functions through the
 	// endpoint, state machines run Tasks on the functions and EC2, the API invokes the functions.
 	for _, start := range []func(context.Context, *setup) error{s.startEC2, s.startLambda, s.startStepFunctions, s.startAPI} {
@@ -209,7 +223,7 @@ func LambdaEnv(awsURL string) map[string]string {
 // Health describes this stack, as HealthPath answers.
 func (s *Stack) Health() Health {
 	return Health{Service: HealthService, PID: os.Getpid(), APIURL: s.APIURL, AWSURL: s.AWSURL, StageName: s.StageName,
-		InstanceIDs: s.InstanceIDs, StateMachineARNs: s.StateMachineARNs}
+		InstanceIDs: s.InstanceIDs, StateMachineARNs: s.StateMachineARNs, Routes: s.Routes}
 }
 
 // awsEndpoint serves every registered service on one port, as one AWS endpoint URL, plus the

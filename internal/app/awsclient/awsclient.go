@@ -37,6 +37,15 @@ func NewSFN(cfg aws.Config, optFns ...func(*sfn.Options)) *sfn.Client {
 	return sfn.NewFromConfig(cfg, fns...)
 }
 
+// SFNFromEnv is the Step Functions client of a function: LoadConfig, then NewSFN.
+func SFNFromEnv(ctx context.Context) (*sfn.Client, error) {
+	cfg, err := LoadConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return NewSFN(cfg), nil
+}
+
 // DisableHostPrefix is an APIOptions entry that turns off endpoint host prefixes for every
 // operation of a client.
 //

@@ -84,7 +84,7 @@ func TestCustomEndpointDisablesSyncPrefix(t *testing.T) {
 			client := tc.setup(t, srv.URL)
 			ctx := context.Background()
 			sync, err := client.StartSyncExecution(ctx, &sfn.StartSyncExecutionInput{
-				StateMachineArn: aws.String("arn:aws:states:us-east-1:123456789012:stateMachine:ExpressStateMachine"), Input: aws.String("{}"),
+				StateMachineArn: aws.String("arn:aws:states:us-east-1:123456789012:stateMachine:stepgate_Express"), Input: aws.String("{}"),
 			})
 			if err != nil {
 				t.Fatalf("StartSyncExecution: %v", err)
@@ -93,7 +93,7 @@ func TestCustomEndpointDisablesSyncPrefix(t *testing.T) {
 				t.Errorf("status = %s", sync.Status)
 			}
 			if _, err := client.StartExecution(ctx, &sfn.StartExecutionInput{
-				StateMachineArn: aws.String("arn:aws:states:us-east-1:123456789012:stateMachine:StandardStateMachine"), Input: aws.String("{}"),
+				StateMachineArn: aws.String("arn:aws:states:us-east-1:123456789012:stateMachine:stepgate_Standard"), Input: aws.String("{}"),
 			}); err != nil {
 				t.Fatalf("StartExecution: %v", err)
 			}
@@ -122,7 +122,7 @@ func TestDefaultEndpointKeepsSyncPrefix(t *testing.T) {
 		o.RetryMaxAttempts = 1
 	})
 	_, _ = client.StartSyncExecution(context.Background(), &sfn.StartSyncExecutionInput{
-		StateMachineArn: aws.String("arn:aws:states:us-east-1:123456789012:stateMachine:ExpressStateMachine"),
+		StateMachineArn: aws.String("arn:aws:states:us-east-1:123456789012:stateMachine:stepgate_Express"),
 	})
 	if sawHost != "sync-states.us-east-1.amazonaws.com" {
 		t.Errorf("host = %q, want the sync- prefixed AWS endpoint", sawHost)

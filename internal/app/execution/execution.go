@@ -108,11 +108,6 @@ func (a ARN) String() string {
 		a.StateMachine + ":" + a.Name
 }
 
-// StateMachineARN is the ARN of the state machine the execution belongs to.
-func (a ARN) StateMachineARN() string {
-	return "arn:" + a.Partition + ":states:" + a.Region + ":" + a.Account + ":stateMachine:" + a.StateMachine
-}
-
 // StateMachine is a parsed state machine ARN (arn:PARTITION:states:REGION:ACCOUNT:stateMachine:NAME).
 type StateMachine struct {
 	Partition, Region, Account, Name string
@@ -139,21 +134,17 @@ func (m StateMachine) ExecutionARN(name string) string {
 	return ARN{Partition: m.Partition, Region: m.Region, Account: m.Account, StateMachine: m.Name, Name: name}.String()
 }
 
-// owns reports whether a is an execution of m.
-func (m StateMachine) owns(a ARN) bool {
-	return a.Partition == m.Partition && a.Region == m.Region && a.Account == m.Account && a.StateMachine == m.Name
-}
-
 // Kind says how an execution ARN relates to this stack.
 type Kind int
 
 // The kinds of execution ARN.
 const (
-	// Foreign: not an execution of either of this stack's machines; never sent to Step Functions.
+	// Foreign: not an execution of one of this stack's machines; never sent to Step Functions.
 	Foreign Kind = iota
-	// Express: an execution of this stack's EXPRESS machine (DescribeExecution cannot describe it).
+	// Express: an express execution of one of this stack's machines (DescribeExecution cannot
+	// describe it).
 	Express
-	// Standard: an execution of this stack's STANDARD machine.
+	// Standard: a standard execution of one of this stack's machines.
 	Standard
 )
 
@@ -168,94 +159,52 @@ func (k Kind) String() string {
 	}
 }
 
-// Scope holds this stack's two state machines.
-type Scope struct {
-	Express, Standard StateMachine
+// EnvStateMachines is the variable the template sets on the functions that call Step Functions:
+// the stack's state machine ARN pattern (Pattern).
+const EnvStateMachines = "STATE_MACHINES"
+
+// Pattern is the state machines of one stack: every machine whose ARN starts with one prefix,
+// arn:PARTITION:states:REGION:ACCOUNT:stateMachine:<stack>_*. The template names each machine
+// ${AWS::StackName}_<Short>, and '_' cannot occur in a stack name, so the prefix never matches
+// another stack's machines. The same value scopes the functions' IAM statements, so what the
+// functions serve and what they may call are one declaration.
+type Pattern struct {
+	Partition, Region, Account string
+	// NamePrefix is what every machine name of the stack starts with: the stack's name and "_".
+	NamePrefix string
 }
 
-// NewScope parses the two state machine ARNs the template passes in the environment.
-func NewScope(expressARN, standardARN string) (Scope, error) {
-	e, err := ParseStateMachine(expressARN)
-	if err != nil {
-		return Scope{}, fmt.Errorf("express state machine: %w", err)
+// ParsePattern parses a state machine ARN pattern with one '*', at the end of the name.
+func ParsePattern(s string) (Pattern, error) {
+	prefix, ok := strings.CutSuffix(s, "*")
+	a, res, parsed := parseStates(prefix + "x")
+	if !ok || strings.Contains(prefix, "*") || !parsed || len(res) != 2 || res[0] != "stateMachine" ||
+		!partitionPattern.MatchString(a.Partition) || !regionPattern.MatchString(a.Region) ||
+		!accountPattern.MatchString(a.AccountID) || !validName(res[1]) || res[1] == "x" {
+		return Pattern{}, fmt.Errorf("%s %q: want arn:PARTITION:states:REGION:ACCOUNT:stateMachine:<stack>_* (a name prefix, then one *)",
+			EnvStateMachines, s)
 	}
-	s, err := ParseStateMachine(standardARN)
-	if err != nil {
-		return Scope{}, fmt.Errorf("standard state machine: %w", err)
-	}
-	return Scope{Express: e, Standard: s}, nil
+	return Pattern{Partition: a.Partition, Region: a.Region, Account: a.AccountID, NamePrefix: strings.TrimSuffix(res[1], "x")}, nil
 }
 
-// Classify places an execution ARN. An express-form ARN of the standard machine (or the reverse)
-// cannot exist, so it is Foreign.
-func (s Scope) Classify(a ARN) Kind {
-	switch {
-	case a.Express && s.Express.owns(a):
-		return Express
-	case !a.Express && s.Standard.owns(a):
-		return Standard
-	default:
+// String renders the pattern as the template writes it.
+func (p Pattern) String() string {
+	return "arn:" + p.Partition + ":states:" + p.Region + ":" + p.Account + ":stateMachine:" + p.NamePrefix + "*"
+}
+
+// Contains reports whether m is one of the stack's state machines.
+func (p Pattern) Contains(m StateMachine) bool {
+	return m.Partition == p.Partition && m.Region == p.Region && m.Account == p.Account && strings.HasPrefix(m.Name, p.NamePrefix)
+}
+
+// Classify places an execution ARN: an execution of one of the stack's machines is Express or
+// Standard by the ARN's own form (express:… or execution:…); anything else is Foreign.
+func (p Pattern) Classify(a ARN) Kind {
+	if !p.Contains(StateMachine{Partition: a.Partition, Region: a.Region, Account: a.Account, Name: a.StateMachine}) {
 		return Foreign
 	}
-}
-
-// ParseStateMachines parses a comma-separated list of state machine ARNs, as the template fills
-// an environment variable with !Join. Blank items are skipped; an empty list is an error.
-func ParseStateMachines(list string) ([]StateMachine, error) {
-	var out []StateMachine
-	for _, item := range strings.Split(list, ",") {
-		item = strings.TrimSpace(item)
-		if item == "" {
-			continue
-		}
-		m, err := ParseStateMachine(item)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("parse state machine ARNs %q: no ARN", list)
-	}
-	return out, nil
-}
-
-// Set is the state machines a function serves: any number of each type. Scope is its two-machine
-// special case.
-type Set struct {
-	express, standard []StateMachine
-}
-
-// NewSet parses the comma-separated ARN lists of the EXPRESS and STANDARD machines. The
-// standard list must name at least one machine; the express list may be empty.
-func NewSet(expressARNs, standardARNs string) (Set, error) {
-	standard, err := ParseStateMachines(standardARNs)
-	if err != nil {
-		return Set{}, fmt.Errorf("standard state machines: %w", err)
-	}
-	var express []StateMachine
-	if strings.TrimSpace(strings.ReplaceAll(expressARNs, ",", "")) != "" {
-		if express, err = ParseStateMachines(expressARNs); err != nil {
-			return Set{}, fmt.Errorf("express state machines: %w", err)
-		}
-	}
-	return Set{express: express, standard: standard}, nil
-}
-
-// Standard returns the STANDARD machines in the order the list gave them.
-func (s Set) Standard() []StateMachine { return s.standard }
-
-// Classify places an execution ARN: the ARN's resource type (execution or express) says which
-// list can own it, so an express-form ARN of a standard machine is Foreign, as in Scope.
-func (s Set) Classify(a ARN) Kind {
-	machines, kind := s.standard, Standard
 	if a.Express {
-		machines, kind = s.express, Express
+		return Express
 	}
-	for _, m := range machines {
-		if m.owns(a) {
-			return kind
-		}
-	}
-	return Foreign
+	return Standard
 }

@@ -6,8 +6,8 @@ import (
 )
 
 const (
-	std     = "arn:aws:states:us-east-1:123456789012:execution:StandardStateMachine:4f1c1b4e-0d52-4a59-9a55-0c5d2a3e1b7f"
-	express = "arn:aws:states:us-east-1:123456789012:express:ExpressStateMachine:0a6e8f8c:2f5b7a0e"
+	std     = "arn:aws:states:us-east-1:123456789012:execution:stepgate_Standard:4f1c1b4e-0d52-4a59-9a55-0c5d2a3e1b7f"
+	express = "arn:aws:states:us-east-1:123456789012:express:stepgate_Express:0a6e8f8c:2f5b7a0e"
 )
 
 func TestParse(t *testing.T) {
@@ -17,8 +17,8 @@ func TestParse(t *testing.T) {
 		want    ARN
 		wantErr bool
 	}{
-		{name: "standard", in: std, want: ARN{Partition: "aws", Region: "us-east-1", Account: "123456789012", StateMachine: "StandardStateMachine", Name: "4f1c1b4e-0d52-4a59-9a55-0c5d2a3e1b7f"}},
-		{name: "express", in: express, want: ARN{Partition: "aws", Region: "us-east-1", Account: "123456789012", StateMachine: "ExpressStateMachine", Name: "0a6e8f8c", RunID: "2f5b7a0e", Express: true}},
+		{name: "standard", in: std, want: ARN{Partition: "aws", Region: "us-east-1", Account: "123456789012", StateMachine: "stepgate_Standard", Name: "4f1c1b4e-0d52-4a59-9a55-0c5d2a3e1b7f"}},
+		{name: "express", in: express, want: ARN{Partition: "aws", Region: "us-east-1", Account: "123456789012", StateMachine: "stepgate_Express", Name: "0a6e8f8c", RunID: "2f5b7a0e", Express: true}},
 		{name: "china partition", in: "arn:aws-cn:states:cn-north-1:123456789012:execution:M:n", want: ARN{Partition: "aws-cn", Region: "cn-north-1", Account: "123456789012", StateMachine: "M", Name: "n"}},
 		{name: "gov region", in: "arn:aws-us-gov:states:us-gov-west-1:123456789012:execution:M:n", want: ARN{Partition: "aws-us-gov", Region: "us-gov-west-1", Account: "123456789012", StateMachine: "M", Name: "n"}},
 		{name: "empty", in: "", wantErr: true},
@@ -62,8 +62,8 @@ func TestParsePathParameter(t *testing.T) {
 		wantErr bool
 	}{
 		{in: std, want: std},
-		{in: "arn%3Aaws%3Astates%3Aus-east-1%3A123456789012%3Aexecution%3AStandardStateMachine%3A4f1c1b4e-0d52-4a59-9a55-0c5d2a3e1b7f", want: std},
-		{in: "arn%3aaws%3astates%3aus-east-1%3a123456789012%3aexecution%3AStandardStateMachine%3A4f1c1b4e-0d52-4a59-9a55-0c5d2a3e1b7f", want: std},
+		{in: "arn%3Aaws%3Astates%3Aus-east-1%3A123456789012%3Aexecution%3Astepgate_Standard%3A4f1c1b4e-0d52-4a59-9a55-0c5d2a3e1b7f", want: std},
+		{in: "arn%3aaws%3astates%3aus-east-1%3a123456789012%3aexecution%3Astepgate_Standard%3A4f1c1b4e-0d52-4a59-9a55-0c5d2a3e1b7f", want: std},
 		{in: "arn%3", wantErr: true},
 		{in: "arn%253Aaws", wantErr: true},
 	}
@@ -80,11 +80,13 @@ func TestParsePathParameter(t *testing.T) {
 	}
 }
 
-func TestScope(t *testing.T) {
-	scope, err := NewScope("arn:aws:states:us-east-1:123456789012:stateMachine:ExpressStateMachine",
-		"arn:aws:states:us-east-1:123456789012:stateMachine:StandardStateMachine")
+func TestPattern(t *testing.T) {
+	p, err := ParsePattern("arn:aws:states:us-east-1:123456789012:stateMachine:stepgate_*")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if p.String() != "arn:aws:states:us-east-1:123456789012:stateMachine:stepgate_*" || p.NamePrefix != "stepgate_" {
+		t.Errorf("pattern = %+v, %s", p, p)
 	}
 	tests := []struct {
 		arn  string
@@ -92,12 +94,14 @@ func TestScope(t *testing.T) {
 	}{
 		{std, Standard},
 		{express, Express},
-		{"arn:aws:states:us-east-1:123456789012:execution:OtherMachine:n", Foreign},
-		{"arn:aws:states:us-west-2:123456789012:execution:StandardStateMachine:n", Foreign},
-		{"arn:aws:states:us-east-1:210987654321:execution:StandardStateMachine:n", Foreign},
-		{"arn:aws-cn:states:us-east-1:123456789012:execution:StandardStateMachine:n", Foreign},
-		{"arn:aws:states:us-east-1:123456789012:express:StandardStateMachine:n:r", Foreign},
-		{"arn:aws:states:us-east-1:123456789012:execution:ExpressStateMachine:n", Foreign},
+		{"arn:aws:states:us-east-1:123456789012:execution:stepgate_Nightly:n", Standard},
+		{"arn:aws:states:us-east-1:123456789012:express:stepgate_Standard:n:r", Express},
+		{"arn:aws:states:us-east-1:123456789012:execution:stepgate-other_Standard:n", Foreign},
+		{"arn:aws:states:us-east-1:123456789012:execution:stepgate:n", Foreign},
+		{"arn:aws:states:us-east-1:123456789012:execution:StandardStateMachine:n", Foreign},
+		{"arn:aws:states:us-west-2:123456789012:execution:stepgate_Standard:n", Foreign},
+		{"arn:aws:states:us-east-1:210987654321:execution:stepgate_Standard:n", Foreign},
+		{"arn:aws-cn:states:us-east-1:123456789012:execution:stepgate_Standard:n", Foreign},
 	}
 	for _, tc := range tests {
 		t.Run(tc.arn, func(t *testing.T) {
@@ -105,21 +109,30 @@ func TestScope(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := scope.Classify(a); got != tc.want {
+			if got := p.Classify(a); got != tc.want {
 				t.Errorf("Classify = %s, want %s", got, tc.want)
 			}
 		})
 	}
-	if got := scope.Standard.ExecutionARN("abc"); got != "arn:aws:states:us-east-1:123456789012:execution:StandardStateMachine:abc" {
-		t.Errorf("ExecutionARN = %s", got)
+	m, _ := ParseStateMachine("arn:aws:states:us-east-1:123456789012:stateMachine:stepgate_Standard")
+	if !p.Contains(m) || m.ExecutionARN("abc") != "arn:aws:states:us-east-1:123456789012:execution:stepgate_Standard:abc" {
+		t.Errorf("Contains = %v, ExecutionARN = %s", p.Contains(m), m.ExecutionARN("abc"))
 	}
 }
 
-func TestNewScopeRejects(t *testing.T) {
-	good := "arn:aws:states:us-east-1:123456789012:stateMachine:M"
-	for _, pair := range [][2]string{{"", good}, {good, ""}, {good, std}, {"arn:aws:states:us-east-1:123456789012:stateMachine:M:v1", good}} {
-		if _, err := NewScope(pair[0], pair[1]); err == nil {
-			t.Errorf("NewScope(%q, %q) accepted", pair[0], pair[1])
+func TestParsePatternRejects(t *testing.T) {
+	for _, s := range []string{
+		"",
+		"arn:aws:states:us-east-1:123456789012:stateMachine:stepgate_Express", // no *
+		"arn:aws:states:us-east-1:123456789012:stateMachine:*",                // every machine of the account
+		"arn:aws:states:us-east-1:123456789012:stateMachine:step*gate_*",      // * inside
+		"arn:aws:states:us-east-1:123456789012:execution:stepgate_*",
+		"arn:aws:states:us-east-1:*:stateMachine:stepgate_*",
+		"arn:aws:lambda:us-east-1:123456789012:function:stepgate_*",
+		"stepgate_*",
+	} {
+		if p, err := ParsePattern(s); err == nil {
+			t.Errorf("ParsePattern(%q) = %+v, accepted", s, p)
 		}
 	}
 }

@@ -70,6 +70,17 @@ func (e *Error) Wrap(err error) *Error {
 	return &c
 }
 
+// WithHeader returns a copy of e whose response carries the header.
+func (e *Error) WithHeader(key, value string) *Error {
+	c := *e
+	c.Headers = make(map[string]string, len(e.Headers)+1)
+	for k, v := range e.Headers {
+		c.Headers[k] = v
+	}
+	c.Headers[key] = value
+	return &c
+}
+
 // Internal is the generic 500 answer; its cause is logged, never shown.
 func Internal(err error) *Error {
 	return &Error{Status: http.StatusInternalServerError, Code: codeInternal, Message: messageInternal, Err: err}

@@ -50,6 +50,24 @@ func HeaderValues(req *events.APIGatewayProxyRequest, name string) []string {
 	return nil
 }
 
+// Query returns the value of a query parameter, and whether the request has it. API Gateway
+// fills two maps: multiValueQueryStringParameters with every value and queryStringParameters with
+// the last one. A parameter given more than once is ambiguous, so it is answered 400
+// InvalidRequest rather than one value being picked silently.
+func Query(req *events.APIGatewayProxyRequest, name string) (string, bool, error) {
+	if vs, ok := req.MultiValueQueryStringParameters[name]; ok {
+		switch len(vs) {
+		case 0:
+		case 1:
+			return vs[0], true, nil
+		default:
+			return "", false, InvalidRequest(fmt.Sprintf("The query parameter %q must be given at most once.", name))
+		}
+	}
+	v, ok := req.QueryStringParameters[name]
+	return v, ok, nil
+}
+
 // JSONObjectBody returns the request body, base64-decoded when API Gateway marked it so, after
 // checking its size and that it is a single JSON object. The Content-Type is deliberately ignored:
 // `curl -d` sends form encoding for what is really JSON. Errors are *Error values (400 or 413).

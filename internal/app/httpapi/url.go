@@ -9,8 +9,8 @@ import (
 
 // ExecutionURL is the absolute URL of GET /executions/{executionArn} as this caller reaches the
 // API: the scheme and host it used, and the base path (stage or custom-domain mapping) found by
-// removing from the path it called as many segments as the route's resource has, so templated
-// resources (/instances/{instance_id}) work too.
+// removing from the path it called (requestContext.path) as many segments as the route's resource
+// matched, so templated resources (/orders/{order_id}) and greedy ones (/{proxy+}) work too.
 func ExecutionURL(req *events.APIGatewayProxyRequest, executionARN string) string {
 	scheme := "https"
 	if proto, ok := Header(req, "X-Forwarded-Proto"); ok {
@@ -22,21 +22,31 @@ func ExecutionURL(req *events.APIGatewayProxyRequest, executionARN string) strin
 	if !validHost(host) {
 		host = req.RequestContext.DomainName
 	}
-	rel := basePath(req.RequestContext.Path, req.Resource) + "/executions/" + EscapeARN(executionARN)
+	rel := basePath(req) + "/executions/" + EscapeARN(executionARN)
 	if !validHost(host) {
 		return rel
 	}
 	return scheme + "://" + host + rel
 }
 
-// basePath is what precedes resource in path; "" when that cannot be known (a greedy {proxy+}
-// parameter spans an unknown number of segments, or the path is shorter than the resource).
-func basePath(path, resource string) string {
-	if strings.Contains(resource, "+}") {
-		return ""
+// basePath is what precedes the matched resource in the path as called. A greedy {name+} segment
+// matched as many segments as its parameter holds; "" when the path is shorter than the match.
+func basePath(req *events.APIGatewayProxyRequest) string {
+	matched := 0
+	if resource := strings.Trim(req.Resource, "/"); resource != "" {
+		for _, seg := range strings.Split(resource, "/") {
+			name, greedy := strings.CutSuffix(strings.TrimPrefix(seg, "{"), "+}")
+			if !greedy {
+				matched++
+				continue
+			}
+			if v := strings.Trim(req.PathParameters[name], "/"); v != "" {
+				matched += strings.Count(v, "/") + 1
+			}
+		}
 	}
-	path = strings.TrimRight(path, "/")
-	for range strings.Split(strings.Trim(resource, "/"), "/") {
+	path := strings.TrimRight(req.RequestContext.Path, "/")
+	for range matched {
 		i := strings.LastIndexByte(path, '/')
 		if i < 0 {
 			return ""

@@ -21,11 +21,12 @@ type Input struct {
 	values    map[string]any
 }
 
-// Build builds a request's execution input: the JSON body's fields, then the query and path
-// parameters the route names (a later source wins), checked against the field rules and the
-// allowlists, then the fixed values (the template has the last word). Errors are *httpapi.Error:
-// 400 InvalidRequest, 413 PayloadTooLarge, or the allowlist's error from the route's table.
-func (r *Route) Build(req *events.APIGatewayProxyRequest) (Input, error) {
+// Build builds a request's execution input: the JSON body's fields, then the query parameters and
+// the path parameters (params, as Match returned them) the route names (a later source wins),
+// checked against the field rules and the allowlists, then the fixed values (the template has the
+// last word). Errors are *httpapi.Error: 400 InvalidRequest, 413 PayloadTooLarge, or the
+// allowlist's error from the route's table.
+func (r *Route) Build(req *events.APIGatewayProxyRequest, params map[string]string) (Input, error) {
 	values := map[string]any{}
 	if r.body {
 		body, err := httpapi.JSONObjectBody(req)
@@ -40,20 +41,16 @@ func (r *Route) Build(req *events.APIGatewayProxyRequest) (Input, error) {
 		values = obj
 	}
 	for _, name := range r.query {
-		vals := req.MultiValueQueryStringParameters[name]
-		if v, ok := req.QueryStringParameters[name]; ok && len(vals) == 0 {
-			vals = []string{v}
+		v, ok, err := httpapi.Query(req, name)
+		if err != nil {
+			return Input{}, err
 		}
-		switch len(vals) {
-		case 0:
-		case 1:
-			values[name] = vals[0]
-		default:
-			return Input{}, httpapi.InvalidRequest(fmt.Sprintf("The query parameter %q must be given at most once.", name))
+		if ok {
+			values[name] = v
 		}
 	}
 	for _, name := range r.path {
-		raw, ok := req.PathParameters[name]
+		raw, ok := params[name]
 		if !ok {
 			continue
 		}

@@ -1,9 +1,12 @@
 // Package route is the start function's configuration: the routes template.yaml declares in the
-// ROUTES environment variable (one JSON document). For each route it holds the state machine, the
-// mode (sync: StartSyncExecution; async: StartExecution), how the execution input is built from the
-// request (JSON body, path and query parameters, fixed values), the rules the input's fields follow
-// (pattern, optional allowlist), and which workflow errors answer which HTTP status. The start
-// function knows no workflow: everything workflow-specific is data read here, once, at start-up.
+// ROUTES environment variable (one JSON document), the one place a route is declared. For each
+// route it holds the state machine, the mode (sync: StartSyncExecution; async: StartExecution),
+// how the execution input is built from the request (JSON body, path and query parameters, fixed
+// values), the rules the input's fields follow (an anchored pattern, optional allowlist), and which
+// workflow errors answer which HTTP status. The API sends every start route to the function
+// through one greedy resource, so Match finds a request's route by its method and path itself.
+// The start function knows no workflow: everything workflow-specific is data read here, once, at
+// start-up, and Describe gives tools (the dashboard) the same routes read-only.
 package route
 
 import (
@@ -11,12 +14,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"net/http"
 	"regexp"
+	"regexp/syntax"
 	"slices"
 	"strings"
 
+	"github.com/aws/aws-lambda-go/events"
+
 	"github.com/stepgate/stepgate/internal/app/allowlist"
 	"github.com/stepgate/stepgate/internal/app/execution"
+	"github.com/stepgate/stepgate/internal/app/httpapi"
 )
 
 // Env is the environment variable that holds the routes document.
@@ -77,15 +86,18 @@ type errorDoc struct {
 // Config is the parsed routes document.
 type Config struct {
 	routes map[string]*Route // by Key
+	tree   *node             // the routes' paths, segment by segment
 }
 
 // Route is one configured route.
 type Route struct {
-	// Key is "METHOD /resource", as API Gateway reports them in httpMethod and resource.
+	// Key is "METHOD /path", the path a template with {parameters}: "GET /orders/{order_id}".
 	Key          string
+	Method, Path string
 	StateMachine execution.StateMachine
 	Mode         Mode
 
+	segments    []string // Path split at "/"; a parameter's segment is "{name}"
 	body        bool
 	path, query []string
 	fixed       map[string]any
@@ -95,10 +107,18 @@ type Route struct {
 	errors      map[string]ErrorRule
 }
 
+// node is one segment of the routes' paths: literal segments before a parameter, as API Gateway
+// matches resources.
+type node struct {
+	literal map[string]*node
+	param   *node
+	routes  map[string]*Route // by method: the routes whose path ends here
+}
+
 // ErrorRule is how a workflow error name is answered.
 type ErrorRule struct {
 	Status int
-	// Message may name input fields in braces, such as {instance_id}.
+	// Message may name input fields in braces, such as {order_id}.
 	Message string
 }
 
@@ -110,7 +130,11 @@ type field struct {
 	allowError string
 }
 
-var resourceParam = regexp.MustCompile(`\{([^{}/]+)\}`)
+// methods are the HTTP methods a route may declare.
+var methods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+
+// paramPattern is what a path parameter's name may hold.
+var paramPattern = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
 
 // Parse reads the routes document; getenv reads the allowlists it names. Every error says what
 // is wrong where, for the start-up log.
@@ -132,30 +156,98 @@ func Parse(doc string, getenv func(string) string) (*Config, error) {
 	}
 	shared, err := parseFields(d.Fields, getenv)
 	if err != nil {
-		return nil, fmt.Errorf("parse %s: %w", Env, err)
+		return nil, fmt.Errorf("parse %s: the shared \"fields\": %w", Env, err)
 	}
 	sharedErrors, err := parseErrors(d.Errors)
 	if err != nil {
-		return nil, fmt.Errorf("parse %s: %w", Env, err)
+		return nil, fmt.Errorf("parse %s: the shared \"errors\": %w", Env, err)
 	}
-	cfg := &Config{routes: make(map[string]*Route, len(d.Routes))}
-	for key, rd := range d.Routes {
-		r, err := parseRoute(key, rd, shared, sharedErrors, getenv)
+	scope, err := execution.ParsePattern(getenv(execution.EnvStateMachines))
+	if err != nil {
+		return nil, fmt.Errorf("parse %s: the stack's state machines: %w", Env, err)
+	}
+	cfg := &Config{routes: make(map[string]*Route, len(d.Routes)), tree: &node{}}
+	for _, key := range slices.Sorted(maps.Keys(d.Routes)) {
+		r, err := parseRoute(key, d.Routes[key], shared, sharedErrors, getenv)
+		if err == nil && !scope.Contains(r.StateMachine) {
+			err = fmt.Errorf("state machine %s is not one of this stack's (%s is %s): give it Name: !Sub ${AWS::StackName}_<Short>",
+				r.StateMachine, execution.EnvStateMachines, scope)
+		}
+		if err == nil {
+			err = cfg.add(r)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("parse %s: route %q: %w", Env, key, err)
 		}
-		cfg.routes[r.Key] = r
 	}
 	return cfg, nil
 }
 
-func parseRoute(key string, rd routeDoc, sharedFields map[string]*field, sharedErrors map[string]ErrorRule, getenv func(string) string) (*Route, error) {
-	method, resource, ok := strings.Cut(key, " ")
-	if !ok || method == "" || method != strings.ToUpper(method) || !strings.HasPrefix(resource, "/") {
-		return nil, errors.New(`the key must be "METHOD /resource", such as "POST /orders"`)
+// add puts r in the tree. Routes of one path template share its node; two templates that differ
+// only in a parameter's name would be one resource with two spellings, so they are refused.
+func (c *Config) add(r *Route) error {
+	n := c.tree
+	for _, seg := range r.segments {
+		if _, isParam := paramName(seg); !isParam {
+			if n.literal == nil {
+				n.literal = map[string]*node{}
+			}
+			if n.literal[seg] == nil {
+				n.literal[seg] = &node{}
+			}
+			n = n.literal[seg]
+			continue
+		}
+		if n.param == nil {
+			n.param = &node{}
+		}
+		n = n.param
 	}
-	r := &Route{Key: key, Mode: rd.Mode, body: rd.Input.Body, path: rd.Input.Path, query: rd.Input.Query,
-		required: rd.Required}
+	if n.routes == nil {
+		n.routes = map[string]*Route{}
+	}
+	for _, other := range n.routes {
+		if other.Path != r.Path {
+			return fmt.Errorf("its path %s and %s of route %q name a parameter differently at the same place; use one name", r.Path, other.Path, other.Key)
+		}
+	}
+	n.routes[r.Method] = r
+	c.routes[r.Key] = r
+	return nil
+}
+
+// paramName returns the name of a "{name}" segment.
+func paramName(seg string) (string, bool) {
+	if len(seg) > 2 && seg[0] == '{' && seg[len(seg)-1] == '}' {
+		return seg[1 : len(seg)-1], true
+	}
+	return "", false
+}
+
+func parseRoute(key string, rd routeDoc, sharedFields map[string]*field, sharedErrors map[string]ErrorRule, getenv func(string) string) (*Route, error) {
+	method, path, ok := strings.Cut(key, " ")
+	if !ok || !slices.Contains(methods, method) || !strings.HasPrefix(path, "/") {
+		return nil, fmt.Errorf(`the key must be "METHOD /path" with METHOD one of %s, such as "POST /orders"`, strings.Join(methods, ", "))
+	}
+	segments := strings.Split(path[1:], "/")
+	var params []string
+	for _, seg := range segments {
+		name, isParam := paramName(seg)
+		switch {
+		case seg == "":
+			return nil, fmt.Errorf("path %s has an empty segment (the API's greedy resource serves no bare / either)", path)
+		case isParam && !paramPattern.MatchString(name):
+			return nil, fmt.Errorf("path %s: parameter {%s}: a name of letters, digits and _ (a greedy {name+} is not served)", path, name)
+		case isParam && slices.Contains(params, name):
+			return nil, fmt.Errorf("path %s names {%s} twice", path, name)
+		case isParam:
+			params = append(params, name)
+		case strings.ContainsAny(seg, "{}"):
+			return nil, fmt.Errorf("path %s: segment %q is neither literal nor one {parameter}", path, seg)
+		}
+	}
+	r := &Route{Key: key, Method: method, Path: path, Mode: rd.Mode, segments: segments, body: rd.Input.Body,
+		path: rd.Input.Path, query: rd.Input.Query, required: rd.Required}
 	var err error
 	if r.StateMachine, err = execution.ParseStateMachine(rd.StateMachine); err != nil {
 		return nil, err
@@ -166,13 +258,15 @@ func parseRoute(key string, rd routeDoc, sharedFields map[string]*field, sharedE
 	if !r.body && len(r.path) == 0 && len(r.query) == 0 && len(rd.Input.Fixed) == 0 {
 		return nil, errors.New("input takes nothing: set body, path, query or fixed")
 	}
-	var params []string
-	for _, m := range resourceParam.FindAllStringSubmatch(resource, -1) {
-		params = append(params, strings.TrimSuffix(m[1], "+"))
-	}
 	for _, p := range r.path {
 		if !slices.Contains(params, p) {
-			return nil, fmt.Errorf("input.path names %q, which is not a parameter of %s", p, resource)
+			return nil, fmt.Errorf("input.path names %q, which is not a parameter of %s", p, path)
+		}
+	}
+	for _, name := range r.required {
+		_, fixed := rd.Input.Fixed[name]
+		if !r.body && !fixed && !slices.Contains(r.path, name) && !slices.Contains(r.query, name) {
+			return nil, fmt.Errorf("required field %q can come from none of the route's inputs: add it to input.path, input.query or input.fixed, or set input.body", name)
 		}
 	}
 	if len(rd.Input.Fixed) > 0 {
@@ -193,7 +287,7 @@ func parseRoute(key string, rd routeDoc, sharedFields map[string]*field, sharedE
 			r.fields[name] = f
 		}
 	}
-	r.fieldOrder = sortedKeys(r.fields)
+	r.fieldOrder = slices.Sorted(maps.Keys(r.fields))
 	ownErrors, err := parseErrors(rd.Errors)
 	if err != nil {
 		return nil, err
@@ -224,6 +318,9 @@ func parseFields(docs map[string]fieldDoc, getenv func(string) string) (map[stri
 			re, err := regexp.Compile(fd.Pattern)
 			if err != nil {
 				return nil, fmt.Errorf("field %q: pattern: %w", name, err)
+			}
+			if !anchored(fd.Pattern) {
+				return nil, fmt.Errorf("field %q: pattern %s is not anchored: write ^…$ around the whole of it (^(a|b)$, not ^a|b$), or a value that merely contains a match passes", name, fd.Pattern)
 			}
 			f.pattern = re
 		}
@@ -256,15 +353,104 @@ func parseErrors(docs map[string]errorDoc) (map[string]ErrorRule, error) {
 	return out, nil
 }
 
-// Match finds the route of a request by its method and resource (API Gateway's httpMethod and
-// resource, the path as declared, with {parameters}).
-func (c *Config) Match(method, resource string) (*Route, bool) {
-	r, ok := c.routes[method+" "+resource]
+// Match finds the route of a request. Through the API's greedy resource (/{proxy+}, the way every
+// start route reaches the function) it matches the method and the path the resource matched
+// against the routes' templates, literal segments before parameters as API Gateway does, and
+// returns the path parameters (still percent-encoded, as a REST API passes them). A request through
+// a resource of its own (an operation declared for one route) is matched by method and resource.
+// An unknown path is answered 404 NotFound, a known path with another method 405
+// MethodNotAllowed with Allow.
+func (c *Config) Match(req *events.APIGatewayProxyRequest) (*Route, map[string]string, error) {
+	path, greedy := matchedPath(req)
+	if !greedy {
+		if r, ok := c.routes[req.HTTPMethod+" "+req.Resource]; ok {
+			return r, req.PathParameters, nil
+		}
+		path = req.Resource
+	}
+	path = strings.Trim(path, "/")
+	n := c.tree.find(path)
+	r, ok := (*Route)(nil), false
+	if n != nil {
+		r, ok = n.routes[req.HTTPMethod]
+	}
+	switch {
+	case n == nil || (ok && !greedy): // a resource of its own that no route declares
+		return nil, nil, httpapi.NewError(http.StatusNotFound, "NotFound",
+			fmt.Sprintf("No route of this API serves /%s.", path))
+	case !ok:
+		allow := slices.Sorted(maps.Keys(n.routes))
+		return nil, nil, httpapi.NewError(http.StatusMethodNotAllowed, "MethodNotAllowed",
+			fmt.Sprintf("/%s does not serve %s; use %s.", path, req.HTTPMethod, strings.Join(allow, " or "))).
+			WithHeader("Allow", strings.Join(allow, ", "))
+	}
+	var params map[string]string
+	for _, seg := range r.segments {
+		var value string
+		value, path, _ = strings.Cut(path, "/")
+		if name, ok := paramName(seg); ok {
+			if params == nil {
+				params = make(map[string]string, 2)
+			}
+			params[name] = value
+		}
+	}
+	return r, params, nil
+}
+
+// matchedPath is the path a greedy resource ({name+}, last) matched: the resource's literal
+// prefix and the parameter's value. It is the same whatever stage or custom-domain base path the
+// caller used, unlike the event's path, which holds a custom domain's base path.
+func matchedPath(req *events.APIGatewayProxyRequest) (string, bool) {
+	prefix, last, _ := strings.Cut(req.Resource, "{")
+	name, greedy := strings.CutSuffix(last, "+}")
+	if !greedy || strings.ContainsAny(name, "{}/") {
+		return "", false
+	}
+	if prefix == "/" {
+		return req.PathParameters[name], true // /{proxy+}: the value is the path
+	}
+	return prefix + req.PathParameters[name], true
+}
+
+// find returns the node whose routes serve path (its segments joined by "/", no leading or
+// trailing "/"): a literal child first, then the parameter child, backtracking as API Gateway's
+// resource tree does.
+func (n *node) find(path string) *node {
+	seg, rest, more := strings.Cut(path, "/")
+	if seg == "" {
+		return nil // the root, or an empty segment ("//"): no route has either
+	}
+	if child := n.literal[seg]; child != nil {
+		if found := child.next(rest, more); found != nil {
+			return found
+		}
+	}
+	if n.param != nil {
+		return n.param.next(rest, more)
+	}
+	return nil
+}
+
+// next is find on the rest of a path after one segment.
+func (n *node) next(rest string, more bool) *node {
+	if !more {
+		if len(n.routes) > 0 {
+			return n
+		}
+		return nil
+	}
+	return n.find(rest)
+}
+
+// Route returns the route declared with key ("METHOD /path").
+func (c *Config) Route(key string) (*Route, bool) {
+	r, ok := c.routes[key]
 	return r, ok
 }
 
 // Keys lists the configured routes, sorted.
-func (c *Config) Keys() []string { return sortedKeys(c.routes) }
+func (c *Config) Keys() []string { return slices.Sorted(maps.Keys(c.routes)) }
 
 // Error returns how the workflow error name is answered on this route.
 func (r *Route) Error(name string) (ErrorRule, bool) {
@@ -299,11 +485,41 @@ func (f *field) problem() string {
 	return fmt.Sprintf("The field %q must be a string.", f.name)
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
+// anchored reports whether a pattern can match only a whole value: every way through it starts
+// at ^ (the beginning of the text) and ends at $ (its end).
+func anchored(pattern string) bool {
+	re, err := syntax.Parse(pattern, syntax.Perl)
+	if err != nil {
+		return false
 	}
-	slices.Sort(keys)
-	return keys
+	return anchoredAt(re, true) && anchoredAt(re, false)
+}
+
+// anchoredAt reports whether every match of re begins at the text's beginning (start) or ends at
+// its end (!start).
+func anchoredAt(re *syntax.Regexp, start bool) bool {
+	switch re.Op {
+	case syntax.OpBeginText:
+		return start
+	case syntax.OpEndText:
+		return !start
+	case syntax.OpCapture:
+		return anchoredAt(re.Sub[0], start)
+	case syntax.OpConcat:
+		if len(re.Sub) == 0 {
+			return false
+		}
+		if start {
+			return anchoredAt(re.Sub[0], start)
+		}
+		return anchoredAt(re.Sub[len(re.Sub)-1], start)
+	case syntax.OpAlternate:
+		for _, sub := range re.Sub {
+			if !anchoredAt(sub, start) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }

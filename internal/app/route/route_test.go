@@ -1,7 +1,9 @@
 package route
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -11,8 +13,9 @@ import (
 )
 
 const (
-	expressARN  = "arn:aws:states:us-east-1:123456789012:stateMachine:ExpressStateMachine"
-	standardARN = "arn:aws:states:us-east-1:123456789012:stateMachine:StandardStateMachine"
+	expressARN  = "arn:aws:states:us-east-1:123456789012:stateMachine:stepgate_Express"
+	standardARN = "arn:aws:states:us-east-1:123456789012:stateMachine:stepgate_Standard"
+	scope       = "arn:aws:states:us-east-1:123456789012:stateMachine:stepgate_*"
 )
 
 // testDoc has the shape of template.yaml's ROUTES, plus a route with query parameters and its own
@@ -42,7 +45,7 @@ const testDoc = `{
 
 func env(kv map[string]string) func(string) string { return func(k string) string { return kv[k] } }
 
-var testEnv = env(map[string]string{"ALLOWED_INSTANCE_IDS": "i-0123456789abcdef0, i-01234567"})
+var testEnv = env(map[string]string{"ALLOWED_INSTANCE_IDS": "i-0123456789abcdef0, i-01234567", "STATE_MACHINES": scope})
 
 func parse(t *testing.T) *Config {
 	t.Helper()
@@ -59,14 +62,11 @@ func TestParse(t *testing.T) {
 	if got := strings.Join(cfg.Keys(), ","); got != want {
 		t.Errorf("Keys = %s, want %s", got, want)
 	}
-	r, ok := cfg.Match("POST", "/standard-instance")
-	if !ok || r.Mode != Async || r.StateMachine.String() != standardARN {
-		t.Fatalf("Match = %+v, %v", r, ok)
+	r, ok := cfg.Route("POST /standard-instance")
+	if !ok || r.Mode != Async || r.StateMachine.String() != standardARN || r.Method != "POST" || r.Path != "/standard-instance" {
+		t.Fatalf("Route = %+v, %v", r, ok)
 	}
-	if _, ok := cfg.Match("GET", "/standard-instance"); ok {
-		t.Error("matched a method the route does not declare")
-	}
-	g, _ := cfg.Match("POST", "/greet/{name}")
+	g, _ := cfg.Route("POST /greet/{name}")
 	if e, ok := g.Error("NameTaken"); !ok || e.Status != 409 {
 		t.Errorf("route's own error = %+v, %v", e, ok)
 	}
@@ -75,6 +75,72 @@ func TestParse(t *testing.T) {
 	}
 	if _, ok := g.Error("States.TaskFailed"); ok {
 		t.Error("an error the table does not name was found")
+	}
+}
+
+// proxy is a request as the API's greedy /{proxy+} resource sends it: the path it matched in the
+// proxy parameter, still percent-encoded; the event's path holds a custom domain's base path.
+func proxy(method, path string) *events.APIGatewayProxyRequest {
+	return &events.APIGatewayProxyRequest{HTTPMethod: method, Resource: "/{proxy+}", Path: "/base" + path,
+		PathParameters: map[string]string{"proxy": strings.TrimPrefix(path, "/")}}
+}
+
+func TestMatch(t *testing.T) {
+	doc := `{"routes": {
+	  "GET /orders/{order_id}": {"stateMachine": "` + expressARN + `", "mode": "sync", "input": {"path": ["order_id"]}},
+	  "DELETE /orders/{order_id}": {"stateMachine": "` + standardARN + `", "mode": "async", "input": {"path": ["order_id"]}},
+	  "GET /orders/latest": {"stateMachine": "` + expressARN + `", "mode": "sync", "input": {"fixed": {"latest": true}}},
+	  "POST /orders": {"stateMachine": "` + standardARN + `", "mode": "async", "input": {"body": true}},
+	  "GET /orders/{order_id}/lines/{line}": {"stateMachine": "` + expressARN + `", "mode": "sync", "input": {"path": ["order_id", "line"]}}
+	}}`
+	cfg, err := Parse(doc, testEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name       string
+		req        *events.APIGatewayProxyRequest
+		wantKey    string
+		wantParams map[string]string
+		wantStatus int
+		wantAllow  string
+	}{
+		{name: "literal", req: proxy("POST", "/orders"), wantKey: "POST /orders"},
+		{name: "trailing slash", req: proxy("POST", "/orders/"), wantKey: "POST /orders"},
+		{name: "parameter", req: proxy("GET", "/orders/o%2D1"), wantKey: "GET /orders/{order_id}", wantParams: map[string]string{"order_id": "o%2D1"}},
+		{name: "literal before parameter", req: proxy("GET", "/orders/latest"), wantKey: "GET /orders/latest"},
+		// As API Gateway picks a resource before a method: the literal path takes the request.
+		{name: "the literal path lacks the method", req: proxy("DELETE", "/orders/latest"), wantStatus: 405, wantAllow: "GET"},
+		{name: "two parameters", req: proxy("GET", "/orders/o-1/lines/3"), wantKey: "GET /orders/{order_id}/lines/{line}",
+			wantParams: map[string]string{"order_id": "o-1", "line": "3"}},
+		{name: "unknown path", req: proxy("GET", "/invoices"), wantStatus: 404},
+		{name: "too deep", req: proxy("GET", "/orders/o-1/lines"), wantStatus: 404},
+		{name: "empty segment", req: proxy("GET", "/orders//lines/3"), wantStatus: 404},
+		{name: "root", req: proxy("GET", "/"), wantStatus: 404},
+		{name: "known path, other method", req: proxy("PUT", "/orders/o-1"), wantStatus: 405, wantAllow: "DELETE, GET"},
+		{name: "case matters", req: proxy("post", "/orders"), wantStatus: 405, wantAllow: "POST"},
+		{name: "a resource of its own", req: &events.APIGatewayProxyRequest{HTTPMethod: "GET", Resource: "/orders/{order_id}",
+			PathParameters: map[string]string{"order_id": "o-2"}}, wantKey: "GET /orders/{order_id}", wantParams: map[string]string{"order_id": "o-2"}},
+		{name: "a resource of its own, other method", req: &events.APIGatewayProxyRequest{HTTPMethod: "PUT", Resource: "/orders/{order_id}"},
+			wantStatus: 405, wantAllow: "DELETE, GET"},
+		{name: "a resource no route declares", req: &events.APIGatewayProxyRequest{HTTPMethod: "GET", Resource: "/orders/{id}"}, wantStatus: 404},
+		{name: "greedy resource under a prefix", req: &events.APIGatewayProxyRequest{HTTPMethod: "GET", Resource: "/orders/{rest+}",
+			PathParameters: map[string]string{"rest": "o-3"}}, wantKey: "GET /orders/{order_id}", wantParams: map[string]string{"order_id": "o-3"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r, params, err := cfg.Match(tc.req)
+			if tc.wantStatus != 0 {
+				var e *httpapi.Error
+				if !errors.As(err, &e) || e.Status != tc.wantStatus || e.Headers["Allow"] != tc.wantAllow {
+					t.Fatalf("err = %v (%+v), want %d with Allow %q", err, e, tc.wantStatus, tc.wantAllow)
+				}
+				return
+			}
+			if err != nil || r.Key != tc.wantKey || fmt.Sprint(params) != fmt.Sprint(tc.wantParams) {
+				t.Fatalf("Match = %v %v %v, want %s %v", r, params, err, tc.wantKey, tc.wantParams)
+			}
+		})
 	}
 }
 
@@ -92,8 +158,24 @@ func TestParseRefuses(t *testing.T) {
 		{name: "trailing data", doc: `{"routes": {}} {}`, want: "after"},
 		{name: "no routes", doc: `{"routes": {}}`, want: "no routes"},
 		{name: "unknown key", doc: route(`{` + good + `, "input": {"body": true}, "requierd": ["a"]}`), want: "requierd"},
-		{name: "bad key", doc: `{"routes": {"post x": {` + good + `, "input": {"body": true}}}}`, want: "METHOD /resource"},
+		{name: "bad key", doc: `{"routes": {"post x": {` + good + `, "input": {"body": true}}}}`, want: "METHOD /path"},
+		{name: "unknown method", doc: `{"routes": {"FETCH /x": {` + good + `, "input": {"body": true}}}}`, want: "METHOD /path"},
+		{name: "root path", doc: `{"routes": {"GET /": {` + good + `, "input": {"body": true}}}}`, want: "empty segment"},
+		{name: "empty segment", doc: `{"routes": {"GET /a//b": {` + good + `, "input": {"body": true}}}}`, want: "empty segment"},
+		{name: "greedy parameter", doc: `{"routes": {"GET /a/{rest+}": {` + good + `, "input": {"body": true}}}}`, want: "greedy"},
+		{name: "parameter twice", doc: `{"routes": {"GET /a/{id}/{id}": {` + good + `, "input": {"body": true}}}}`, want: "twice"},
+		{name: "half a parameter", doc: `{"routes": {"GET /a/x{id}": {` + good + `, "input": {"body": true}}}}`, want: "neither literal"},
+		{name: "one path, two parameter names", doc: `{"routes": {"GET /a/{id}": {` + good + `, "input": {"body": true}},
+			"POST /a/{name}": {` + good + `, "input": {"body": true}}}}`, want: "differently"},
 		{name: "bad state machine", doc: route(`{"stateMachine": "ExpressStateMachine", "mode": "sync", "input": {"body": true}}`), want: "state machine ARN"},
+		{name: "state machine of another stack", doc: route(`{"stateMachine": "arn:aws:states:us-east-1:123456789012:stateMachine:Orders", "mode": "sync", "input": {"body": true}}`),
+			want: `route "POST /x": state machine arn:aws:states:us-east-1:123456789012:stateMachine:Orders is not one of this stack's`},
+		{name: "no scope", env: map[string]string{"STATE_MACHINES": ""}, doc: route(`{` + good + `, "input": {"body": true}}`), want: "STATE_MACHINES"},
+		{name: "unanchored pattern", doc: route(`{` + good + `, "input": {"body": true}, "fields": {"a": {"pattern": "[a-z]+"}}}`), want: "not anchored"},
+		{name: "pattern anchored at one end", doc: route(`{` + good + `, "input": {"body": true}, "fields": {"a": {"pattern": "^[a-z]+"}}}`), want: "not anchored"},
+		{name: "alternation anchored at its ends only", doc: route(`{` + good + `, "input": {"body": true}, "fields": {"a": {"pattern": "^a|b$"}}}`), want: "not anchored"},
+		{name: "shared pattern unanchored", doc: `{"routes": {"POST /x": {` + good + `, "input": {"body": true}}}, "fields": {"a": {"pattern": "x"}}}`, want: "not anchored"},
+		{name: "required from no source", doc: route(`{` + good + `, "input": {"query": ["q"]}, "required": ["name"]}`), want: `required field "name"`},
 		{name: "bad mode", doc: route(`{"stateMachine": "` + expressARN + `", "mode": "fast", "input": {"body": true}}`), want: "mode"},
 		{name: "no input", doc: route(`{` + good + `}`), want: "input takes nothing"},
 		{name: "path parameter not in resource", doc: route(`{` + good + `, "input": {"path": ["id"]}}`), want: `"id"`},
@@ -111,7 +193,11 @@ func TestParseRefuses(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := Parse(tc.doc, env(tc.env))
+			kv := map[string]string{"STATE_MACHINES": scope}
+			for k, v := range tc.env {
+				kv[k] = v
+			}
+			_, err := Parse(tc.doc, env(kv))
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want one mentioning %q", err, tc.want)
 			}
@@ -123,11 +209,69 @@ func request(method, resource, body string) *events.APIGatewayProxyRequest {
 	return &events.APIGatewayProxyRequest{HTTPMethod: method, Resource: resource, Body: body}
 }
 
+func TestAnchored(t *testing.T) {
+	for pattern, want := range map[string]bool{
+		"^i-[0-9a-f]{8}([0-9a-f]{9})?$": true,
+		"^(toggle|start|stop)$":         true,
+		"^a$|^b$":                       true,
+		`\Aa\z`:                         true,
+		"^$":                            true,
+		"a":                             false,
+		"^a":                            false,
+		"a$":                            false,
+		"^a|b$":                         false,
+		"(?m)^a$":                       false, // line anchors: "x\na" would pass
+		"^a$|b":                         false,
+	} {
+		if got := anchored(pattern); got != want {
+			t.Errorf("anchored(%q) = %v, want %v", pattern, got, want)
+		}
+	}
+}
+
+func TestDescribe(t *testing.T) {
+	got, err := json.Marshal(parse(t).Describe())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var routes []map[string]any
+	if err := json.Unmarshal(got, &routes); err != nil || len(routes) != 4 {
+		t.Fatalf("Describe = %s (%v)", got, err)
+	}
+	want := `{"method":"GET","path":"/instances/{instance_id}","mode":"sync","stateMachineArn":"` + expressARN + `",` +
+		`"input":{"body":false,"path":["instance_id"],"query":[],"fixed":{"action":"check"}},"required":[],` +
+		`"fields":[{"name":"action","pattern":"^(toggle|start|stop)$","hint":"one of toggle, start or stop"},` +
+		`{"name":"instance_id","pattern":"^i-[0-9a-f]{8}([0-9a-f]{9})?$","hint":"an EC2 instance ID such as i-0123456789abcdef0","allowed":["i-01234567","i-0123456789abcdef0"]}]}`
+	first, _ := json.Marshal(routes[0])
+	var w map[string]any
+	if err := json.Unmarshal([]byte(want), &w); err != nil {
+		t.Fatal(err)
+	}
+	wantJSON, _ := json.Marshal(w)
+	if string(first) != string(wantJSON) {
+		t.Errorf("first route\n%s\nwant\n%s", first, wantJSON)
+	}
+	greet := routes[2]
+	if fixed := greet["input"].(map[string]any)["fixed"]; fmt.Sprint(fixed) != "map[kind:greeting n:1.2345678901234567e+19]" {
+		t.Errorf("fixed = %v", fixed)
+	}
+	if !strings.Contains(string(got), `"n":12345678901234567890`) {
+		t.Errorf("a fixed integer lost its digits: %s", got)
+	}
+	// A copy: changing it changes no route.
+	d := parse(t)
+	desc := d.Describe()
+	desc[0].Fields[0].Name, desc[0].Input.Path[0] = "x", "y"
+	if again := d.Describe(); again[0].Fields[0].Name != "action" || again[0].Input.Path[0] != "instance_id" {
+		t.Errorf("Describe shares state: %+v", again[0])
+	}
+}
+
 func TestBuild(t *testing.T) {
 	cfg := parse(t)
-	express, _ := cfg.Match("POST", "/express-instance")
-	instances, _ := cfg.Match("GET", "/instances/{instance_id}")
-	greet, _ := cfg.Match("POST", "/greet/{name}")
+	express, _ := cfg.Route("POST /express-instance")
+	instances, _ := cfg.Route("GET /instances/{instance_id}")
+	greet, _ := cfg.Route("POST /greet/{name}")
 	withPath := func(req *events.APIGatewayProxyRequest, kv ...string) *events.APIGatewayProxyRequest {
 		req.PathParameters = map[string]string{}
 		for i := 0; i+1 < len(kv); i += 2 {
@@ -197,7 +341,7 @@ func TestBuild(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			in, err := tc.route.Build(tc.req)
+			in, err := tc.route.Build(tc.req, tc.req.PathParameters)
 			if tc.wantStatus != 0 {
 				var e *httpapi.Error
 				if !errors.As(err, &e) {

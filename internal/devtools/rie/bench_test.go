@@ -60,8 +60,7 @@ func BenchmarkColdStart(b *testing.B) {
 			Emulator:  emulator,
 			Bootstrap: status,
 			Env: []string{
-				"EXPRESS_STATE_MACHINE_ARN=arn:aws:states:us-east-1:123456789012:stateMachine:ExpressStateMachine",
-				"STANDARD_STATE_MACHINE_ARN=arn:aws:states:us-east-1:123456789012:stateMachine:StandardStateMachine",
+				"STATE_MACHINES=arn:aws:states:us-east-1:123456789012:stateMachine:stepgate_*",
 				"AWS_REGION=us-east-1",
 				"AWS_ACCESS_KEY_ID=AKIDLOCALBENCHMARK00",
 				"AWS_SECRET_ACCESS_KEY=local-benchmark-secret",

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -51,7 +52,10 @@ type Logging struct {
 // StateMachine is an AWS::Serverless::StateMachine.
 type StateMachine struct {
 	LogicalID string
-	Type      string // STANDARD (SAM's default) or EXPRESS
+	// Name is the Name property, resolved ("stepgate_Express"); empty when unset (CloudFormation
+	// then generates one from the logical ID).
+	Name string
+	Type string // STANDARD (SAM's default) or EXPRESS
 	// DefinitionPath is the absolute path of DefinitionUri; empty for an inline Definition.
 	DefinitionPath string
 	Substitutions  map[string]string
@@ -95,7 +99,7 @@ type Instance struct {
 // Functions returns the AWS::Serverless::Function resources sorted by logical ID.
 func (t *Template) Functions() ([]Function, error) {
 	var out []Function
-	for _, id := range sortedKeys(t.Resources) {
+	for _, id := range slices.Sorted(maps.Keys(t.Resources)) {
 		r := t.Resources[id]
 		if r.Type != "AWS::Serverless::Function" {
 			continue
@@ -144,13 +148,13 @@ func (t *Template) Functions() ([]Function, error) {
 // reads each definition file for TimeoutSeconds.
 func (t *Template) StateMachines() ([]StateMachine, error) {
 	var out []StateMachine
-	for _, id := range sortedKeys(t.Resources) {
+	for _, id := range slices.Sorted(maps.Keys(t.Resources)) {
 		r := t.Resources[id]
 		if r.Type != "AWS::Serverless::StateMachine" {
 			continue
 		}
 		p := r.Properties
-		sm := StateMachine{LogicalID: id, Type: str(p["Type"]), Substitutions: map[string]string{}}
+		sm := StateMachine{LogicalID: id, Name: str(p["Name"]), Type: str(p["Type"]), Substitutions: map[string]string{}}
 		if sm.Type == "" {
 			sm.Type = "STANDARD"
 		}
@@ -268,7 +272,7 @@ func (sm StateMachine) Placeholders() ([]string, error) {
 func (t *Template) Routes() ([]Route, error) {
 	var out []Route
 	functions := t.logicalIDsOfType("AWS::Serverless::Function", "AWS::Lambda::Function")
-	for _, apiID := range sortedKeys(t.Resources) {
+	for _, apiID := range slices.Sorted(maps.Keys(t.Resources)) {
 		r := t.Resources[apiID]
 		if r.Type != "AWS::Serverless::Api" {
 			continue
@@ -278,12 +282,12 @@ func (t *Template) Routes() ([]Route, error) {
 			continue
 		}
 		paths, _ := body["paths"].(map[string]any)
-		for _, path := range sortedKeys(paths) {
+		for _, path := range slices.Sorted(maps.Keys(paths)) {
 			ops, ok := paths[path].(map[string]any)
 			if !ok {
 				return nil, fmt.Errorf("api %s path %s is not a mapping", apiID, path)
 			}
-			for _, method := range sortedKeys(ops) {
+			for _, method := range slices.Sorted(maps.Keys(ops)) {
 				op, ok := ops[method].(map[string]any)
 				if !ok || !isHTTPMethod(method) {
 					continue // path-level "parameters", "summary", …
@@ -308,7 +312,7 @@ func (t *Template) Routes() ([]Route, error) {
 	}
 	for _, fnID := range functions {
 		events, _ := t.Resources[fnID].Properties["Events"].(map[string]any)
-		for _, name := range sortedKeys(events) {
+		for _, name := range slices.Sorted(maps.Keys(events)) {
 			ev, ok := events[name].(map[string]any)
 			if !ok || str(ev["Type"]) != "Api" {
 				continue
@@ -327,6 +331,28 @@ func (t *Template) Routes() ([]Route, error) {
 		return strings.Compare(a.Path+" "+a.Method, b.Path+" "+b.Method)
 	})
 	return out, nil
+}
+
+// Overlaps reports whether one request path can match both resource path templates: literal
+// segments equal, a {param} matching any one segment, a final {param+} one or more. A route of the
+// start function's ROUTES that overlaps an explicit API resource is shadowed: API Gateway matches
+// that resource before the greedy /{proxy+} and sends its requests elsewhere.
+func Overlaps(a, b string) bool {
+	return overlap(strings.Split(strings.Trim(a, "/"), "/"), strings.Split(strings.Trim(b, "/"), "/"))
+}
+
+func overlap(a, b []string) bool {
+	if len(a) == 0 || len(b) == 0 {
+		return len(a) == len(b)
+	}
+	isParam := func(s string) bool { return strings.HasPrefix(s, "{") && strings.HasSuffix(s, "}") }
+	if isParam(a[0]) && strings.HasSuffix(a[0], "+}") || isParam(b[0]) && strings.HasSuffix(b[0], "+}") {
+		return true // a greedy segment takes whatever the other one still has, one segment or more
+	}
+	if !isParam(a[0]) && !isParam(b[0]) && a[0] != b[0] {
+		return false
+	}
+	return overlap(a[1:], b[1:])
 }
 
 // functionFor finds the function an integration uri names.
@@ -352,7 +378,7 @@ func (t *Template) functionFor(rawURI any, resolved string, functions []string) 
 // DefinitionBody.
 func (t *Template) GatewayResponses() (map[string]GatewayResponse, error) {
 	out := map[string]GatewayResponse{}
-	for _, id := range sortedKeys(t.Resources) {
+	for _, id := range slices.Sorted(maps.Keys(t.Resources)) {
 		r := t.Resources[id]
 		if r.Type != "AWS::Serverless::Api" {
 			continue
@@ -389,7 +415,7 @@ func (t *Template) GatewayResponses() (map[string]GatewayResponse, error) {
 // Instances returns the AWS::EC2::Instance resources sorted by logical ID.
 func (t *Template) Instances() []Instance {
 	var out []Instance
-	for _, id := range sortedKeys(t.Resources) {
+	for _, id := range slices.Sorted(maps.Keys(t.Resources)) {
 		r := t.Resources[id]
 		if r.Type != "AWS::EC2::Instance" {
 			continue
@@ -412,7 +438,7 @@ func (t *Template) Instances() []Instance {
 
 func (t *Template) logicalIDsOfType(types ...string) []string {
 	var out []string
-	for _, id := range sortedKeys(t.Resources) {
+	for _, id := range slices.Sorted(maps.Keys(t.Resources)) {
 		if slices.Contains(types, t.Resources[id].Type) {
 			out = append(out, id)
 		}
@@ -488,7 +514,7 @@ func references(v any) []string {
 				}
 				return
 			}
-			for _, k := range sortedKeys(x) {
+			for _, k := range slices.Sorted(maps.Keys(x)) {
 				walk(x[k])
 			}
 		case []any:
@@ -514,7 +540,7 @@ func securityNames(v any) []string {
 	var out []string
 	for _, req := range list(v) {
 		if m, ok := req.(map[string]any); ok {
-			out = append(out, sortedKeys(m)...)
+			out = append(out, slices.Sorted(maps.Keys(m))...)
 		}
 	}
 	return out

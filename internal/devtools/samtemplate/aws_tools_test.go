@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -37,14 +38,18 @@ func requirePython(t *testing.T, modules ...string) {
 	}
 }
 
-func TestCfnLint(t *testing.T) {
+func TestCfnLint(t *testing.T) { cfnLint(t, "template.yaml") }
+
+// cfnLint runs cfn-lint on the template at path (relative to the repository root, or absolute).
+func cfnLint(t *testing.T, path string) {
+	t.Helper()
 	requirePython(t, "cfnlint")
 	// -c I adds the informational rules (I3011: a DeletionPolicy on stateful resources, …).
 	cmd := exec.Command("python3", "-c", "import sys; from cfnlint.runner import main; sys.argv[0] = 'cfn-lint'; sys.exit(main())",
-		"-c", "I", "--", "template.yaml")
+		"-c", "I", "--", path)
 	cmd.Dir = repoRoot
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("cfn-lint -c I template.yaml: %v\n%s", err, out)
+		t.Fatalf("cfn-lint -c I %s: %v\n%s", path, err, out)
 	}
 }
 
@@ -54,18 +59,25 @@ type translation struct {
 	time   int64
 }
 
-// translate runs tools/sam/translate.py once for all runs and loads each CloudFormation template
-// with this package's loader, so that conditions and Fn::If are evaluated as CloudFormation would.
+// translate runs tools/sam/translate.py on template.yaml once for all runs and loads each
+// CloudFormation template with this package's loader, so that conditions and Fn::If are evaluated
+// as CloudFormation would.
 func translate(t *testing.T, runs ...translation) []*Template {
 	t.Helper()
+	return translateAt(t, "template.yaml", runs...)
+}
+
+// translateAt is translate for the template at path (relative to the repository root, or absolute).
+func translateAt(t *testing.T, path string, runs ...translation) []*Template {
+	t.Helper()
 	requirePython(t, "samtranslator")
-	args := []string{"tools/sam/translate.py", "template.yaml"}
+	args := []string{"tools/sam/translate.py", path}
 	for i, r := range runs {
 		if i > 0 {
 			args = append(args, "+")
 		}
 		args = append(args, "--time", strconv.FormatInt(r.time, 10), "ImageId="+testImage)
-		for _, k := range sortedKeys(r.params) {
+		for _, k := range slices.Sorted(maps.Keys(r.params)) {
 			args = append(args, k+"="+r.params[k])
 		}
 	}
@@ -199,6 +211,18 @@ func TestSAMTransform(t *testing.T) {
 			if ops != len(samRoutes) || ops == 0 {
 				t.Errorf("%d operations in the RestApi body, %d routes in template.yaml", ops, len(samRoutes))
 			}
+			// Every start route goes through one greedy any-method operation, closed like the others.
+			proxy, _ := dig(paths, "/{proxy+}", "x-amazon-apigateway-any-method").(map[string]any)
+			if proxy == nil {
+				t.Fatalf("no x-amazon-apigateway-any-method on /{proxy+}: %v", paths["/{proxy+}"])
+			}
+			if got := methodAuthorization(t, body, proxy); got != mode {
+				t.Errorf("/{proxy+} authorization %s, want %s", got, mode)
+			}
+			if uri := dig(proxy, "x-amazon-apigateway-integration", "uri"); !strings.Contains(str(uri), "${StartFunction.Arn}") ||
+				dig(proxy, "x-amazon-apigateway-integration", "type") != "aws_proxy" {
+				t.Errorf("/{proxy+} integration %v, want StartFunction's aws_proxy", proxy["x-amazon-apigateway-integration"])
+			}
 
 			for _, typ := range []string{"AWS::ApiGateway::ApiKey", "AWS::ApiGateway::UsagePlan", "AWS::ApiGateway::UsagePlanKey"} {
 				if got := len(resourcesOfType(cfn, typ)); (got == 1) != (mode == "API_KEY") || got > 1 {
@@ -227,14 +251,13 @@ func TestSAMTransform(t *testing.T) {
 			}
 
 			perms := resourcesOfType(cfn, "AWS::Lambda::Permission")
-			if len(perms) == 0 {
-				t.Error("no Lambda permissions for the API")
-			}
 			prefix := "arn:aws:execute-api:us-east-1:123456789012:${" + apis[0] + "}/*/"
 			granted := map[string]string{} // "METHOD /path/*" → function
+			perFunction := map[string]int{}
 			for _, id := range perms {
 				p := cfn.Resources[id].Properties
 				src := str(p["SourceArn"])
+				perFunction[str(p["FunctionName"])]++
 				if p["Principal"] != "apigateway.amazonaws.com" || p["Action"] != "lambda:InvokeFunction" || !strings.HasPrefix(src, prefix) {
 					t.Errorf("%s: principal %v action %v source %q; want API Gateway invoking from this API only", id, p["Principal"], p["Action"], src)
 					continue
@@ -242,10 +265,18 @@ func TestSAMTransform(t *testing.T) {
 				method, path, _ := strings.Cut(strings.TrimPrefix(src, prefix), "/")
 				granted[method+" /"+path] = str(p["FunctionName"])
 			}
+			if want := map[string]int{"${StartFunction.Arn}": 1, "${StatusFunction.Arn}": 1}; !jsonEqual(perFunction, want) {
+				t.Errorf("permissions per function %v, want exactly one for each API function", perFunction)
+			}
 			// Each operation's function may be invoked for that operation's method and path. In a
 			// SourceArn, * matches any characters, "/" included, as Lambda evaluates it.
 			param := regexp.MustCompile(`\{[^}]+\}`)
-			for _, r := range samRoutes {
+			calls := slices.Clone(samRoutes)
+			for _, key := range startRoutes(t, loadStack(t, map[string]string{"AuthMode": mode})).Keys() {
+				method, path, _ := strings.Cut(key, " ")
+				calls = append(calls, Route{Method: method, Path: path, FunctionLogicalID: "StartFunction"})
+			}
+			for _, r := range calls {
 				call := r.Method + " " + param.ReplaceAllString(r.Path, "x")
 				covered := false
 				for key, fn := range granted {
@@ -259,6 +290,42 @@ func TestSAMTransform(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSAMStackMachinesIAM: in the CloudFormation the translator makes, the start and status roles
+// hold Step Functions actions on the stack's machine pattern only (ListStateMachines aside, which
+// has no resource-level permission), and every state machine is named inside that pattern, so a
+// route added with its Name and ROUTES entry needs no IAM edit.
+func TestSAMStackMachinesIAM(t *testing.T) {
+	cfn := translatedByMode(t)["AWS_IAM"]
+	const machines = "arn:aws:states:us-east-1:123456789012:stateMachine:stepgate_*"
+	const executions = "arn:aws:states:us-east-1:123456789012:execution:stepgate_*:*"
+	want := map[string]map[string]string{
+		"StartFunctionRole": {"states:StartExecution": machines, "states:StartSyncExecution": machines, "states:DescribeExecution": executions},
+		"StatusFunctionRole": {"states:DescribeExecution": executions, "states:StopExecution": executions, "states:GetExecutionHistory": executions,
+			"states:ListExecutions": machines, "states:ListStateMachines": "*"},
+	}
+	for role, actions := range want {
+		got := map[string]string{}
+		for _, policy := range list(cfn.Resources[role].Properties["Policies"]) {
+			for _, st := range list(dig(policy, "PolicyDocument", "Statement")) {
+				for _, a := range strList(dig(st, "Action")) {
+					for _, r := range strList(dig(st, "Resource")) {
+						got[a] = r
+					}
+				}
+			}
+		}
+		if !jsonEqual(got, actions) {
+			t.Errorf("%s grants %v, want %v", role, got, actions)
+		}
+	}
+	for _, id := range resourcesOfType(cfn, "AWS::StepFunctions::StateMachine") {
+		name := str(cfn.Resources[id].Properties["StateMachineName"])
+		if !strings.HasPrefix(name, "stepgate_") {
+			t.Errorf("%s StateMachineName %q, outside %s", id, name, machines)
+		}
 	}
 }
 

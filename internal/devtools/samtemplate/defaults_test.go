@@ -93,8 +93,8 @@ func TestAlarms(t *testing.T) {
 			}
 			want := map[string]string{
 				"5XXError": "stepgate-stepgate/v1",
-				"ExecutionsFailed arn:aws:states:us-east-1:123456789012:stateMachine:ExpressStateMachine":  "arn:aws:states:us-east-1:123456789012:stateMachine:ExpressStateMachine",
-				"ExecutionsFailed arn:aws:states:us-east-1:123456789012:stateMachine:StandardStateMachine": "arn:aws:states:us-east-1:123456789012:stateMachine:StandardStateMachine",
+				"ExecutionsFailed arn:aws:states:us-east-1:123456789012:stateMachine:stepgate_Express":  "arn:aws:states:us-east-1:123456789012:stateMachine:stepgate_Express",
+				"ExecutionsFailed arn:aws:states:us-east-1:123456789012:stateMachine:stepgate_Standard": "arn:aws:states:us-east-1:123456789012:stateMachine:stepgate_Standard",
 			}
 			if !jsonEqual(metrics, want) {
 				t.Errorf("alarms watch %v, want %v", metrics, want)

@@ -145,10 +145,12 @@ func TestFixtureOwner(t *testing.T) {
 	cases := []struct {
 		file, event, want string
 	}{
-		{"x.json", `{"httpMethod":"POST","resource":"/express-instance"}`, "StartFunction"},
+		{"x.json", `{"httpMethod":"POST","resource":"/{proxy+}"}`, "StartFunction"},
+		{"x.json", `{"httpMethod":"PUT","resource":"/{proxy+}"}`, "StartFunction"},
 		{"x.json", `{"httpMethod":"DELETE","resource":"/executions/{executionArn}"}`, "StatusFunction"},
 		{"ec2toggle-check.json", `{"operation":"check"}`, "Ec2ToggleFunction"},
-		{"x.json", `{"httpMethod":"PUT","resource":"/express-instance"}`, ""},
+		{"x.json", `{"httpMethod":"PUT","resource":"/executions/{executionArn}"}`, ""},
+		{"x.json", `{"httpMethod":"POST","resource":"/express-instance"}`, ""},
 		{"task-check.json", `{"operation":"check"}`, ""},
 	}
 	for _, c := range cases {

@@ -3,6 +3,7 @@ package samtemplate
 import (
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -31,6 +32,19 @@ func TestEveryRouteInvokable(t *testing.T) {
 	routes, err := tmpl.Routes()
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The start routes are ROUTES', served through the greedy operation: each must be covered too,
+	// and the greedy operation for any method.
+	for _, key := range startRoutes(t, tmpl).Keys() {
+		method, path, _ := strings.Cut(key, " ")
+		routes = append(routes, Route{Method: method, Path: path, FunctionLogicalID: "StartFunction"})
+	}
+	for _, r := range slices.Clone(routes) {
+		if r.Method == "ANY" {
+			for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
+				routes = append(routes, Route{Method: m, Path: strings.Replace(r.Path, "{proxy+}", "a/b", 1), FunctionLogicalID: r.FunctionLogicalID})
+			}
+		}
 	}
 	param := regexp.MustCompile(`\{[^}]+\}`)
 	for _, r := range routes {

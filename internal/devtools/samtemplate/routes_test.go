@@ -1,16 +1,19 @@
 package samtemplate
 
-// Tests of the start function's ROUTES document in template.yaml: it parses as the function parses
-// it, it serves exactly the API's routes integrated with the function, each route has its Lambda
-// permission and its state machine, and the function's environment stays within Lambda's limit.
+// Tests of the start function's ROUTES document in template.yaml, the one place a route is
+// declared: it parses as the function parses it, every route's machine is one of the template's
+// and inside the stack's state machine pattern (so the functions' IAM statements and the status
+// function cover it), the API sends every route to the function through its greedy operation and
+// no explicit operation shadows one, and the function's environment stays within Lambda's limit.
 
 import (
 	"encoding/json"
-	"reflect"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/stepgate/stepgate/internal/app/execution"
 	"github.com/stepgate/stepgate/internal/app/route"
 )
 
@@ -25,67 +28,115 @@ func startRoutes(t *testing.T, tmpl *Template) *route.Config {
 	return cfg
 }
 
-func TestStartRoutesMatchAPI(t *testing.T) {
+// TestRoutesDeclaredOnce: each route of ROUTES starts one of the template's state machines (sync
+// ones an EXPRESS machine), reaches StartFunction through the API's one greedy operation, and is
+// shadowed by no explicit operation (API Gateway would send its requests elsewhere).
+func TestRoutesDeclaredOnce(t *testing.T) {
 	tmpl := loadStack(t, nil)
 	cfg := startRoutes(t, tmpl)
+	machines := map[string]StateMachine{} // by resolved ARN
+	for _, sm := range stateMachinesByID(t, tmpl) {
+		machines["arn:aws:states:us-east-1:123456789012:stateMachine:"+sm.Name] = sm
+	}
 	routes, err := tmpl.Routes()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var api []string
+	greedy := 0
+	var explicit []Route
 	for _, r := range routes {
-		if r.FunctionLogicalID == "StartFunction" {
-			api = append(api, r.Method+" "+r.Path)
-		}
-	}
-	sort.Strings(api)
-	if !reflect.DeepEqual(cfg.Keys(), api) {
-		t.Errorf("ROUTES serves %v; the API sends %v to StartFunction", cfg.Keys(), api)
-	}
-
-	sms := stateMachinesByID(t, tmpl)
-	perms := map[string]bool{}
-	for _, r := range tmpl.Resources {
-		if r.Type == "AWS::Lambda::Permission" && strings.HasSuffix(str(r.Properties["FunctionName"]), ":function:StartFunction") {
-			perms[str(r.Properties["SourceArn"])] = true
-		}
-	}
-	for _, key := range cfg.Keys() {
-		method, resource, _ := strings.Cut(key, " ")
-		rt, _ := cfg.Match(method, resource)
-		name := rt.StateMachine.Name
-		sm, ok := sms[name]
-		if !ok {
-			t.Errorf("%s: state machine %s is not one of the template's", key, rt.StateMachine)
+		if strings.Contains(r.Path, "+}") {
+			greedy++
+			if r.Method != "ANY" || r.Path != "/{proxy+}" || r.FunctionLogicalID != "StartFunction" {
+				t.Errorf("greedy operation %s %s → %s, want ANY /{proxy+} → StartFunction", r.Method, r.Path, r.FunctionLogicalID)
+			}
 			continue
 		}
-		if rt.Mode == route.Sync && sm.Type != "EXPRESS" {
-			t.Errorf("%s: sync mode needs an EXPRESS machine (StartSyncExecution); %s is %s", key, name, sm.Type)
+		if r.FunctionLogicalID == "StartFunction" {
+			t.Errorf("%s %s is an operation of its own for StartFunction: its routes are ROUTES' only", r.Method, r.Path)
 		}
-		// A permission whose SourceArn covers the route: /*/METHOD/resource with {parameters} as *.
-		want := "arn:aws:execute-api:us-east-1:123456789012:${StepgateApi}/*/" + method + resourceParamsAsStar(resource)
-		if !perms[want] {
-			t.Errorf("%s: no Lambda permission with SourceArn %s (have %v)", key, want, sortedKeys(perms))
+		explicit = append(explicit, r)
+	}
+	if greedy != 1 {
+		t.Errorf("%d greedy operations, want one /{proxy+}", greedy)
+	}
+	for _, d := range cfg.Describe() {
+		key := d.Method + " " + d.Path
+		sm, ok := machines[d.StateMachineARN]
+		if !ok {
+			t.Errorf("%s: state machine %s is not one of the template's", key, d.StateMachineARN)
+			continue
+		}
+		if d.Mode == route.Sync && sm.Type != "EXPRESS" {
+			t.Errorf("%s: sync mode needs an EXPRESS machine (StartSyncExecution); %s is %s", key, sm.LogicalID, sm.Type)
+		}
+		for _, r := range explicit {
+			if Overlaps(r.Path, d.Path) {
+				t.Errorf("%s is shadowed by the API's %s %s (→ %s)", key, r.Method, r.Path, r.FunctionLogicalID)
+			}
 		}
 	}
 }
 
-// resourceParamsAsStar turns /instances/{instance_id} into /instances/*.
-func resourceParamsAsStar(resource string) string {
-	segs := strings.Split(resource, "/")
-	for i, s := range segs {
-		if strings.HasPrefix(s, "{") {
-			segs[i] = "*"
+// TestFunctionsServeEveryRoutesMachine: the start and status functions share one
+// STATE_MACHINES pattern, every machine of the template is in it (so the IAM statements written
+// with the same pattern cover it), and so is every route's machine: each statusUrl the start
+// function hands out is one the status function serves, with no list to keep.
+func TestFunctionsServeEveryRoutesMachine(t *testing.T) {
+	tmpl := loadStack(t, nil)
+	fns := functionsByID(t, tmpl)
+	patterns := map[string]bool{}
+	for _, id := range []string{"StartFunction", "StatusFunction"} {
+		patterns[fns[id].Environment[execution.EnvStateMachines]] = true
+	}
+	if len(patterns) != 1 {
+		t.Fatalf("the functions' STATE_MACHINES differ: %v", slices.Sorted(maps.Keys(patterns)))
+	}
+	pattern, err := execution.ParsePattern(slices.Collect(maps.Keys(patterns))[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, sm := range stateMachinesByID(t, tmpl) {
+		m, err := execution.ParseStateMachine("arn:aws:states:us-east-1:123456789012:stateMachine:" + sm.Name)
+		if err != nil || !pattern.Contains(m) {
+			t.Errorf("%s is named %q, outside %s: give it Name: !Sub ${AWS::StackName}_<Short>", id, sm.Name, pattern)
 		}
 	}
-	return strings.Join(segs, "/")
+	for _, d := range startRoutes(t, tmpl).Describe() {
+		if m, err := execution.ParseStateMachine(d.StateMachineARN); err != nil || !pattern.Contains(m) {
+			t.Errorf("%s %s starts %s, outside %s", d.Method, d.Path, d.StateMachineARN, pattern)
+		}
+	}
+}
+
+func TestOverlaps(t *testing.T) {
+	tests := []struct {
+		a, b string
+		want bool
+	}{
+		{"/executions/{executionArn}", "/executions/{id}", true},
+		{"/executions/{executionArn}", "/executions/latest", true},
+		{"/executions", "/executions", true},
+		{"/executions/{executionArn}/events", "/executions/{id}", false},
+		{"/executions/{executionArn}/events", "/executions/{id}/cancel", false},
+		{"/executions", "/orders", false},
+		{"/orders/{id}", "/orders", false},
+		{"/files/{path+}", "/files/a/b", true},
+		{"/{proxy+}", "/anything", true},
+	}
+	for _, tc := range tests {
+		if got := Overlaps(tc.a, tc.b); got != tc.want {
+			t.Errorf("Overlaps(%q, %q) = %v, want %v", tc.a, tc.b, got, tc.want)
+		}
+	}
 }
 
 // TestStartEnvironmentSize: Lambda refuses a function whose environment variables total more than
 // 4 KB. ROUTES is the large one, so measure it resolved with the longest names AWS could give: an
-// 80-character state machine name (SAM names machines <LogicalId>-<random>), the longest partition
-// and region names, a 17-digit instance ID. Both ways of counting are checked: the keys and values
-// themselves, and their JSON encoding (ROUTES is JSON, so its quotes double when escaped).
+// 80-character state machine name (Step Functions' limit), the longest stack name that leaves room
+// for the "_Standard" suffix, the longest partition and region names, a 17-digit instance ID. Both
+// ways of counting are checked: the keys and values themselves, and their JSON encoding (ROUTES is
+// JSON, so its quotes double when escaped).
 func TestStartEnvironmentSize(t *testing.T) {
 	const limit = 4096
 	long := func(id, attr string) (string, bool) {
@@ -102,7 +153,8 @@ func TestStartEnvironmentSize(t *testing.T) {
 		}
 		return "", false
 	}
-	tmpl, err := Load(templatePath, Options{Resolve: long, Parameters: map[string]string{"LogLevel": "DEBUG"}})
+	tmpl, err := Load(templatePath, Options{Resolve: long, Parameters: map[string]string{"LogLevel": "DEBUG"},
+		Partition: "aws-iso-b", Region: "ap-southeast-5", StackName: strings.Repeat("s", 80-len("_Standard"))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,30 +173,5 @@ func TestStartEnvironmentSize(t *testing.T) {
 	t.Logf("StartFunction environment: %d bytes of keys and values, %d bytes as JSON (limit %d)", raw, len(encoded), limit)
 	if raw > limit || len(encoded) > limit {
 		t.Errorf("StartFunction's environment is %d bytes (%d as JSON); Lambda allows %d", raw, len(encoded), limit)
-	}
-}
-
-// TestStatusServesEveryAsyncMachine: the status function follows exactly the machines the start
-// function's async routes start, so every statusUrl it hands out is one the status route serves.
-func TestStatusServesEveryAsyncMachine(t *testing.T) {
-	tmpl := loadStack(t, nil)
-	cfg := startRoutes(t, tmpl)
-	async := map[string]bool{}
-	for _, key := range cfg.Keys() {
-		method, resource, _ := strings.Cut(key, " ")
-		if rt, _ := cfg.Match(method, resource); rt.Mode == route.Async {
-			async[rt.StateMachine.String()] = true
-		}
-	}
-	if len(async) == 0 {
-		t.Fatal("no async route in ROUTES")
-	}
-	status := functionsByID(t, tmpl)["StatusFunction"]
-	served := map[string]bool{}
-	for _, arn := range strings.Split(status.Environment["STANDARD_STATE_MACHINE_ARNS"], ",") {
-		served[arn] = true
-	}
-	if !reflect.DeepEqual(async, served) {
-		t.Errorf("async routes start %v; StatusFunction's STANDARD_STATE_MACHINE_ARNS lists %v", sortedKeys(async), sortedKeys(served))
 	}
 }

@@ -23,6 +23,7 @@ package samtemplate
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -164,7 +165,7 @@ func parse(data []byte, opts Options) (*Template, error) {
 	for name, p := range params {
 		t.Parameters[name] = p.raw
 	}
-	for _, name := range sortedKeys(condDecls) {
+	for _, name := range slices.Sorted(maps.Keys(condDecls)) {
 		v, err := ev.condition(name)
 		if err != nil {
 			return nil, err
@@ -172,7 +173,7 @@ func parse(data []byte, opts Options) (*Template, error) {
 		t.Conditions[name] = v
 	}
 
-	for _, id := range sortedKeys(resources) {
+	for _, id := range slices.Sorted(maps.Keys(resources)) {
 		decl, ok := resources[id].(map[string]any)
 		if !ok {
 			return nil, fmt.Errorf("resource %s is not a mapping", id)
@@ -227,7 +228,7 @@ func parse(data []byte, opts Options) (*Template, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, name := range sortedKeys(outputs) {
+	for _, name := range slices.Sorted(maps.Keys(outputs)) {
 		o, ok := outputs[name].(map[string]any)
 		if !ok {
 			return nil, fmt.Errorf("output %s is not a mapping", name)
@@ -282,7 +283,7 @@ func parameterValues(decls map[string]any, overrides map[string]string) (map[str
 		}
 	}
 	out := map[string]paramValue{}
-	for _, name := range sortedKeys(decls) {
+	for _, name := range slices.Sorted(maps.Keys(decls)) {
 		d, ok := decls[name].(map[string]any)
 		if !ok {
 			return nil, fmt.Errorf("parameter %s is not a mapping", name)
@@ -370,13 +371,4 @@ func mapField(root map[string]any, name string) (map[string]any, error) {
 		return nil, fmt.Errorf("%s is not a mapping", name)
 	}
 	return m, nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

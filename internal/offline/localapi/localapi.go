@@ -168,12 +168,17 @@ func executionOf(h http.Header, req *request) string {
 
 func (a *API) serve(w http.ResponseWriter, req *request) (status int, function string) {
 	r := req.r
+	// A deployed URL starts with the stage (every statusUrl does): it is taken off first, as on
+	// AWS, so a greedy /{proxy+} does not swallow it; a path without it is accepted too.
 	path := r.URL.EscapedPath()
-	m, ok := a.router.match(r.Method, path)
-	if !ok && strings.HasPrefix(path, "/"+a.cfg.Stage+"/") {
-		// Accept the deployed URL's stage prefix too, so URLs copied from AWS work.
-		m, ok = a.router.match(r.Method, path[len(a.cfg.Stage)+1:])
-		path = path[len(a.cfg.Stage)+1:]
+	m, ok := match{}, false
+	if stripped, staged := strings.CutPrefix(path, "/"+a.cfg.Stage); staged && strings.HasPrefix(stripped, "/") {
+		if m, ok = a.router.match(r.Method, stripped); ok {
+			path = stripped
+		}
+	}
+	if !ok {
+		m, ok = a.router.match(r.Method, path)
 	}
 	if !ok {
 		return a.gatewayError(w, req, typeMissingAuthenticationToken, "Missing Authentication Token"), ""

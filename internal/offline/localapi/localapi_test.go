@@ -75,6 +75,29 @@ func (f *fakeLambda) lastEvent(t *testing.T) map[string]any {
 
 const okResponse = `{"statusCode":201,"headers":{"Content-Type":"application/json","X-Execution-Arn":"arn:x"},"multiValueHeaders":{"Set-Cookie":["a=1","b=2"]},"body":"{\"ok\":true}","isBase64Encoded":false}`
 
+// TestStagePrefixBeforeGreedyResource: a deployed URL's stage is taken off before the routes are
+// matched, so a greedy /{proxy+} does not take /Prod/executions/… from the explicit resource.
+func TestStagePrefixBeforeGreedyResource(t *testing.T) {
+	routes := []Route{
+		{Method: "ANY", Path: "/{proxy+}", Function: "StartFunction"},
+		{Method: "GET", Path: "/executions/{executionArn}", Function: "StatusFunction"},
+	}
+	for target, want := range map[string]string{
+		"/Prod/executions/arn%3Aaws": "StatusFunction",
+		"/executions/arn%3Aaws":      "StatusFunction",
+		"/Prod/orders/1":             "StartFunction",
+		"/orders/1":                  "StartFunction",
+		"/Production/executions/x":   "StartFunction",
+		"/Prod":                      "StartFunction",
+	} {
+		f := &fakeLambda{payload: okResponse}
+		api := New(Config{Routes: routes, Invoke: f.invoke, Stage: "Prod"})
+		if rec := serve(api, "GET", target, nil, nil); rec.Code != 201 || f.function != want {
+			t.Errorf("GET %s: %d from %q, want %s", target, rec.Code, f.function, want)
+		}
+	}
+}
+
 func newAPI(f *fakeLambda, responses map[string]GatewayResponse) http.Handler {
 	return New(Config{Routes: testRoutes, GatewayResponses: responses, Invoke: f.invoke, Stage: "Prod",
 		BinaryMediaTypes: []string{"application/octet-stream"}})
