@@ -87,6 +87,6 @@ func FuzzParseAndRun(f *testing.F) {
 
 type echoInvoker struct{}
 
-func (echoInvoker) Invoke(_ context.Context, _ string, input json.RawMessage) (json.RawMessage, error) {
-	return input, nil
+func (echoInvoker) Invoke(_ context.Context, req TaskRequest) (json.RawMessage, error) {
+	return req.Input, nil
 }
