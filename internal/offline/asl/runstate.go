@@ -159,7 +159,8 @@ func (r *inspector) failed(f *Failure, retryIndex int, backoff time.Duration, ca
 
 // singleRun is what RunState sets on its execution.
 type singleRun struct {
-	context    any // the context object given, nil: built as an execution's
+	state      *state // the state run; the states it runs (branches, iterations) run as in an execution
+	context    any    // the context object given, nil: built as an execution's
 	retryCount int
 	inspect    *inspector
 }
@@ -186,7 +187,7 @@ func (sm *StateMachine) RunState(ctx context.Context, run StateRun, cfg Config) 
 	if err != nil {
 		return StateResult{}, fmt.Errorf("run state %q: input: %w", run.Name, err)
 	}
-	one := &singleRun{retryCount: run.RetryCount, inspect: &inspector{}}
+	one := &singleRun{state: st, retryCount: run.RetryCount, inspect: &inspector{}}
 	if len(strings.TrimSpace(string(run.Context))) > 0 {
 		if one.context, err = decodeValue(run.Context); err != nil {
 			return StateResult{}, fmt.Errorf("run state %q: context: %w", run.Name, err)

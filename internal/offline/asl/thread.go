@@ -65,7 +65,7 @@ type statesKey struct{ result, errorOutput bool }
 // newEnv is the env of a state entered at now.
 func (t *thread) newEnv(st *state, input any) *env {
 	e := &env{exec: t.exec, stateName: st.name, enteredTime: t.exec.clock.Now(), vars: t.vars, stateInput: input}
-	if one := t.exec.single; one != nil {
+	if one := t.exec.single; one != nil && one.state == st {
 		e.retryCount = one.retryCount
 		e.inspect = one.inspect
 	}
@@ -246,7 +246,8 @@ func (t *thread) runState(ctx context.Context, st *state, input any) (out any, n
 		f := t.locate(st, enteredID, asFailure(err))
 		if i := matchRetrier(st.retry, f.Name); i >= 0 && attempts[i] < st.retry[i].maxAttempts {
 			delay := retryDelay(st.retry[i], attempts[i])
-			if t.exec.single != nil {
+			if e.inspect != nil {
+				// RunState: the retry is reported, not made.
 				e.inspect.failed(f, i, delay, -1)
 				return nil, "", f
 			}
