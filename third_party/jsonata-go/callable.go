@@ -7,11 +7,10 @@ package jsonata
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"reflect"
 	"regexp"
-	"strings"
 
-	"github.com/blues/jsonata-go/jlib"
 	"github.com/blues/jsonata-go/jparse"
 	"github.com/blues/jsonata-go/jtypes"
 )
@@ -742,8 +741,8 @@ func (f *transformationCallable) updateEntries(item reflect.Value) error {
 		return newEvalError(ErrIllegalUpdate, f.updates, nil)
 	}
 
-	for _, key := range updates.MapKeys() {
-		item.SetMapIndex(key, updates.MapIndex(key))
+	for _, key := range jtypes.MapKeys(updates) {
+		jtypes.SetMapIndex(item, key, jtypes.MapIndex(updates, key))
 	}
 
 	return nil
@@ -764,7 +763,7 @@ func (f *transformationCallable) deleteEntries(item reflect.Value) error {
 
 	for i := 0; i < deletes.Len(); i++ {
 		key := jtypes.Resolve(deletes.Index(i))
-		item.SetMapIndex(key, undefined)
+		jtypes.SetMapIndex(item, key, undefined)
 	}
 
 	return nil
@@ -776,18 +775,72 @@ func (f *transformationCallable) clone(v reflect.Value) (reflect.Value, error) {
 		return undefined, nil
 	}
 
-	s, err := jlib.String(v.Interface())
+	// stepgate: a deep copy that keeps objects' key order (upstream
+	// copied through JSON text into Go maps, which lose it).
+	c, err := deepCopy(v.Interface())
 	if err != nil {
 		return undefined, err
 	}
+	return reflect.ValueOf(c), nil
+}
 
-	var dest interface{}
-	d := json.NewDecoder(strings.NewReader(s))
-	if err = d.Decode(&dest); err != nil {
-		return undefined, err
+// deepCopy copies JSON objects and arrays; other values are immutable.
+// Values of other Go types (typed slices, maps, structs) are copied through
+// JSON, as upstream copies everything.
+func deepCopy(v interface{}) (interface{}, error) {
+	switch v := v.(type) {
+	case *jtypes.Map:
+		c := jtypes.NewMap(v.Len())
+		for _, k := range v.Keys() {
+			e, _ := v.Get(k)
+			ce, err := deepCopy(e)
+			if err != nil {
+				return nil, err
+			}
+			c.Set(k, ce)
+		}
+		return c, nil
+	case map[string]interface{}:
+		c := jtypes.NewMap(len(v))
+		for _, k := range jtypes.MapKeys(reflect.ValueOf(v)) {
+			ce, err := deepCopy(v[k.String()])
+			if err != nil {
+				return nil, err
+			}
+			c.Set(k.String(), ce)
+		}
+		return c, nil
+	case []interface{}:
+		c := make([]interface{}, len(v))
+		for i, e := range v {
+			ce, err := deepCopy(e)
+			if err != nil {
+				return nil, err
+			}
+			c[i] = ce
+		}
+		return c, nil
+	case float64:
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("cannot copy the number %v", v)
+		}
+		return v, nil
+	case nil, string, bool, *interface{}:
+		return v, nil
 	}
-
-	return reflect.ValueOf(dest), nil
+	switch reflect.ValueOf(v).Kind() {
+	case reflect.Slice, reflect.Array, reflect.Map, reflect.Struct, reflect.Int, reflect.Int64, reflect.Int32, reflect.Float32:
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, err
+		}
+		var dest interface{}
+		if err := json.Unmarshal(b, &dest); err != nil {
+			return nil, err
+		}
+		return deepCopy(dest)
+	}
+	return v, nil
 }
 
 // A regexCallable represents a JSONata regular expression. It's

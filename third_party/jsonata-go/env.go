@@ -19,13 +19,18 @@ import (
 type environment struct {
 	parent  *environment
 	symbols map[string]reflect.Value
+	eval    *evaluation // stepgate: the Eval the environment belongs to
 }
 
 func newEnvironment(parent *environment, size int) *environment {
-	return &environment{
+	env := &environment{
 		parent:  parent,
 		symbols: make(map[string]reflect.Value, size),
 	}
+	if parent != nil {
+		env.eval = parent.eval
+	}
+	return env
 }
 
 func (s *environment) bind(name string, value reflect.Value) {

@@ -47,6 +47,8 @@ const (
 	ErrIllegalDelete
 	ErrNonSortable
 	ErrSortMismatch
+	ErrDepthExceeded // stepgate
+	ErrTooLarge      // stepgate
 )
 
 var errmsgs = map[ErrType]string{
@@ -70,6 +72,8 @@ var errmsgs = map[ErrType]string{
 	ErrIllegalDelete:      `the delete clause of an object transformation must evaluate to an array of strings`,
 	ErrNonSortable:        `expressions in a sort term must evaluate to strings or numbers`,
 	ErrSortMismatch:       `expressions in a sort term must have the same type`,
+	ErrDepthExceeded:      `the evaluation nests deeper than {{value}} levels (a function that calls itself without end?)`,
+	ErrTooLarge:           `{{value}}`,
 }
 
 var reErrMsg = regexp.MustCompile("{{(token|value)}}")

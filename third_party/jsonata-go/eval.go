@@ -5,10 +5,12 @@
 package jsonata
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"reflect"
 	"sort"
+	"strconv"
 
 	"github.com/blues/jsonata-go/jlib"
 	"github.com/blues/jsonata-go/jparse"
@@ -19,7 +21,63 @@ var undefined reflect.Value
 
 var typeInterfaceSlice = reflect.SliceOf(jtypes.TypeInterface)
 
+// stepgate: evaluation bounds one Eval: how deep its evaluation may nest,
+// and when it must stop. Upstream has no bound: a function that calls
+// itself without end overflows the Go stack, which ends the process (a
+// fatal error, not a panic).
+type evaluation struct {
+	ctx        context.Context
+	depth      int
+	maxDepth   int
+	steps      int
+	rangeItems int // the items the range operators allocated
+}
+
+// maxSteps bounds the nodes one evaluation evaluates (stepgate): an
+// expression whose work grows exponentially (a function that calls itself
+// twice per level) otherwise runs for ever within the depth bound.
+const maxSteps = 100000000
+
+// eval evaluates node within the bounds of env's evaluation.
 func eval(node jparse.Node, input reflect.Value, env *environment) (reflect.Value, error) {
+	var ev *evaluation
+	if env != nil {
+		ev = env.eval
+	}
+	if ev == nil {
+		return evalNode(node, input, env)
+	}
+	if ev.depth >= ev.maxDepth {
+		return undefined, newEvalError(ErrDepthExceeded, node, strconv.Itoa(ev.maxDepth))
+	}
+	if ev.steps++; ev.steps%1024 == 0 {
+		if err := ev.ctx.Err(); err != nil {
+			return undefined, err
+		}
+		if ev.steps > maxSteps {
+			return undefined, newEvalError(ErrTooLarge, node, "the evaluation took more than "+strconv.Itoa(maxSteps)+" steps")
+		}
+	}
+	ev.depth++
+	v, err := evalNode(node, input, env)
+	ev.depth--
+	if err != nil {
+		return v, err
+	}
+	switch v.Kind() {
+	case reflect.String:
+		if v.Len() > jtypes.MaxStringBytes {
+			return undefined, newEvalError(ErrTooLarge, node, "a string is longer than "+strconv.Itoa(jtypes.MaxStringBytes)+" bytes")
+		}
+	case reflect.Slice:
+		if v.Len() > jtypes.MaxArrayItems {
+			return undefined, newEvalError(ErrTooLarge, node, "an array has more than "+strconv.Itoa(jtypes.MaxArrayItems)+" items")
+		}
+	}
+	return v, nil
+}
+
+func evalNode(node jparse.Node, input reflect.Value, env *environment) (reflect.Value, error) {
 	var err error
 	var v reflect.Value
 
@@ -138,7 +196,7 @@ func evalName(node *jparse.NameNode, data reflect.Value, env *environment) (refl
 	case jtypes.IsStruct(data):
 		v = data.FieldByName(node.Value)
 	case jtypes.IsMap(data):
-		v = data.MapIndex(reflect.ValueOf(node.Value))
+		v = jtypes.MapIndex(data, reflect.ValueOf(node.Value))
 	case jtypes.IsArray(data):
 		v, err = evalNameArray(node, data, env)
 	default:
@@ -203,7 +261,12 @@ func evalPath(node *jparse.PathNode, data reflect.Value, env *environment) (refl
 		}
 
 		if jtypes.IsArray(output) && jtypes.Resolve(output).Len() == 0 {
-			return undefined, nil
+			// stepgate: as npm jsonata, an empty array the last step
+			// selects ($.items of {"items": []}) is the result; only an
+			// empty sequence is undefined.
+			if _, isSeq := asSequence(output); isSeq || i != lastIndex {
+				return undefined, nil
+			}
 		}
 	}
 
@@ -372,6 +435,12 @@ func evalRange(node *jparse.RangeNode, data reflect.Value, env *environment) (re
 	if size < 0 || size > maxRangeItems {
 		return undefined, newEvalError(ErrMaxRangeItems, "..", nil)
 	}
+	// stepgate: and so do the ranges of one evaluation together.
+	if ev := env.eval; ev != nil {
+		if ev.rangeItems += size; ev.rangeItems > jtypes.MaxArrayItems {
+			return undefined, newEvalError(ErrMaxRangeItems, "..", nil)
+		}
+	}
 
 	results := reflect.MakeSlice(typeInterfaceSlice, size, size)
 
@@ -433,9 +502,23 @@ func evalObject(node *jparse.ObjectNode, data reflect.Value, env *environment) (
 	}
 
 	nItems := data.Len()
-	results := make(map[string]interface{}, len(keys))
+	// stepgate: the object keeps its keys in the order they first appear,
+	// item by item and pair by pair, as npm jsonata builds it.
+	order := make([]string, 0, len(keys))
+	for key := range keys {
+		order = append(order, key)
+	}
+	sort.Slice(order, func(i, j int) bool {
+		a, b := keys[order[i]], keys[order[j]]
+		if a.first != b.first {
+			return a.first < b.first
+		}
+		return a.pair < b.pair
+	})
+	results := jtypes.NewMap(len(keys))
 
-	for key, idx := range keys {
+	for _, key := range order {
+		idx := keys[key]
 
 		items := data
 		if n := len(idx.items); n != 0 && n != nItems {
@@ -451,7 +534,7 @@ func evalObject(node *jparse.ObjectNode, data reflect.Value, env *environment) (
 		}
 
 		if value.IsValid() && value.CanInterface() {
-			results[key] = value.Interface()
+			results.Set(key, value.Interface())
 		}
 	}
 
@@ -461,6 +544,7 @@ func evalObject(node *jparse.ObjectNode, data reflect.Value, env *environment) (
 type keyIndexes struct {
 	pair  int
 	items []int
+	first int // stepgate: the first item that gives the key
 }
 
 func groupItemsByKey(obj *jparse.ObjectNode, items reflect.Value, env *environment) (map[string]keyIndexes, error) {
@@ -501,6 +585,7 @@ func groupItemsByKey(obj *jparse.ObjectNode, items reflect.Value, env *environme
 				results[key] = keyIndexes{
 					pair:  i,
 					items: []int{j},
+					first: j,
 				}
 				continue
 			}
@@ -1120,12 +1205,13 @@ func eq(lhs, rhs reflect.Value) bool {
 	}
 
 	// Arrays and maps are compared with a deep equal
+	// (stepgate: objects whatever their key order).
 	if jtypes.IsArray(lhs) && jtypes.IsArray(rhs) {
-		return reflect.DeepEqual(lhs.Interface(), rhs.Interface())
+		return jtypes.DeepEqual(lhs.Interface(), rhs.Interface())
 	}
 
 	if jtypes.IsMap(lhs) && jtypes.IsMap(rhs) {
-		return reflect.DeepEqual(lhs.Interface(), rhs.Interface())
+		return jtypes.DeepEqual(lhs.Interface(), rhs.Interface())
 	}
 
 	// All other types (e.g. functions) are
@@ -1242,8 +1328,8 @@ func walkObjectValues(v reflect.Value, fn func(reflect.Value)) {
 			fn(v.Index(i))
 		}
 	case jtypes.IsMap(v):
-		for _, k := range v.MapKeys() {
-			fn(v.MapIndex(k))
+		for _, k := range jtypes.MapKeys(v) {
+			fn(jtypes.MapIndex(v, k))
 		}
 	case jtypes.IsStruct(v):
 		for i, N := 0, v.NumField(); i < N; i++ {

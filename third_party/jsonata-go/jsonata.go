@@ -5,6 +5,7 @@
 package jsonata
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -89,7 +90,19 @@ func RegisterVars(vars map[string]interface{}) error {
 type Expr struct {
 	node     jparse.Node
 	registry map[string]reflect.Value
+	maxDepth int // stepgate: see SetMaxDepth
 }
+
+// DefaultMaxDepth is how deep an evaluation may nest unless SetMaxDepth
+// says otherwise (stepgate).
+const DefaultMaxDepth = 10000
+
+// SetMaxDepth bounds how deep the evaluation of e may nest: every operator,
+// path step and function call is a level, and a function that calls itself
+// adds its body's levels each time. An evaluation that goes deeper fails
+// with an *EvalError of type ErrDepthExceeded instead of overflowing the Go
+// stack (stepgate).
+func (e *Expr) SetMaxDepth(n int) { e.maxDepth = n }
 
 // Compile parses a JSONata expression and returns an Expr
 // that can be evaluated against JSON data. If the input is
@@ -134,12 +147,23 @@ func MustCompile(expr string) *Expr {
 // Eval can be called multiple times, with different input
 // data if required.
 func (e *Expr) Eval(data interface{}) (interface{}, error) {
+	return e.EvalContext(context.Background(), data)
+}
+
+// EvalContext is Eval that stops, with ctx's error, soon after ctx is done
+// (stepgate).
+func (e *Expr) EvalContext(ctx context.Context, data interface{}) (interface{}, error) {
 	input, ok := data.(reflect.Value)
 	if !ok {
 		input = reflect.ValueOf(data)
 	}
 
-	result, err := eval(e.node, input, e.newEnv(input))
+	env := e.newEnv(input)
+	env.eval = &evaluation{ctx: ctx, maxDepth: e.maxDepth}
+	if env.eval.maxDepth <= 0 {
+		env.eval.maxDepth = DefaultMaxDepth
+	}
+	result, err := eval(e.node, input, env)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package asl
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -146,7 +147,11 @@ func (f *field) queryFailure(format string, args ...any) *Failure {
 
 // evalJSONata evaluates a "{% … %}" field with $states and the variables.
 func (f *field) evalJSONata(e *env) (any, bool, error) {
-	v, err := f.expr.Eval(e.jsonataLookup)
+	ctx := e.ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	v, err := f.expr.Eval(ctx, e.jsonataLookup)
 	switch {
 	case errors.Is(err, jsonata.ErrUndefined):
 		return nil, false, nil

@@ -95,7 +95,7 @@ func (k *mapKind) run(ctx context.Context, t *thread, st *state, in any, e *env)
 	if k.itemSelector != nil {
 		inputs = make([]any, len(items))
 		for i, item := range items {
-			ie := &env{exec: t.exec, stateName: st.name, enteredTime: e.enteredTime, retryCount: e.retryCount, mapItem: &mapItem{index: i, value: item}, vars: e.vars, stateInput: e.stateInput}
+			ie := &env{ctx: e.ctx, exec: t.exec, stateName: st.name, enteredTime: e.enteredTime, retryCount: e.retryCount, mapItem: &mapItem{index: i, value: item}, vars: e.vars, stateInput: e.stateInput}
 			if inputs[i], err = k.itemSelector.value(in, ie); err != nil {
 				return nil, "", err
 			}

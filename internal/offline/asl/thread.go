@@ -30,6 +30,7 @@ func (t *thread) emit(ev HistoryEvent) int64 {
 // object (built only when a "$$" path or $states asks for it), the
 // variables, and in JSONata $states. It also carries the run's inspection.
 type env struct {
+	ctx         context.Context // the state's run: JSONata evaluations stop with it
 	exec        *Execution
 	stateName   string
 	enteredTime time.Time
@@ -222,6 +223,7 @@ func (t *thread) runState(ctx context.Context, st *state, input any) (out any, n
 	}
 	enteredID := t.emit(HistoryEvent{Type: typ, StateEnteredEventDetails: &StateEnteredEventDetails{Name: st.name, Input: inText}})
 	e := t.newEnv(st, input)
+	e.ctx = ctx
 	e.recordText(stepInput, inText)
 	if len(inText) > maxPayloadBytes {
 		return nil, "", failf(ErrNameDataLimitExceeded, "The state/task '%s' input exceeds the maximum number of bytes service limit.", st.name)

@@ -37,7 +37,7 @@ func Boolean(v reflect.Value) bool {
 	}
 
 	if jtypes.IsMap(v) {
-		return v.Len() > 0
+		return jtypes.MapLen(v) > 0
 	}
 
 	return false

@@ -75,7 +75,7 @@ func Each(obj reflect.Value, fn jtypes.Callable) (interface{}, error) {
 
 func eachMap(v reflect.Value, fn jtypes.Callable) ([]interface{}, error) {
 
-	size := v.Len()
+	size := jtypes.MapLen(v)
 	if size == 0 {
 		return nil, nil
 	}
@@ -84,12 +84,12 @@ func eachMap(v reflect.Value, fn jtypes.Callable) ([]interface{}, error) {
 
 	argv := make([]reflect.Value, fn.ParamCount())
 
-	for _, k := range v.MapKeys() {
+	for _, k := range jtypes.MapKeys(v) {
 
 		for i := range argv {
 			switch i {
 			case 0:
-				argv[i] = v.MapIndex(k)
+				argv[i] = jtypes.MapIndex(v, k)
 			case 1:
 				argv[i] = k
 			case 2:
@@ -173,7 +173,7 @@ func eachStruct(v reflect.Value, fn jtypes.Callable) ([]interface{}, error) {
 // the value and the source object respectively.
 func Sift(obj reflect.Value, fn jtypes.Callable) (interface{}, error) {
 
-	var sift func(reflect.Value, jtypes.Callable) (map[string]interface{}, error)
+	var sift func(reflect.Value, jtypes.Callable) (*jtypes.Map, error)
 
 	obj = jtypes.Resolve(obj)
 
@@ -195,32 +195,32 @@ func Sift(obj reflect.Value, fn jtypes.Callable) (interface{}, error) {
 		return nil, err
 	}
 
-	if len(results) == 0 {
+	if results == nil || results.Len() == 0 {
 		return nil, jtypes.ErrUndefined
 	}
 
 	return results, nil
 }
 
-func siftMap(v reflect.Value, fn jtypes.Callable) (map[string]interface{}, error) {
+func siftMap(v reflect.Value, fn jtypes.Callable) (*jtypes.Map, error) {
 
-	size := v.Len()
+	size := jtypes.MapLen(v)
 	if size == 0 {
 		return nil, nil
 	}
 
-	var results map[string]interface{}
+	var results *jtypes.Map
 
 	argv := make([]reflect.Value, fn.ParamCount())
 
-	for _, k := range v.MapKeys() {
+	for _, k := range jtypes.MapKeys(v) {
 
 		key, ok := jtypes.AsString(k)
 		if !ok {
 			return nil, fmt.Errorf("object key must evaluate to a string, got %v (%s)", k, k.Kind())
 		}
 
-		val := v.MapIndex(k)
+		val := jtypes.MapIndex(v, k)
 		if !val.IsValid() || !val.CanInterface() {
 			// Skip undefined or non-interfaceable values. We
 			// already know we don't want them in the results,
@@ -246,23 +246,23 @@ func siftMap(v reflect.Value, fn jtypes.Callable) (map[string]interface{}, error
 
 		if Boolean(res) {
 			if results == nil {
-				results = make(map[string]interface{}, size)
+				results = jtypes.NewMap(size)
 			}
-			results[key] = val.Interface()
+			results.Set(key, val.Interface())
 		}
 	}
 
 	return results, nil
 }
 
-func siftStruct(v reflect.Value, fn jtypes.Callable) (map[string]interface{}, error) {
+func siftStruct(v reflect.Value, fn jtypes.Callable) (*jtypes.Map, error) {
 
 	size := v.NumField()
 	if size == 0 {
 		return nil, nil
 	}
 
-	var results map[string]interface{}
+	var results *jtypes.Map
 
 	t := v.Type()
 	argv := make([]reflect.Value, fn.ParamCount())
@@ -298,9 +298,9 @@ func siftStruct(v reflect.Value, fn jtypes.Callable) (map[string]interface{}, er
 
 		if Boolean(res) {
 			if results == nil {
-				results = make(map[string]interface{}, size)
+				results = jtypes.NewMap(size)
 			}
-			results[key] = val.Interface()
+			results.Set(key, val.Interface())
 		}
 	}
 
@@ -350,17 +350,16 @@ func keys(v reflect.Value) ([]string, error) {
 
 func keysMap(v reflect.Value) ([]string, error) {
 
-	if v.Len() == 0 {
+	// stepgate: in the object's order (MapKeys), without upstream's
+	// fast path over a Go map's arbitrary order.
+	keys := jtypes.MapKeys(v)
+	if len(keys) == 0 {
 		return nil, nil
 	}
 
-	if m, ok := toInterfaceMap(v); ok {
-		return keysMapFast(m), nil
-	}
+	results := make([]string, len(keys))
 
-	results := make([]string, v.Len())
-
-	for i, k := range v.MapKeys() {
+	for i, k := range keys {
 
 		key, ok := jtypes.AsString(k)
 		if !ok {
@@ -371,16 +370,6 @@ func keysMap(v reflect.Value) ([]string, error) {
 	}
 
 	return results, nil
-}
-
-func keysMapFast(m map[string]interface{}) []string {
-
-	results := make([]string, 0, len(m))
-	for key := range m {
-		results = append(results, key)
-	}
-
-	return results
 }
 
 func keysStruct(v reflect.Value) ([]string, error) {
@@ -461,13 +450,13 @@ func keysArray(v reflect.Value) ([]string, error) {
 func Merge(objs reflect.Value) (interface{}, error) {
 
 	var size int
-	var merge func(map[string]interface{}, reflect.Value) error
+	var merge func(*jtypes.Map, reflect.Value) error
 
 	objs = jtypes.Resolve(objs)
 
 	switch {
 	case jtypes.IsMap(objs):
-		size = objs.Len()
+		size = jtypes.MapLen(objs)
 		merge = mergeMap
 	case jtypes.IsStruct(objs) && !jtypes.IsCallable(objs):
 		size = objs.NumField()
@@ -477,7 +466,7 @@ func Merge(objs reflect.Value) (interface{}, error) {
 			obj := jtypes.Resolve(objs.Index(i))
 			switch {
 			case jtypes.IsMap(obj):
-				size += obj.Len()
+				size += jtypes.MapLen(obj)
 			case jtypes.IsStruct(obj):
 				size += obj.NumField()
 			default:
@@ -489,7 +478,7 @@ func Merge(objs reflect.Value) (interface{}, error) {
 		return nil, fmt.Errorf("argument must be an object or an array of objects")
 	}
 
-	results := make(map[string]interface{}, size)
+	results := jtypes.NewMap(size)
 	if err := merge(results, objs); err != nil {
 		return nil, err
 	}
@@ -497,37 +486,25 @@ func Merge(objs reflect.Value) (interface{}, error) {
 	return results, nil
 }
 
-func mergeMap(dest map[string]interface{}, src reflect.Value) error {
+// stepgate: objects merge in their key order, into an ordered object.
+func mergeMap(dest *jtypes.Map, src reflect.Value) error {
 
-	if m, ok := toInterfaceMap(src); ok {
-		mergeMapFast(dest, m)
-		return nil
-	}
-
-	for _, k := range src.MapKeys() {
+	for _, k := range jtypes.MapKeys(src) {
 
 		key, ok := jtypes.AsString(k)
 		if !ok {
 			return fmt.Errorf("object key must evaluate to a string, got %v (%s)", k, k.Kind())
 		}
 
-		if val := src.MapIndex(k); val.IsValid() && val.CanInterface() {
-			dest[key] = val.Interface()
+		if val := jtypes.MapIndex(src, k); val.IsValid() && val.CanInterface() {
+			dest.Set(key, val.Interface())
 		}
 	}
 
 	return nil
 }
 
-func mergeMapFast(dest, src map[string]interface{}) {
-	for k, v := range src {
-		if v != nil {
-			dest[k] = v
-		}
-	}
-}
-
-func mergeStruct(dest map[string]interface{}, src reflect.Value) error {
+func mergeStruct(dest *jtypes.Map, src reflect.Value) error {
 
 	t := src.Type()
 
@@ -540,16 +517,16 @@ func mergeStruct(dest map[string]interface{}, src reflect.Value) error {
 		}
 
 		if val := src.Field(i); val.IsValid() && val.CanInterface() {
-			dest[field.Name] = val.Interface()
+			dest.Set(field.Name, val.Interface())
 		}
 	}
 
 	return nil
 }
 
-func mergeArray(dest map[string]interface{}, src reflect.Value) error {
+func mergeArray(dest *jtypes.Map, src reflect.Value) error {
 
-	var merge func(map[string]interface{}, reflect.Value) error
+	var merge func(*jtypes.Map, reflect.Value) error
 
 	for i := 0; i < src.Len(); i++ {
 
@@ -580,15 +557,15 @@ func Spread(v reflect.Value) (interface{}, error) {
 	switch {
 	case jtypes.IsMap(v):
 		v = jtypes.Resolve(v)
-		keys := v.MapKeys()
+		keys := jtypes.MapKeys(v)
 		for _, k := range keys {
 			if k.Kind() != reflect.String {
 				return nil, fmt.Errorf("object key must evaluate to a string, got %v (%s)", k, k.Kind())
 			}
-			if v := v.MapIndex(k); v.CanInterface() {
-				results = append(results, map[string]interface{}{
-					k.String(): v.Interface(),
-				})
+			if v := jtypes.MapIndex(v, k); v.CanInterface() {
+				item := jtypes.NewMap(1)
+				item.Set(k.String(), v.Interface())
+				results = append(results, item)
 			}
 		}
 	case jtypes.IsStruct(v) && !jtypes.IsCallable(v):

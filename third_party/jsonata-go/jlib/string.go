@@ -108,16 +108,20 @@ func SubstringAfter(s, substr string) string {
 // right. If the width is less than zero, the string is padded to
 // the left. The optional third argument specifies the characters
 // used for padding. The default padding character is a space.
-func Pad(s string, width int, chars jtypes.OptionalString) string {
+func Pad(s string, width int, chars jtypes.OptionalString) (string, error) {
 
 	padlen := abs(width) - utf8.RuneCountInString(s)
 	if padlen <= 0 {
-		return s
+		return s, nil
 	}
 
 	ch := chars.String
 	if ch == "" {
 		ch = " "
+	}
+	// stepgate: refuse a padding too large to allocate.
+	if padlen > jtypes.MaxStringBytes/len(ch) {
+		return "", fmt.Errorf("the padded string would be longer than %d bytes", jtypes.MaxStringBytes)
 	}
 
 	padding := strings.Repeat(ch, padlen)
@@ -127,10 +131,10 @@ func Pad(s string, width int, chars jtypes.OptionalString) string {
 	}
 
 	if width < 0 {
-		return padding + s
+		return padding + s, nil
 	}
 
-	return s + padding
+	return s + padding, nil
 }
 
 var reWhitespace = regexp.MustCompile(`\s+`)
@@ -237,7 +241,7 @@ func Join(values reflect.Value, separator jtypes.OptionalString) (string, error)
 //
 // The optional third argument specifies the maximum number
 // of matches to return. By default, Match returns all matches.
-func Match(s string, pattern jtypes.Callable, limit jtypes.OptionalInt) ([]map[string]interface{}, error) {
+func Match(s string, pattern jtypes.Callable, limit jtypes.OptionalInt) ([]*jtypes.Map, error) {
 
 	if limit.Int < 0 {
 		return nil, fmt.Errorf("third argument of function match must evaluate to a positive number")
@@ -253,14 +257,10 @@ func Match(s string, pattern jtypes.Callable, limit jtypes.OptionalInt) ([]map[s
 		return nil, err
 	}
 
-	result := make([]map[string]interface{}, len(matches))
+	result := make([]*jtypes.Map, len(matches))
 
 	for i, m := range matches {
-		result[i] = map[string]interface{}{
-			"match":  m.value,
-			"index":  m.indexes[0],
-			"groups": m.groups,
-		}
+		result[i] = matchObject(m)
 	}
 
 	return result, nil
@@ -398,14 +398,14 @@ func newDecimalFormat(opts reflect.Value) (jxpath.DecimalFormat, error) {
 
 	format := jxpath.NewDecimalFormat()
 
-	for _, key := range opts.MapKeys() {
+	for _, key := range jtypes.MapKeys(opts) {
 
 		k, ok := jtypes.AsString(key)
 		if !ok {
 			return jxpath.DecimalFormat{}, fmt.Errorf("decimal format options must be a map of strings to strings")
 		}
 
-		v, ok := jtypes.AsString(opts.MapIndex(key))
+		v, ok := jtypes.AsString(jtypes.MapIndex(opts, key))
 		if !ok {
 			return jxpath.DecimalFormat{}, fmt.Errorf("decimal format options must be a map of strings to strings")
 		}
@@ -570,25 +570,25 @@ func callMatchFunc(fn jtypes.Callable, argv []reflect.Value, matches []match) ([
 
 	res = jtypes.Resolve(res)
 
-	v := res.MapIndex(reflect.ValueOf("match"))
+	v := jtypes.MapIndex(res, reflect.ValueOf("match"))
 	value, ok := jtypes.AsString(v)
 	if !ok {
 		return nil, fmt.Errorf("match function must return an object with a string value named 'match'")
 	}
 
-	v = res.MapIndex(reflect.ValueOf("start"))
+	v = jtypes.MapIndex(res, reflect.ValueOf("start"))
 	start, ok := jtypes.AsNumber(v)
 	if !ok {
 		return nil, fmt.Errorf("match function must return an object with a number value named 'start'")
 	}
 
-	v = res.MapIndex(reflect.ValueOf("end"))
+	v = jtypes.MapIndex(res, reflect.ValueOf("end"))
 	end, ok := jtypes.AsNumber(v)
 	if !ok {
 		return nil, fmt.Errorf("match function must return an object with a number value named 'end'")
 	}
 
-	v = res.MapIndex(reflect.ValueOf("groups"))
+	v = jtypes.MapIndex(res, reflect.ValueOf("groups"))
 	if !jtypes.IsArrayOf(v, jtypes.IsString) {
 		return nil, fmt.Errorf("match function must return an object with a string array value named 'groups'")
 	}
@@ -600,7 +600,7 @@ func callMatchFunc(fn jtypes.Callable, argv []reflect.Value, matches []match) ([
 		groups[i] = s
 	}
 
-	v = res.MapIndex(reflect.ValueOf("next"))
+	v = jtypes.MapIndex(res, reflect.ValueOf("next"))
 	next, ok := jtypes.AsCallable(v)
 	if !ok {
 		return nil, fmt.Errorf("match function must return an object with a Callable value named 'next'")
@@ -683,13 +683,7 @@ Loop:
 
 func callReplaceFunc(f jtypes.Callable, m match) (string, error) {
 
-	data := map[string]interface{}{
-		"match":  m.value,
-		"index":  m.indexes[0],
-		"groups": m.groups,
-	}
-
-	v, err := f.Call([]reflect.Value{reflect.ValueOf(data)})
+	v, err := f.Call([]reflect.Value{reflect.ValueOf(matchObject(m))})
 	if err != nil {
 		return "", err
 	}
@@ -733,4 +727,14 @@ func abs(n int) int {
 		return -n
 	}
 	return n
+}
+
+// matchObject is $match's description of one match (stepgate: an ordered
+// object, as npm jsonata builds it).
+func matchObject(m match) *jtypes.Map {
+	o := jtypes.NewMap(3)
+	o.Set("match", m.value)
+	o.Set("index", m.indexes[0])
+	o.Set("groups", m.groups)
+	return o
 }

@@ -14,7 +14,8 @@ func Resolve(v reflect.Value) reflect.Value {
 	for {
 		switch v.Kind() {
 		case reflect.Interface, reflect.Ptr:
-			if !v.IsNil() {
+			// stepgate: a *Map is an object, not a pointer to a struct.
+			if !v.IsNil() && v.Type() != typeMapPtr {
 				v = v.Elem()
 				break
 			}
@@ -175,5 +176,9 @@ func isFloatKind(k reflect.Kind) bool {
 }
 
 func resolvedKind(v reflect.Value) reflect.Kind {
-	return Resolve(v).Kind()
+	v = Resolve(v)
+	if v.IsValid() && v.Type() == typeMapPtr && !v.IsNil() {
+		return reflect.Map // stepgate: *Map is an object
+	}
+	return v.Kind()
 }

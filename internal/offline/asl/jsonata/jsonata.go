@@ -1,19 +1,26 @@
 // Package jsonata evaluates the JSONata expressions of Step Functions
 // states ("{% … %}") with github.com/blues/jsonata-go, adapted to what AWS
-// runs: the engine's values (json.Number, nil) in and out, JSONata's null
-// kept distinct from undefined, the functions AWS adds ($partition, $range,
-// $hash, $random, $uuid, $parse), and variables bound per evaluation.
+// runs: the engine's values (json.Number, nil, objects in their key order)
+// in and out, JSONata's null kept distinct from undefined, the functions AWS
+// adds ($partition, $range, $hash, $random, $uuid, $parse), and variables
+// bound per evaluation. An evaluation is bounded in depth, steps and sizes
+// and stops with its context, so that no expression can end the process.
 //
 // The library was chosen by a differential test against npm jsonata 2.0.6
-// (the reference implementation), recorded in DIVERGENCES.md.
+// (the reference implementation), recorded in DIVERGENCES.md; the copy in
+// third_party/jsonata-go carries the changes that cannot be made from
+// outside it (key order, the bounds).
 package jsonata
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 
@@ -75,6 +82,7 @@ func newLib(src string) (*blues.Expr, error) {
 	if err != nil {
 		return nil, err
 	}
+	x.SetMaxDepth(MaxDepth)
 	if err := x.RegisterExts(awsFunctions); err != nil {
 		return nil, fmt.Errorf("register AWS functions: %w", err)
 	}
@@ -84,11 +92,19 @@ func newLib(src string) (*blues.Expr, error) {
 // String returns the source of the expression.
 func (e *Expr) String() string { return e.src }
 
+// MaxDepth bounds how deep an evaluation nests (each operator, path step
+// and function call is a level): a function that calls itself without end
+// fails at this depth instead of overflowing the Go stack, which would end
+// the process. 10,000 levels allow about 3,300 calls of a simple recursive
+// function and take at most a few tens of MB of stack.
+const MaxDepth = 10000
+
 // Eval evaluates the expression. lookup gives a variable's value (states
 // included) in the engine's representation; ok false means unbound. The
 // result is in the engine's representation; ErrUndefined when the
-// expression yields nothing.
-func (e *Expr) Eval(lookup func(name string) (any, bool)) (any, error) {
+// expression yields nothing. The evaluation stops with ctx's error soon
+// after ctx is done.
+func (e *Expr) Eval(ctx context.Context, lookup func(name string) (any, bool)) (any, error) {
 	x, _ := e.pool.Get().(*blues.Expr)
 	if x == nil {
 		var err error
@@ -114,7 +130,7 @@ func (e *Expr) Eval(lookup func(name string) (any, bool)) (any, error) {
 	if err := x.RegisterVars(vars); err != nil {
 		return nil, fmt.Errorf("bind variables: %w", err)
 	}
-	out, err := evalSafely(x)
+	out, err := evalSafely(ctx, x)
 	switch {
 	case errors.Is(err, blues.ErrUndefined):
 		return nil, ErrUndefined
@@ -130,13 +146,13 @@ func (e *Expr) Eval(lookup func(name string) (any, bool)) (any, error) {
 
 // evalSafely turns a panic inside the library into an error, so a bad
 // expression fails its state instead of the process.
-func evalSafely(x *blues.Expr) (out any, err error) {
+func evalSafely(ctx context.Context, x *blues.Expr) (out any, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("JSONata evaluation failed: %v", r)
 		}
 	}()
-	return x.Eval(nil)
+	return x.EvalContext(ctx, nil)
 }
 
 // Native is a value already converted for the library, so that a caller
@@ -173,17 +189,16 @@ func toLib(v any) any {
 		}
 		return f
 	case *value.Object:
-		// The library's objects are maps: JSONata results lose key order.
-		m := make(map[string]any, v.Len())
+		m := jtypes.NewMap(v.Len())
 		for _, k := range v.Keys() {
 			e, _ := v.Get(k)
-			m[k] = toLib(e)
+			m.Set(k, toLib(e))
 		}
 		return m
 	case map[string]any:
-		m := make(map[string]any, len(v))
-		for k, e := range v {
-			m[k] = toLib(e)
+		m := jtypes.NewMap(len(v))
+		for _, k := range slices.Sorted(maps.Keys(v)) {
+			m.Set(k, toLib(v[k]))
 		}
 		return m
 	case []any:
@@ -214,6 +229,17 @@ func fromLib(v any) (any, error) {
 		return json.Number(fmt.Sprint(v)), nil
 	case int64:
 		return json.Number(fmt.Sprint(v)), nil
+	case *jtypes.Map:
+		o := value.NewObject(v.Len())
+		for _, k := range v.Keys() {
+			e, _ := v.Get(k)
+			c, err := fromLib(e)
+			if err != nil {
+				return nil, err
+			}
+			o.Set(k, c)
+		}
+		return o, nil
 	case map[string]any:
 		m := make(map[string]any, len(v))
 		for k, e := range v {
@@ -240,6 +266,17 @@ func fromLib(v any) (any, error) {
 	}
 	rv := reflect.ValueOf(v)
 	switch rv.Kind() {
+	case reflect.Slice:
+		// Typed slices of the library's functions ($match's objects).
+		a := make([]any, 0, rv.Len())
+		for i := range rv.Len() {
+			c, err := fromLib(rv.Index(i).Interface())
+			if err != nil {
+				return nil, err
+			}
+			a = append(a, c)
+		}
+		return a, nil
 	case reflect.Func:
 		return nil, ErrUnsupportedResult
 	case reflect.Float32, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
