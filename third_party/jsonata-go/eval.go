@@ -30,13 +30,10 @@ type evaluation struct {
 	depth      int
 	maxDepth   int
 	steps      int
+	maxSteps   int
 	rangeItems int // the items the range operators allocated
+	maxRange   int
 }
-
-// maxSteps bounds the nodes one evaluation evaluates (stepgate): an
-// expression whose work grows exponentially (a function that calls itself
-// twice per level) otherwise runs for ever within the depth bound.
-const maxSteps = 100000000
 
 // eval evaluates node within the bounds of env's evaluation.
 func eval(node jparse.Node, input reflect.Value, env *environment) (reflect.Value, error) {
@@ -48,14 +45,14 @@ func eval(node jparse.Node, input reflect.Value, env *environment) (reflect.Valu
 		return evalNode(node, input, env)
 	}
 	if ev.depth >= ev.maxDepth {
-		return undefined, newEvalError(ErrDepthExceeded, node, strconv.Itoa(ev.maxDepth))
+		return undefined, newEvalError(ErrDepthExceeded, nil, strconv.Itoa(ev.maxDepth))
 	}
-	if ev.steps++; ev.steps%1024 == 0 {
+	if ev.steps++; ev.steps%1024 == 1 { // the first step, then every 1024
 		if err := ev.ctx.Err(); err != nil {
 			return undefined, err
 		}
-		if ev.steps > maxSteps {
-			return undefined, newEvalError(ErrTooLarge, node, "the evaluation took more than "+strconv.Itoa(maxSteps)+" steps")
+		if ev.steps > ev.maxSteps {
+			return undefined, newEvalError(ErrTooLarge, nil, "the evaluation took more than "+strconv.Itoa(ev.maxSteps)+" steps")
 		}
 	}
 	ev.depth++
@@ -67,11 +64,11 @@ func eval(node jparse.Node, input reflect.Value, env *environment) (reflect.Valu
 	switch v.Kind() {
 	case reflect.String:
 		if v.Len() > jtypes.MaxStringBytes {
-			return undefined, newEvalError(ErrTooLarge, node, "a string is longer than "+strconv.Itoa(jtypes.MaxStringBytes)+" bytes")
+			return undefined, newEvalError(ErrTooLarge, nil, "a string is longer than "+strconv.Itoa(jtypes.MaxStringBytes)+" bytes")
 		}
 	case reflect.Slice:
 		if v.Len() > jtypes.MaxArrayItems {
-			return undefined, newEvalError(ErrTooLarge, node, "an array has more than "+strconv.Itoa(jtypes.MaxArrayItems)+" items")
+			return undefined, newEvalError(ErrTooLarge, nil, "an array has more than "+strconv.Itoa(jtypes.MaxArrayItems)+" items")
 		}
 	}
 	return v, nil
@@ -437,19 +434,20 @@ func evalRange(node *jparse.RangeNode, data reflect.Value, env *environment) (re
 	}
 	// stepgate: and so do the ranges of one evaluation together.
 	if ev := env.eval; ev != nil {
-		if ev.rangeItems += size; ev.rangeItems > jtypes.MaxArrayItems {
+		if ev.rangeItems += size; ev.rangeItems > ev.maxRange {
 			return undefined, newEvalError(ErrMaxRangeItems, "..", nil)
 		}
 	}
 
-	results := reflect.MakeSlice(typeInterfaceSlice, size, size)
-
-	for i := 0; i < size; i++ {
-		results.Index(i).Set(reflect.ValueOf(lhs))
+	// stepgate: filled directly rather than through reflect, ten times
+	// faster on a large range.
+	results := make([]interface{}, size)
+	for i := range results {
+		results[i] = lhs
 		lhs++
 	}
 
-	return results, nil
+	return reflect.ValueOf(results), nil
 }
 
 func evalArray(node *jparse.ArrayNode, data reflect.Value, env *environment) (reflect.Value, error) {

@@ -91,11 +91,28 @@ type Expr struct {
 	node     jparse.Node
 	registry map[string]reflect.Value
 	maxDepth int // stepgate: see SetMaxDepth
+	maxSteps int // stepgate: see SetMaxSteps
+	maxRange int // stepgate: see SetMaxRangeItems
 }
 
-// DefaultMaxDepth is how deep an evaluation may nest unless SetMaxDepth
-// says otherwise (stepgate).
-const DefaultMaxDepth = 10000
+// Defaults of SetMaxDepth and SetMaxSteps (stepgate).
+const (
+	DefaultMaxDepth = 10000
+	DefaultMaxSteps = 100000000
+)
+
+// SetMaxSteps bounds how many nodes an evaluation of e may evaluate: an
+// expression whose work grows exponentially (a function that calls itself
+// twice per level) would otherwise run for ever within the depth bound. An
+// evaluation that takes more steps fails with an *EvalError of type
+// ErrTooLarge (stepgate).
+func (e *Expr) SetMaxSteps(n int) { e.maxSteps = n }
+
+// SetMaxRangeItems bounds the items all the range operators ([a..b]) of
+// one evaluation of e allocate together (default jtypes.MaxArrayItems):
+// upstream and npm bound each range alone, which a range mapped over a
+// range multiplies (stepgate).
+func (e *Expr) SetMaxRangeItems(n int) { e.maxRange = n }
 
 // SetMaxDepth bounds how deep the evaluation of e may nest: every operator,
 // path step and function call is a level, and a function that calls itself
@@ -159,9 +176,15 @@ func (e *Expr) EvalContext(ctx context.Context, data interface{}) (interface{}, 
 	}
 
 	env := e.newEnv(input)
-	env.eval = &evaluation{ctx: ctx, maxDepth: e.maxDepth}
+	env.eval = &evaluation{ctx: ctx, maxDepth: e.maxDepth, maxSteps: e.maxSteps, maxRange: e.maxRange}
 	if env.eval.maxDepth <= 0 {
 		env.eval.maxDepth = DefaultMaxDepth
+	}
+	if env.eval.maxSteps <= 0 {
+		env.eval.maxSteps = DefaultMaxSteps
+	}
+	if env.eval.maxRange <= 0 {
+		env.eval.maxRange = jtypes.MaxArrayItems
 	}
 	result, err := eval(e.node, input, env)
 	if err != nil {

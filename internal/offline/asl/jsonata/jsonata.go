@@ -60,6 +60,9 @@ var refPattern = regexp.MustCompile(`\$[\p{L}_][\p{L}\p{N}_]*`)
 // Compile parses src. vars are the names the definition assigns anywhere
 // (Assign), which the expression may read as $name; "states" is always bound.
 func Compile(src string, vars map[string]bool) (*Expr, error) {
+	if n := nesting(src); n > maxNesting {
+		return nil, fmt.Errorf("the expression nests %d brackets deep, more than %d", n, maxNesting)
+	}
 	e := &Expr{src: src}
 	x, err := newLib(src)
 	if err != nil {
@@ -77,12 +80,43 @@ func Compile(src string, vars map[string]bool) (*Expr, error) {
 	return e, nil
 }
 
+// maxNesting bounds the brackets an expression nests, which the library's
+// parser follows by recursion: a definition may be a megabyte of "(((…".
+const maxNesting = 1000
+
+// nesting is the deepest nesting of (, [ and { outside string literals.
+func nesting(src string) int {
+	depth, deepest := 0, 0
+	var quote byte
+	for i := 0; i < len(src); i++ {
+		c := src[i]
+		switch {
+		case quote != 0:
+			if c == '\\' {
+				i++
+			} else if c == quote {
+				quote = 0
+			}
+		case c == '"' || c == '\'' || c == '`':
+			quote = c
+		case c == '(' || c == '[' || c == '{':
+			depth++
+			deepest = max(deepest, depth)
+		case c == ')' || c == ']' || c == '}':
+			depth--
+		}
+	}
+	return deepest
+}
+
 func newLib(src string) (*blues.Expr, error) {
 	x, err := blues.Compile(src)
 	if err != nil {
 		return nil, err
 	}
 	x.SetMaxDepth(MaxDepth)
+	x.SetMaxSteps(maxSteps)
+	x.SetMaxRangeItems(maxRangeOperatorItems)
 	if err := x.RegisterExts(awsFunctions); err != nil {
 		return nil, fmt.Errorf("register AWS functions: %w", err)
 	}
@@ -98,6 +132,17 @@ func (e *Expr) String() string { return e.src }
 // the process. 10,000 levels allow about 3,300 calls of a simple recursive
 // function and take at most a few tens of MB of stack.
 const MaxDepth = 10000
+
+// Bounds of one evaluation, variables so that tests can lower them:
+// maxSteps, how many nodes it evaluates (100 million, about ten seconds),
+// so that an expression whose work grows exponentially fails instead of
+// running for ever; maxRangeOperatorItems, how many items its range operators
+// allocate together (ten million, as npm jsonata allows one range), so that
+// a range mapped over a range does not exhaust the memory.
+var (
+	maxSteps              = 100000000
+	maxRangeOperatorItems = 10000000
+)
 
 // Eval evaluates the expression. lookup gives a variable's value (states
 // included) in the engine's representation; ok false means unbound. The
