@@ -791,8 +791,8 @@ func deepCopy(v interface{}) (interface{}, error) {
 	switch v := v.(type) {
 	case *jtypes.Map:
 		c := jtypes.NewMap(v.Len())
-		for _, k := range v.Keys() {
-			e, _ := v.Get(k)
+		for i := 0; i < v.Len(); i++ {
+			k, e := v.Entry(i)
 			ce, err := deepCopy(e)
 			if err != nil {
 				return nil, err

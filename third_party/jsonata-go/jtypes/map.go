@@ -25,75 +25,114 @@ const (
 // input and of their object constructors (upstream's objects are Go maps,
 // whose results came back in an arbitrary order). IsMap reports true for a
 // *Map; read and write one through MapKeys, MapIndex, SetMapIndex and
-// MapLen, which also accept Go maps.
+// MapLen, which also accept Go maps. Small objects, the usual ones, are a
+// slice searched in order; an index is built past indexFrom keys.
 type Map struct {
-	keys   []string
-	values map[string]interface{}
+	entries []mapEntry
+	index   map[string]int
 }
+
+type mapEntry struct {
+	key   string
+	value interface{}
+}
+
+const indexFrom = 16
 
 // NewMap returns an empty Map with room for n keys.
 func NewMap(n int) *Map {
-	return &Map{keys: make([]string, 0, n), values: make(map[string]interface{}, n)}
+	return &Map{entries: make([]mapEntry, 0, n)}
 }
 
-// Keys returns the keys in insertion order; the caller must not modify them.
-func (m *Map) Keys() []string { return m.keys }
-
 // Len is the number of keys.
-func (m *Map) Len() int { return len(m.keys) }
+func (m *Map) Len() int { return len(m.entries) }
+
+// Entry returns the i-th key and its value, in insertion order.
+func (m *Map) Entry(i int) (string, interface{}) {
+	return m.entries[i].key, m.entries[i].value
+}
+
+// Keys returns the keys in insertion order.
+func (m *Map) Keys() []string {
+	keys := make([]string, len(m.entries))
+	for i, e := range m.entries {
+		keys[i] = e.key
+	}
+	return keys
+}
+
+func (m *Map) find(k string) int {
+	if m.index != nil {
+		if i, ok := m.index[k]; ok {
+			return i
+		}
+		return -1
+	}
+	for i := range m.entries {
+		if m.entries[i].key == k {
+			return i
+		}
+	}
+	return -1
+}
 
 // Get returns the value of k.
 func (m *Map) Get(k string) (interface{}, bool) {
-	v, ok := m.values[k]
-	return v, ok
+	if i := m.find(k); i >= 0 {
+		return m.entries[i].value, true
+	}
+	return nil, false
 }
 
 // Set sets k to v: a new key goes last, an existing one keeps its place.
 func (m *Map) Set(k string, v interface{}) {
-	if _, ok := m.values[k]; !ok {
-		m.keys = append(m.keys, k)
+	if i := m.find(k); i >= 0 {
+		m.entries[i].value = v
+		return
 	}
-	m.values[k] = v
+	m.entries = append(m.entries, mapEntry{k, v})
+	switch {
+	case m.index != nil:
+		m.index[k] = len(m.entries) - 1
+	case len(m.entries) > indexFrom:
+		m.reindex()
+	}
 }
 
 // Delete removes k.
 func (m *Map) Delete(k string) {
-	if _, ok := m.values[k]; !ok {
+	i := m.find(k)
+	if i < 0 {
 		return
 	}
-	delete(m.values, k)
-	for i, key := range m.keys {
-		if key == k {
-			m.keys = append(m.keys[:i:i], m.keys[i+1:]...)
-			break
-		}
+	m.entries = append(m.entries[:i:i], m.entries[i+1:]...)
+	if m.index != nil {
+		m.reindex()
 	}
 }
 
-// Clone returns a shallow copy.
-func (m *Map) Clone() *Map {
-	c := NewMap(len(m.keys))
-	for _, k := range m.keys {
-		c.Set(k, m.values[k])
+func (m *Map) reindex() {
+	m.index = make(map[string]int, len(m.entries))
+	for i, e := range m.entries {
+		m.index[e.key] = i
 	}
-	return c
 }
 
 // MarshalJSON writes the object in its key order.
 func (m *Map) MarshalJSON() ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteByte('{')
-	for i, k := range m.keys {
+	for i, e := range m.entries {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		kb, err := json.Marshal(k)
+		kb, err := json.Marshal(e.key)
 		if err != nil {
 			return nil, err
 		}
 		b.Write(kb)
 		b.WriteByte(':')
-		vb, err := json.Marshal(m.values[k])
+		vb, err := json.Marshal(e.value)
 		if err != nil {
 			return nil, err
 		}
@@ -106,15 +145,15 @@ func (m *Map) MarshalJSON() ([]byte, error) {
 // String prints the object as fmt prints a Go map (keys sorted), so that
 // objects with the same members print alike whatever their order ($distinct).
 func (m *Map) String() string {
-	keys := append([]string(nil), m.keys...)
-	sort.Strings(keys)
+	entries := append([]mapEntry(nil), m.entries...)
+	sort.Slice(entries, func(i, j int) bool { return entries[i].key < entries[j].key })
 	var b bytes.Buffer
 	b.WriteString("map[")
-	for i, k := range keys {
+	for i, e := range entries {
 		if i > 0 {
 			b.WriteByte(' ')
 		}
-		fmt.Fprintf(&b, "%s:%v", k, m.values[k])
+		fmt.Fprintf(&b, "%s:%v", e.key, e.value)
 	}
 	b.WriteByte(']')
 	return b.String()
@@ -135,9 +174,9 @@ func AsOrderedMap(v reflect.Value) (*Map, bool) {
 // sorted.
 func MapKeys(v reflect.Value) []reflect.Value {
 	if m, ok := AsOrderedMap(v); ok {
-		out := make([]reflect.Value, len(m.keys))
-		for i, k := range m.keys {
-			out[i] = reflect.ValueOf(k)
+		out := make([]reflect.Value, len(m.entries))
+		for i, e := range m.entries {
+			out[i] = reflect.ValueOf(e.key)
 		}
 		return out
 	}
@@ -154,7 +193,7 @@ func MapIndex(v reflect.Value, key reflect.Value) reflect.Value {
 		if !isStr {
 			return reflect.Value{}
 		}
-		val, found := m.values[k]
+		val, found := m.Get(k)
 		if !found {
 			return reflect.Value{}
 		}
@@ -195,9 +234,9 @@ func DeepEqual(a, b interface{}) bool {
 		if !okA || !okB || ma.Len() != mb.Len() {
 			return false
 		}
-		for _, k := range ma.keys {
-			vb, found := mb.values[k]
-			if !found || !DeepEqual(ma.values[k], vb) {
+		for _, e := range ma.entries {
+			vb, found := mb.Get(e.key)
+			if !found || !DeepEqual(e.value, vb) {
 				return false
 			}
 		}

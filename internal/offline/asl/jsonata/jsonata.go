@@ -17,10 +17,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"reflect"
 	"regexp"
-	"slices"
 	"strings"
 	"sync"
 
@@ -241,9 +239,11 @@ func toLib(v any) any {
 		}
 		return m
 	case map[string]any:
-		m := jtypes.NewMap(len(v))
-		for _, k := range slices.Sorted(maps.Keys(v)) {
-			m.Set(k, toLib(v[k]))
+		// The engine's own maps ($states, the context object) have no
+		// order to keep: the library reads Go maps in sorted key order.
+		m := make(map[string]any, len(v))
+		for k, e := range v {
+			m[k] = toLib(e)
 		}
 		return m
 	case []any:
@@ -276,8 +276,8 @@ func fromLib(v any) (any, error) {
 		return json.Number(fmt.Sprint(v)), nil
 	case *jtypes.Map:
 		o := value.NewObject(v.Len())
-		for _, k := range v.Keys() {
-			e, _ := v.Get(k)
+		for i := range v.Len() {
+			k, e := v.Entry(i)
 			c, err := fromLib(e)
 			if err != nil {
 				return nil, err
