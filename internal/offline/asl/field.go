@@ -76,37 +76,44 @@ func (f *field) lookup(in any, e *env) (v any, found bool, err error) {
 	case fieldObject:
 		out := value.NewObject(len(f.members))
 		for i, m := range f.members {
-			v, found, err := m.lookup(in, e)
+			v, skip, err := m.member(in, e)
 			if err != nil {
 				return nil, false, err
 			}
-			if !found {
-				if m.kind == fieldJSONata {
-					continue // JSONata leaves undefined members out
-				}
-				return nil, false, m.notFound(in, e)
+			if !skip {
+				out.Set(f.keys[i], v)
 			}
-			out.Set(f.keys[i], v)
 		}
 		return out, true, nil
 	case fieldArray:
 		out := make([]any, 0, len(f.members))
 		for _, m := range f.members {
-			v, found, err := m.lookup(in, e)
+			v, skip, err := m.member(in, e)
 			if err != nil {
 				return nil, false, err
 			}
-			if !found {
-				if m.kind == fieldJSONata {
-					continue
-				}
-				return nil, false, m.notFound(in, e)
+			if !skip {
+				out = append(out, v)
 			}
-			out = append(out, v)
 		}
 		return out, true, nil
 	}
 	return nil, false, fmt.Errorf("field %s: unknown kind %d", f.name, f.kind)
+}
+
+// member is the value of a member of an object or array field; skip is
+// true for a JSONata member that yields nothing, which JSONata leaves out.
+func (f *field) member(in any, e *env) (v any, skip bool, err error) {
+	v, found, err := f.lookup(in, e)
+	switch {
+	case err != nil:
+		return nil, false, err
+	case !found && f.kind == fieldJSONata:
+		return nil, true, nil
+	case !found:
+		return nil, false, f.notFound(in, e)
+	}
+	return v, false, nil
 }
 
 // value is the field's value; a field that finds nothing fails the state.

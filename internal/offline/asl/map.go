@@ -144,16 +144,9 @@ feed:
 	}
 	close(next)
 	wg.Wait()
-	t.last = t.exec.lastEventID()
-	if ctx.Err() != nil {
-		t.emit(HistoryEvent{Type: EventMapStateAborted})
-		return nil, "", ctx.Err()
+	if err := t.joined(ctx, firstErr, EventMapStateAborted, EventMapStateFailed, EventMapStateSucceeded); err != nil {
+		return nil, "", err
 	}
-	if firstErr != nil {
-		t.emit(HistoryEvent{Type: EventMapStateFailed})
-		return nil, "", firstErr
-	}
-	t.emit(HistoryEvent{Type: EventMapStateSucceeded})
 	return results, st.next, nil
 }
 

@@ -54,17 +54,28 @@ func (k *parallelKind) run(ctx context.Context, t *thread, st *state, in any, _ 
 		})
 	}
 	wg.Wait()
-	t.last = t.exec.lastEventID()
-	if ctx.Err() != nil {
-		t.emit(HistoryEvent{Type: EventParallelStateAborted})
-		return nil, "", ctx.Err()
+	if err := t.joined(ctx, firstErr, EventParallelStateAborted, EventParallelStateFailed, EventParallelStateSucceeded); err != nil {
+		return nil, "", err
 	}
-	if firstErr != nil {
-		t.emit(HistoryEvent{Type: EventParallelStateFailed})
-		return nil, "", firstErr
-	}
-	t.emit(HistoryEvent{Type: EventParallelStateSucceeded})
 	return results, st.next, nil
+}
+
+// joined records how the threads a Parallel or Map state started ended,
+// once they all have: aborted (the state's context is done), failed (with
+// the first failure) or succeeded. The state's thread goes on after the
+// last event any of them recorded.
+func (t *thread) joined(ctx context.Context, firstErr error, aborted, failed, succeeded string) error {
+	t.last = t.exec.lastEventID()
+	switch {
+	case ctx.Err() != nil:
+		t.emit(HistoryEvent{Type: aborted})
+		return ctx.Err()
+	case firstErr != nil:
+		t.emit(HistoryEvent{Type: failed})
+		return firstErr
+	}
+	t.emit(HistoryEvent{Type: succeeded})
+	return nil
 }
 
 func (*parallelKind) hasResult() bool       { return true }

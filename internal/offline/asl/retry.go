@@ -29,37 +29,35 @@ type catcher struct {
 
 // errorHandling decodes a state's Retry and Catch.
 func (d *decoder) errorHandling(st *state, obj map[string]any, loc string) {
-	if v, ok := obj["Retry"]; ok {
-		arr, isArr := v.([]any)
-		if !isArr {
-			d.problem(CodeSchemaValidationFailed, "The value for the field 'Retry' must be an ARRAY", loc+"/Retry")
-		}
-		for i, e := range arr {
-			rloc := fmt.Sprintf("%s/Retry[%d]", loc, i)
-			ro, isObj := e.(map[string]any)
-			if !isObj {
-				d.problem(CodeSchemaValidationFailed, "A Retrier must be an OBJECT", rloc)
-				continue
-			}
-			st.retry = append(st.retry, d.retrier(ro, rloc, i == len(arr)-1))
-		}
+	d.handlers(obj, loc, "Retry", "A Retrier", func(o map[string]any, at string, last bool) {
+		st.retry = append(st.retry, d.retrier(o, at, last))
+	})
+	d.handlers(obj, loc, "Catch", "A Catcher", func(o map[string]any, at string, last bool) {
+		c := &catcher{errorEquals: d.errorEquals(o, at, last), next: d.str(o, at, "Next", true)}
+		c.flow = st.flow.catcher(d, o, at)
+		st.catch = append(st.catch, c)
+	})
+}
+
+// handlers decodes each object of the array obj[key] (Retry, Catch) with
+// decode; last tells the last one, where States.ALL may stand.
+func (d *decoder) handlers(obj map[string]any, loc, key, what string, decode func(o map[string]any, at string, last bool)) {
+	v, ok := obj[key]
+	if !ok {
+		return
 	}
-	if v, ok := obj["Catch"]; ok {
-		arr, isArr := v.([]any)
-		if !isArr {
-			d.problem(CodeSchemaValidationFailed, "The value for the field 'Catch' must be an ARRAY", loc+"/Catch")
+	arr, isArr := v.([]any)
+	if !isArr {
+		d.problem(CodeSchemaValidationFailed, fmt.Sprintf("The value for the field '%s' must be an ARRAY", key), loc+"/"+key)
+	}
+	for i, e := range arr {
+		at := fmt.Sprintf("%s/%s[%d]", loc, key, i)
+		o, isObj := e.(map[string]any)
+		if !isObj {
+			d.problem(CodeSchemaValidationFailed, what+" must be an OBJECT", at)
+			continue
 		}
-		for i, e := range arr {
-			cloc := fmt.Sprintf("%s/Catch[%d]", loc, i)
-			co, isObj := e.(map[string]any)
-			if !isObj {
-				d.problem(CodeSchemaValidationFailed, "A Catcher must be an OBJECT", cloc)
-				continue
-			}
-			c := &catcher{errorEquals: d.errorEquals(co, cloc, i == len(arr)-1), next: d.str(co, cloc, "Next", true)}
-			c.flow = st.flow.catcher(d, co, cloc)
-			st.catch = append(st.catch, c)
-		}
+		decode(o, at, i == len(arr)-1)
 	}
 }
 
