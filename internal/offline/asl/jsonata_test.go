@@ -180,6 +180,9 @@ func TestJSONataFailuresAsAWSRecordsThem(t *testing.T) {
 	}
 
 	expectRun(t, `{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Pass","Output":"{% function($x){$x} %}","End":true}}}`, `{}`, StatusFailed, ErrNameQueryEvaluationError, "")
+	// "$eval is not available—use $parse instead" (Transforming data with JSONata in Step
+	// Functions, "Supported JSONata version").
+	expectRun(t, `{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Pass","Output":"{% $eval('1 + 2') %}","End":true}}}`, `{}`, StatusFailed, ErrNameQueryEvaluationError, "")
 
 	// An iteration may read but not rebind an outer variable.
 	expectRun(t, `{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Pass","Assign":{"k":1},"Next":"M"},
