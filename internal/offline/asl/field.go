@@ -54,8 +54,9 @@ type field struct {
 }
 
 // lookup finds the field's value. found is false when a path selects
-// nothing or a JSONata expression yields nothing (undefined); members that
-// are not found are left out of objects and arrays, as JSONata does.
+// nothing or a JSONata expression yields nothing (undefined). Inside an
+// object or array, a JSONata member that yields nothing is left out, as
+// JSONata does; a path that selects nothing fails (member).
 func (f *field) lookup(in any, e *env) (v any, found bool, err error) {
 	switch f.kind {
 	case fieldLiteral:
