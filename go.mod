@@ -72,3 +72,5 @@ tool (
 	gotest.tools/gotestsum
 	honnef.co/go/tools/cmd/staticcheck
 )
+
+replace github.com/blues/jsonata-go => ./third_party/jsonata-go

@@ -37,7 +37,7 @@ type integration struct {
 	accepts func(*http.Request) bool
 	// resourcePrefix is the Task resource ARNs the service runs ("" for none); invoke runs one.
 	resourcePrefix string
-	invoke         func(ctx context.Context, resource string, input json.RawMessage) (json.RawMessage, error)
+	invoke         func(ctx context.Context, req asl.TaskRequest) (json.RawMessage, error)
 }
 
 const ec2Integration = "arn:aws:states:::aws-sdk:ec2:"
@@ -61,11 +61,11 @@ func (s *Stack) startEC2(_ context.Context, st *setup) error {
 		// EC2's query protocol is the endpoint's default: its requests carry no X-Amz-Target.
 		accepts:        func(r *http.Request) bool { return r.Header.Get("X-Amz-Target") == "" },
 		resourcePrefix: ec2Integration,
-		invoke: func(ctx context.Context, resource string, input json.RawMessage) (json.RawMessage, error) {
+		invoke: func(ctx context.Context, req asl.TaskRequest) (json.RawMessage, error) {
 			// A failed call is already an *asl.Failure.
-			out, err := s.EC2.Call(ctx, strings.TrimPrefix(resource, ec2Integration), input)
+			out, err := s.EC2.Call(ctx, strings.TrimPrefix(req.Resource, ec2Integration), req.Input)
 			if errors.Is(err, localec2.ErrUnknownAction) {
-				return nil, fmt.Errorf("%w: the local EC2 does not serve %s", asl.ErrUnknownResource, resource)
+				return nil, fmt.Errorf("%w: the local EC2 does not serve %s", asl.ErrUnknownResource, req.Resource)
 			}
 			return out, err
 		},
@@ -117,10 +117,10 @@ func (s *Stack) startLambda(_ context.Context, st *setup) error {
 }
 
 // invokeFunction runs a Task state's Lambda function as Step Functions does.
-func (s *Stack) invokeFunction(ctx context.Context, resource string, input json.RawMessage) (json.RawMessage, error) {
-	resp, err := s.Lambda.Invoke(ctx, resource, input)
+func (s *Stack) invokeFunction(ctx context.Context, req asl.TaskRequest) (json.RawMessage, error) {
+	resp, err := s.Lambda.Invoke(ctx, req.Resource, req.Input)
 	if errors.Is(err, locallambda.ErrFunctionNotFound) {
-		return nil, fmt.Errorf("%w: no local function has the ARN %s", asl.ErrUnknownResource, resource)
+		return nil, fmt.Errorf("%w: no local function has the ARN %s", asl.ErrUnknownResource, req.Resource)
 	}
 	if err != nil {
 		return nil, err
@@ -192,18 +192,18 @@ type invoker struct{ s *Stack }
 var _ asl.Invoker = invoker{}
 
 // Invoke implements asl.Invoker.
-func (i invoker) Invoke(ctx context.Context, resource string, input json.RawMessage) (json.RawMessage, error) {
+func (i invoker) Invoke(ctx context.Context, req asl.TaskRequest) (json.RawMessage, error) {
 	var served []string
 	for _, in := range i.s.integrations {
 		if in.resourcePrefix == "" {
 			continue
 		}
-		if strings.HasPrefix(resource, in.resourcePrefix) {
-			return in.invoke(ctx, resource, input)
+		if strings.HasPrefix(req.Resource, in.resourcePrefix) {
+			return in.invoke(ctx, req)
 		}
 		served = append(served, in.resourcePrefix+"…")
 	}
-	return nil, fmt.Errorf("%w: the offline stack serves %s, not %s", asl.ErrUnknownResource, strings.Join(served, " and "), resource)
+	return nil, fmt.Errorf("%w: the offline stack serves %s, not %s", asl.ErrUnknownResource, strings.Join(served, " and "), req.Resource)
 }
 
 // startAPI builds the local API Gateway from the template's routes and gateway responses.

@@ -1,6 +1,7 @@
 package asl
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math/big"
@@ -66,14 +67,79 @@ var operators = func() map[string]operator {
 	return m
 }()
 
+// choiceKind: the first rule that holds picks the next state.
+type choiceKind struct {
+	choices     []*choiceRule
+	defaultNext string
+}
+
+func (*choiceKind) fields(f fieldSets) (required, optional []string) {
+	return []string{"Choices"}, concat(f.io, f.assign, []string{"Default"})
+}
+
+func (k *choiceKind) decode(d *decoder, st *state, obj map[string]any, loc string) {
+	arr, ok := obj["Choices"].([]any)
+	if !ok || len(arr) == 0 {
+		d.problem(CodeSchemaValidationFailed, "The value for the field 'Choices' must be a non-empty ARRAY", loc+"/Choices")
+	}
+	for i, e := range arr {
+		rloc := fmt.Sprintf("%s/Choices[%d]", loc, i)
+		var r *choiceRule
+		if d.lang == QueryLanguageJSONata {
+			r = d.conditionRule(e, rloc)
+		} else {
+			r = d.choiceRule(e, rloc, true)
+		}
+		if r != nil {
+			// A matched rule assigns and shapes the output with its own
+			// Assign (and Output, in JSONata); the state's apply only when
+			// the Default is taken.
+			r.flow = st.flow.withRule(r.assign, r.output)
+			k.choices = append(k.choices, r)
+		}
+	}
+	k.defaultNext = d.str(obj, loc, "Default", true)
+}
+
+// run goes to the first rule that holds, whose flow then builds the output.
+func (k *choiceKind) run(_ context.Context, _ *thread, _ *state, in any, e *env) (any, string, error) {
+	for _, r := range k.choices {
+		ok, err := r.eval(in, e)
+		if err != nil {
+			return nil, "", err
+		}
+		if ok {
+			e.outputFlow = r.flow
+			return in, r.next, nil
+		}
+	}
+	if k.defaultNext != "" {
+		return in, k.defaultNext, nil
+	}
+	return nil, "", failf(ErrNameNoChoiceMatched, "No Matches!")
+}
+
+func (*choiceKind) hasResult() bool     { return false }
+func (*choiceKind) subgraphs() []*graph { return nil }
+
+func (k *choiceKind) targets() []string {
+	out := []string{k.defaultNext}
+	for _, c := range k.choices {
+		out = append(out, c.next)
+	}
+	return out
+}
+
 // choiceRule is a Choice Rule: a comparison, or And/Or/Not of nested rules.
 type choiceRule struct {
 	next string
 
-	// Top-level rules may assign variables, and in JSONata give the output.
-	assign    *assignment
-	output    *ataValue
-	condition *ataValue // JSONata: "Condition": "{% … %}"
+	// Top-level rules may assign variables, and in JSONata give the output:
+	// flow is the state's flow with these.
+	assign    *field
+	output    *field
+	flow      dataflow
+	condition *field // JSONata: "Condition": "{% … %}" or a boolean
 
 	and []*choiceRule
 	or  []*choiceRule
@@ -90,26 +156,6 @@ type choiceRule struct {
 	valuePath *path
 }
 
-func (d *decoder) choice(st *state, k *choiceKind, obj map[string]any, loc string) {
-	arr, ok := obj["Choices"].([]any)
-	if !ok || len(arr) == 0 {
-		d.problem(CodeSchemaValidationFailed, "The value for the field 'Choices' must be a non-empty ARRAY", loc+"/Choices")
-	}
-	for i, e := range arr {
-		rloc := fmt.Sprintf("%s/Choices[%d]", loc, i)
-		var r *choiceRule
-		if st.lang == QueryLanguageJSONata {
-			r = d.conditionRule(e, rloc)
-		} else {
-			r = d.choiceRule(e, rloc, true)
-		}
-		if r != nil {
-			k.choices = append(k.choices, r)
-		}
-	}
-	k.defaultNext = d.str(obj, loc, "Default", true)
-}
-
 // conditionRule decodes a JSONata Choice rule: Condition, Next, and
 // optionally Assign and Output.
 func (d *decoder) conditionRule(v any, loc string) *choiceRule {
@@ -119,22 +165,22 @@ func (d *decoder) conditionRule(v any, loc string) *choiceRule {
 		return nil
 	}
 	d.fields(obj, loc, []string{"Condition", "Next"}, []string{"Comment", "Assign", "Output"})
-	r := &choiceRule{next: d.str(obj, loc, "Next", true), assign: d.assign(obj, loc, QueryLanguageJSONata)}
+	r := &choiceRule{next: d.str(obj, loc, "Next", true), assign: d.assign(obj, loc)}
 	switch c := obj["Condition"].(type) {
 	case bool:
-		r.condition = &ataValue{literal: c}
+		r.condition = &field{kind: fieldLiteral, name: "Condition", literal: c}
 	case string:
 		if !jsonata.IsExpression(c) {
 			d.problem(CodeSchemaValidationFailed, "The value for the field 'Condition' must be a JSONata expression {% … %} or a BOOLEAN", loc+"/Condition")
 			return nil
 		}
-		r.condition = d.compileATA(c, loc+"/Condition")
+		r.condition = d.expression(c, loc+"/Condition", "Condition")
 	default:
 		d.problem(CodeSchemaValidationFailed, "The value for the field 'Condition' must be a JSONata expression {% … %} or a BOOLEAN", loc+"/Condition")
 		return nil
 	}
 	if v, ok := obj["Output"]; ok {
-		r.output = d.compileATA(v, loc+"/Output")
+		r.output = d.template(v, loc+"/Output", "Output")
 	}
 	return r
 }
@@ -175,7 +221,7 @@ func (d *decoder) choiceRule(v any, loc string, top bool) *choiceRule {
 	d.fields(obj, loc, required, allowed)
 	r.next = d.str(obj, loc, "Next", true)
 	if top {
-		r.assign = d.assign(obj, loc, QueryLanguageJSONPath)
+		r.assign = d.assign(obj, loc)
 	}
 
 	switch name {
@@ -251,13 +297,13 @@ func (d *decoder) choiceRule(v any, loc string, top bool) *choiceRule {
 func (r *choiceRule) eval(input any, env *env) (bool, error) {
 	switch {
 	case r.condition != nil:
-		v, ok, err := r.condition.eval(env)
+		v, found, err := r.condition.lookup(input, env)
 		if err != nil {
 			return false, err
 		}
 		b, isBool := v.(bool)
-		if !ok || !isBool {
-			return false, failf(ErrNameQueryEvaluationError, "The Condition '%s' must evaluate to a boolean, but returned %s", r.condition.expr, compactJSON(v))
+		if !found || !isBool {
+			return false, r.condition.queryFailure("The Condition '%s' must evaluate to a boolean, but returned %s", r.condition.expr, compactJSON(v))
 		}
 		return b, nil
 	case r.and != nil:

@@ -2,14 +2,14 @@ package asl
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
-	"sort"
 	"strings"
 
-	"github.com/stepgate/stepgate/internal/offline/asl/jsonata"
 	"github.com/stepgate/stepgate/internal/offline/asl/value"
 )
 
@@ -25,16 +25,13 @@ const (
 	typeMap      = "Map"
 )
 
-// Query languages. Only JSONPath is evaluated today; the field is parsed so
-// that JSONata can be added per state without changing the model.
+// Query languages: each state has one, set on it or inherited from the
+// machine or the enclosing state. It decides how the state's fields compile
+// (decoder.field, decoder.template) and its data flow (dataflow).
 const (
 	QueryLanguageJSONPath = "JSONPath"
 	QueryLanguageJSONata  = "JSONata"
 )
-
-// defaultTaskTimeoutSeconds is what Step Functions uses when a Task state
-// gives no TimeoutSeconds.
-const defaultTaskTimeoutSeconds = 99999999
 
 // StateMachine is a parsed, validated definition. It is immutable and safe
 // to start any number of executions from concurrently.
@@ -51,61 +48,97 @@ type graph struct {
 	states  map[string]*state
 }
 
-// state is one parsed state: what every type of state shares. What only
-// one type has lives in its kind; how input and output are processed lives
-// in its flow (the query language).
+// state is one parsed state: what every type of state shares. What only one
+// type has lives in its kind (one file per kind: pass.go, task.go, …); how
+// its input and output are processed lives in its flow, compiled by its
+// query language (dataflow.go).
 type state struct {
 	name string
 	typ  string
 	kind stateKind
 	next string
 	end  bool
-
-	lang       string
-	flow       dataflow
-	assign     *assignment
-	arguments  *ataValue // JSONata
-	outputTmpl *ataValue // JSONata
-
-	inputPath      *path
-	inputPathNull  bool
-	outputPath     *path
-	outputPathNull bool
-	resultPath     *path
-	resultPathNull bool
-	parameters     *template
-	resultSelector *template
+	flow dataflow
 
 	retry []*retrier
 	catch []*catcher
 }
 
-// valueExpr is a field that is either a path or an intrinsic call
-// (Fail's ErrorPath and CausePath accept both).
-type valueExpr struct {
-	path *path
-	call evaluator
-	raw  string
+// stateKind is what one type of state owns: its own fields, how they are
+// decoded and checked, and its work between the effective input and the
+// result.
+type stateKind interface {
+	// fields are the fields the kind requires and allows besides Type,
+	// Comment and QueryLanguage, in the state's query language.
+	fields(f fieldSets) (required, optional []string)
+	// decode reads the kind's own fields; problems go to d.
+	decode(d *decoder, st *state, obj map[string]any, loc string)
+	// run does the state's work on its effective input and returns its
+	// result and where to go next (st.next unless the kind decides).
+	run(ctx context.Context, t *thread, st *state, in any, e *env) (result any, next string, err error)
+	// hasResult tells whether the state has a result distinct from its
+	// effective input (ResultPath, $states.result).
+	hasResult() bool
+	// targets are the transitions the kind adds to Next (Choice rules).
+	targets() []string
+	// subgraphs are the graphs the kind runs (Parallel branches, a Map's
+	// item processor).
+	subgraphs() []*graph
 }
 
-// retrier is one element of a Retry array.
-type retrier struct {
-	errorEquals     []string
-	intervalSeconds int64
-	maxAttempts     int64
-	backoffRate     float64
-	maxDelaySeconds int64
-	jitterFull      bool
+// newKind returns the empty kind for a Type, or nil for an unknown one.
+func newKind(typ string) stateKind {
+	switch typ {
+	case typePass:
+		return &passKind{}
+	case typeTask:
+		return &taskKind{}
+	case typeChoice:
+		return &choiceKind{}
+	case typeWait:
+		return &waitKind{}
+	case typeSucceed:
+		return succeedKind{}
+	case typeFail:
+		return &failKind{}
+	case typeParallel:
+		return &parallelKind{}
+	case typeMap:
+		return &mapKind{}
+	}
+	return nil
 }
 
-// catcher is one element of a Catch array.
-type catcher struct {
-	errorEquals    []string
-	next           string
-	resultPath     *path
-	resultPathNull bool
-	assign         *assignment
-	output         *ataValue // JSONata
+// fieldSets are the field groups whose names depend on the query language.
+type fieldSets struct {
+	jsonata    bool
+	transition []string // Next, End
+	io         []string // InputPath, OutputPath | Output
+	withResult []string // ResultPath, Parameters, ResultSelector | Arguments
+	assign     []string
+}
+
+func fieldSetsFor(lang string) fieldSets {
+	f := fieldSets{
+		transition: []string{"Next", "End"},
+		io:         []string{"InputPath", "OutputPath"},
+		withResult: []string{"ResultPath", "Parameters", "ResultSelector"},
+		assign:     []string{"Assign"},
+	}
+	if lang == QueryLanguageJSONata {
+		f.jsonata = true
+		f.io = []string{"Output"}
+		f.withResult = []string{"Arguments"}
+	}
+	return f
+}
+
+// pick returns jsonPath or jsonata as the language asks.
+func (f fieldSets) pick(jsonPath, jsonata []string) []string {
+	if f.jsonata {
+		return jsonata
+	}
+	return jsonPath
 }
 
 // Parse decodes and validates a definition. A definition Step Functions would
@@ -146,12 +179,29 @@ func Parse(definition []byte) (*StateMachine, error) {
 	return sm, nil
 }
 
+// find returns the state called name, in the machine's own states or, for
+// a name they do not have, in a Parallel branch or a Map's item processor
+// (state names are unique in a whole machine).
+func (g *graph) find(name string) *state {
+	if st, ok := g.states[name]; ok {
+		return st
+	}
+	for _, st := range g.states {
+		for _, sub := range st.kind.subgraphs() {
+			if found := sub.find(name); found != nil {
+				return found
+			}
+		}
+	}
+	return nil
+}
+
 // decoder walks the generic definition and collects problems.
 type decoder struct {
 	problems []Problem
 	order    map[string][]string // each object's keys in definition order, by location
 	varNames map[string]bool     // every name an Assign sets
-	lang     string              // the query language states inherit
+	lang     string              // the query language of the state being decoded
 }
 
 func (d *decoder) problem(code, msg, loc string) {
@@ -298,20 +348,6 @@ func (d *decoder) integer(obj map[string]any, loc, key string, lo, hi int64) int
 	return i
 }
 
-// ataField compiles a JSONata state's field given as "{% … %}"; ok false
-// when the field is absent or not an expression (then it is read as a
-// literal by the caller).
-func (d *decoder) ataField(st *state, obj map[string]any, loc, key string) (*ataValue, bool) {
-	if st.lang != QueryLanguageJSONata {
-		return nil, false
-	}
-	s, isStr := obj[key].(string)
-	if !isStr || !jsonata.IsExpression(s) {
-		return nil, false
-	}
-	return d.compileATA(s, loc+"/"+key), true
-}
-
 func (d *decoder) boolean(obj map[string]any, loc, key string) bool {
 	v, ok := obj[key]
 	if !ok {
@@ -351,14 +387,6 @@ func (d *decoder) pathField(obj map[string]any, loc, key string, reference, null
 	return p, false
 }
 
-// notVariable refuses a variable as ResultPath: it names where the result
-// goes in the state's output, and variables are set only by Assign.
-func (d *decoder) notVariable(p *path, loc string) {
-	if p != nil && p.variable != "" {
-		d.problem(CodeSchemaValidationFailed, "The value for the field 'ResultPath' must be a valid ReferencePath into the state's input, not a variable", loc)
-	}
-}
-
 func (d *decoder) graph(obj map[string]any, loc string) *graph {
 	g := &graph{states: map[string]*state{}}
 	g.startAt = d.str(obj, loc, "StartAt", true)
@@ -375,8 +403,7 @@ func (d *decoder) graph(obj map[string]any, loc string) *graph {
 		d.problem(CodeSchemaValidationFailed, "The field 'States' must contain at least one state", loc+"/States")
 		return nil
 	}
-	names := sortedKeys(states)
-	for _, name := range names {
+	for _, name := range sortedKeys(states) {
 		sloc := loc + "/States/" + name
 		if len(name) > 80 {
 			d.problem(CodeSchemaValidationFailed, "State names must be at most 80 characters long", sloc)
@@ -468,6 +495,8 @@ func (d *decoder) terminal(g *graph, loc string) {
 
 var commonFields = []string{"Comment", "QueryLanguage"}
 
+// state decodes one state: the fields every state has, its data flow in
+// its query language, then its kind's own fields.
 func (d *decoder) state(name string, obj map[string]any, loc string) *state {
 	typ, ok := obj["Type"].(string)
 	if !ok {
@@ -478,17 +507,17 @@ func (d *decoder) state(name string, obj map[string]any, loc string) *state {
 		}
 		return nil
 	}
-	st := &state{name: name, typ: typ, kind: newKind(typ), lang: d.queryLanguage(obj, loc, d.lang)}
-	ata := st.lang == QueryLanguageJSONata
-	// Nested states (Parallel branches, a Map's processor) inherit it.
-	outer := d.lang
-	d.lang = st.lang
-	defer func() { d.lang = outer }()
+	st := &state{name: name, typ: typ, kind: newKind(typ)}
 	if st.kind == nil {
 		d.problem(CodeSchemaValidationFailed, fmt.Sprintf("The value for the field 'Type' must be one of [Pass, Task, Choice, Wait, Succeed, Fail, Parallel, Map], not \"%s\"", typ), loc+"/Type")
 		return nil
 	}
-	required, optional := st.kind.fields(fieldSetsFor(st.lang))
+	// The state's language; nested states (Parallel branches, a Map's
+	// processor) inherit it.
+	outer := d.lang
+	d.lang = d.queryLanguage(obj, loc, outer)
+	defer func() { d.lang = outer }()
+	required, optional := st.kind.fields(fieldSetsFor(d.lang))
 	d.fields(obj, loc, concat([]string{"Type"}, required), concat(commonFields, optional))
 
 	if slices.Contains(optional, "End") {
@@ -502,267 +531,12 @@ func (d *decoder) state(name string, obj map[string]any, loc string) *state {
 			d.problem(CodeSchemaValidationFailed, "Exactly one of 'Next' or 'End: true' must be set", loc)
 		}
 	}
-	st.assign = d.assign(obj, loc, st.lang)
-	if ata {
-		st.flow = jsonataFlow{}
-		if v, ok := obj["Arguments"]; ok {
-			st.arguments = d.compileATA(v, loc+"/Arguments")
-		}
-		if v, ok := obj["Output"]; ok {
-			st.outputTmpl = d.compileATA(v, loc+"/Output")
-		}
-	} else {
-		st.flow = jsonPathFlow{}
-	}
-	st.inputPath, st.inputPathNull = d.pathField(obj, loc, "InputPath", false, true)
-	st.outputPath, st.outputPathNull = d.pathField(obj, loc, "OutputPath", false, true)
-	st.resultPath, st.resultPathNull = d.pathField(obj, loc, "ResultPath", true, true)
-	d.notVariable(st.resultPath, loc+"/ResultPath")
-	if v, ok := obj["Parameters"]; ok {
-		st.parameters = d.payload(v, loc, "Parameters")
-	}
-	if v, ok := obj["ResultSelector"]; ok {
-		st.resultSelector = d.payload(v, loc, "ResultSelector")
-	}
+	st.flow = d.flow(st, obj, loc)
 	st.kind.decode(d, st, obj, loc)
 	return st
 }
 
-// payload compiles a Parameters-like template, which must be an object.
-func (d *decoder) payload(v any, loc, key string) *template {
-	if _, ok := v.(map[string]any); !ok && key != "Parameters" {
-		d.problem(CodeSchemaValidationFailed, fmt.Sprintf("The value for the field '%s' must be an OBJECT", key), loc+"/"+key)
-		return nil
-	}
-	return compileTemplate(v, loc+"/"+key, d)
-}
-
-func (d *decoder) task(st *state, k *taskKind, obj map[string]any, loc string) {
-	k.resource = d.str(obj, loc, "Resource", true)
-	if k.resource != "" && !strings.HasPrefix(k.resource, "arn:") {
-		d.problem(CodeSchemaValidationFailed, "The value for the field 'Resource' must be a valid ARN", loc+"/Resource")
-	}
-	_, hasT := obj["TimeoutSeconds"]
-	_, hasTP := obj["TimeoutSecondsPath"]
-	if hasT && hasTP {
-		d.problem(CodeSchemaValidationFailed, "Only one of 'TimeoutSeconds' or 'TimeoutSecondsPath' may be set", loc)
-	}
-	if x, ok := d.ataField(st, obj, loc, "TimeoutSeconds"); ok {
-		k.timeoutATA, hasT = x, false
-	} else {
-		k.timeoutSeconds = d.integer(obj, loc, "TimeoutSeconds", 1, defaultTaskTimeoutSeconds)
-	}
-	if k.timeoutSeconds == 0 {
-		k.timeoutSeconds = defaultTaskTimeoutSeconds
-	}
-	k.timeoutSecondsPath, _ = d.pathField(obj, loc, "TimeoutSecondsPath", true, false)
-	_, hasH := obj["HeartbeatSeconds"]
-	_, hasHP := obj["HeartbeatSecondsPath"]
-	if hasH && hasHP {
-		d.problem(CodeSchemaValidationFailed, "Only one of 'HeartbeatSeconds' or 'HeartbeatSecondsPath' may be set", loc)
-	}
-	if _, ok := d.ataField(st, obj, loc, "HeartbeatSeconds"); !ok {
-		// An expression is accepted; without heartbeats it has no effect.
-		k.heartbeatSeconds = d.integer(obj, loc, "HeartbeatSeconds", 1, defaultTaskTimeoutSeconds)
-	}
-	d.pathField(obj, loc, "HeartbeatSecondsPath", true, false)
-	if hasT && k.heartbeatSeconds >= k.timeoutSeconds && k.heartbeatSeconds > 0 {
-		d.problem(CodeSchemaValidationFailed, "'HeartbeatSeconds' must be smaller than 'TimeoutSeconds'", loc+"/HeartbeatSeconds")
-	}
-	d.errorHandling(st, obj, loc)
-}
-
-func (d *decoder) errorHandling(st *state, obj map[string]any, loc string) {
-	if v, ok := obj["Retry"]; ok {
-		arr, isArr := v.([]any)
-		if !isArr {
-			d.problem(CodeSchemaValidationFailed, "The value for the field 'Retry' must be an ARRAY", loc+"/Retry")
-		}
-		for i, e := range arr {
-			rloc := fmt.Sprintf("%s/Retry[%d]", loc, i)
-			ro, isObj := e.(map[string]any)
-			if !isObj {
-				d.problem(CodeSchemaValidationFailed, "A Retrier must be an OBJECT", rloc)
-				continue
-			}
-			d.fields(ro, rloc, []string{"ErrorEquals"}, []string{"IntervalSeconds", "MaxAttempts", "BackoffRate", "MaxDelaySeconds", "JitterStrategy", "Comment"})
-			r := &retrier{intervalSeconds: 1, maxAttempts: 3, backoffRate: 2}
-			r.errorEquals = d.errorEquals(ro, rloc, i == len(arr)-1)
-			if _, ok := ro["IntervalSeconds"]; ok {
-				r.intervalSeconds = d.integer(ro, rloc, "IntervalSeconds", 1, math.MaxInt32)
-			}
-			if _, ok := ro["MaxAttempts"]; ok {
-				r.maxAttempts = d.integer(ro, rloc, "MaxAttempts", 0, math.MaxInt32)
-			}
-			if bv, ok := ro["BackoffRate"]; ok {
-				n, isNum := bv.(json.Number)
-				f, err := n.Float64()
-				if !isNum || err != nil || f < 1 {
-					d.problem(CodeSchemaValidationFailed, "The value for the field 'BackoffRate' must be a NUMBER greater than or equal to 1.0", rloc+"/BackoffRate")
-				}
-				r.backoffRate = f
-			}
-			r.maxDelaySeconds = d.integer(ro, rloc, "MaxDelaySeconds", 1, 31622400)
-			switch js := d.str(ro, rloc, "JitterStrategy", false); js {
-			case "", "NONE":
-			case "FULL":
-				r.jitterFull = true
-			default:
-				d.problem(CodeSchemaValidationFailed, "The value for the field 'JitterStrategy' must be one of [FULL, NONE]", rloc+"/JitterStrategy")
-			}
-			st.retry = append(st.retry, r)
-		}
-	}
-	if v, ok := obj["Catch"]; ok {
-		arr, isArr := v.([]any)
-		if !isArr {
-			d.problem(CodeSchemaValidationFailed, "The value for the field 'Catch' must be an ARRAY", loc+"/Catch")
-		}
-		for i, e := range arr {
-			cloc := fmt.Sprintf("%s/Catch[%d]", loc, i)
-			co, isObj := e.(map[string]any)
-			if !isObj {
-				d.problem(CodeSchemaValidationFailed, "A Catcher must be an OBJECT", cloc)
-				continue
-			}
-			optional := []string{"ResultPath", "Assign", "Comment"}
-			if st.lang == QueryLanguageJSONata {
-				optional = []string{"Output", "Assign", "Comment"}
-			}
-			d.fields(co, cloc, []string{"ErrorEquals", "Next"}, optional)
-			c := &catcher{errorEquals: d.errorEquals(co, cloc, i == len(arr)-1), next: d.str(co, cloc, "Next", true)}
-			c.resultPath, c.resultPathNull = d.pathField(co, cloc, "ResultPath", true, true)
-			d.notVariable(c.resultPath, cloc+"/ResultPath")
-			c.assign = d.assign(co, cloc, st.lang)
-			if v, ok := co["Output"]; ok && st.lang == QueryLanguageJSONata {
-				c.output = d.compileATA(v, cloc+"/Output")
-			}
-			st.catch = append(st.catch, c)
-		}
-	}
-}
-
-func (d *decoder) errorEquals(obj map[string]any, loc string, last bool) []string {
-	v, ok := obj["ErrorEquals"]
-	if !ok {
-		return nil
-	}
-	arr, isArr := v.([]any)
-	if !isArr || len(arr) == 0 {
-		d.problem(CodeSchemaValidationFailed, "The value for the field 'ErrorEquals' must be a non-empty ARRAY of STRINGs", loc+"/ErrorEquals")
-		return nil
-	}
-	out := make([]string, 0, len(arr))
-	for _, e := range arr {
-		s, isStr := e.(string)
-		if !isStr {
-			d.problem(CodeSchemaValidationFailed, "The value for the field 'ErrorEquals' must be a non-empty ARRAY of STRINGs", loc+"/ErrorEquals")
-			return nil
-		}
-		out = append(out, s)
-	}
-	if slices.Contains(out, ErrNameAll) {
-		if len(out) != 1 {
-			d.problem(CodeSchemaValidationFailed, "States.ALL must appear alone in 'ErrorEquals'", loc+"/ErrorEquals")
-		}
-		if !last {
-			d.problem(CodeSchemaValidationFailed, "The Retrier or Catcher with States.ALL must be the last one", loc+"/ErrorEquals")
-		}
-	}
-	return out
-}
-
-func (d *decoder) wait(st *state, k *waitKind, obj map[string]any, loc string) {
-	n := 0
-	for _, k := range []string{"Seconds", "SecondsPath", "Timestamp", "TimestampPath"} {
-		if _, ok := obj[k]; ok {
-			n++
-		}
-	}
-	if n != 1 {
-		d.problem(CodeSchemaValidationFailed, "Exactly one of 'Seconds', 'SecondsPath', 'Timestamp' or 'TimestampPath' must be set", loc)
-	}
-	if x, ok := d.ataField(st, obj, loc, "Seconds"); ok {
-		k.secondsATA = x
-	} else if _, ok := obj["Seconds"]; ok {
-		k.hasSeconds = true
-		k.seconds = d.integer(obj, loc, "Seconds", 0, 31536000*1000)
-	}
-	k.secondsPath, _ = d.pathField(obj, loc, "SecondsPath", true, false)
-	if x, ok := d.ataField(st, obj, loc, "Timestamp"); ok {
-		k.stampATA = x
-	} else if _, ok := obj["Timestamp"]; ok {
-		s := d.str(obj, loc, "Timestamp", true)
-		ts, ok := parseTimestamp(s)
-		if !ok {
-			d.problem(CodeSchemaValidationFailed, "The value for the field 'Timestamp' must be a valid ISO-8601 timestamp", loc+"/Timestamp")
-		}
-		k.timestamp, k.hasTimestamp = ts, true
-	}
-	k.timestampPath, _ = d.pathField(obj, loc, "TimestampPath", true, false)
-}
-
-func (d *decoder) fail(st *state, k *failKind, obj map[string]any, loc string) {
-	for _, pair := range [][2]string{{"Error", "ErrorPath"}, {"Cause", "CausePath"}} {
-		_, a := obj[pair[0]]
-		_, b := obj[pair[1]]
-		if a && b {
-			d.problem(CodeSchemaValidationFailed, fmt.Sprintf("Only one of '%s' or '%s' may be set", pair[0], pair[1]), loc)
-		}
-	}
-	if x, ok := d.ataField(st, obj, loc, "Error"); ok {
-		k.errorATA = x
-	} else {
-		k.errorName = d.str(obj, loc, "Error", false)
-	}
-	if x, ok := d.ataField(st, obj, loc, "Cause"); ok {
-		k.causeATA = x
-	} else {
-		k.cause = d.str(obj, loc, "Cause", false)
-	}
-	k.errorExpr = d.valueExpr(obj, loc, "ErrorPath")
-	k.causeExpr = d.valueExpr(obj, loc, "CausePath")
-}
-
-func (d *decoder) valueExpr(obj map[string]any, loc, key string) *valueExpr {
-	v, ok := obj[key]
-	if !ok {
-		return nil
-	}
-	s, isStr := v.(string)
-	if !isStr {
-		d.problem(CodeSchemaValidationFailed, fmt.Sprintf("The value for the field '%s' must be a valid JSONPath or intrinsic function", key), loc+"/"+key)
-		return nil
-	}
-	e := &valueExpr{raw: s}
-	var err error
-	if isIntrinsic(s) {
-		e.call, err = parseIntrinsic(s)
-	} else {
-		e.path, err = parsePath(s, false)
-	}
-	if err != nil {
-		d.problem(CodeSchemaValidationFailed, fmt.Sprintf("The value for the field '%s' must be a valid JSONPath or intrinsic function", key), loc+"/"+key)
-		return nil
-	}
-	return e
-}
-
-func (d *decoder) parallel(st *state, k *parallelKind, obj map[string]any, loc string) {
-	arr, ok := obj["Branches"].([]any)
-	if !ok || len(arr) == 0 {
-		d.problem(CodeSchemaValidationFailed, "The value for the field 'Branches' must be a non-empty ARRAY", loc+"/Branches")
-	}
-	for i, b := range arr {
-		bloc := fmt.Sprintf("%s/Branches[%d]", loc, i)
-		g := d.subgraph(b, bloc)
-		if g != nil {
-			k.branches = append(k.branches, g)
-		}
-	}
-	d.errorHandling(st, obj, loc)
-}
-
+// subgraph decodes a Parallel branch or a Map's item processor.
 func (d *decoder) subgraph(v any, loc string) *graph {
 	bo, ok := v.(map[string]any)
 	if !ok {
@@ -786,62 +560,6 @@ func (d *decoder) subgraph(v any, loc string) *graph {
 	return g
 }
 
-func (d *decoder) mapState(st *state, k *mapKind, obj map[string]any, loc string) {
-	_, hasIt := obj["Iterator"]
-	_, hasIP := obj["ItemProcessor"]
-	switch {
-	case hasIt && hasIP:
-		d.problem(CodeSchemaValidationFailed, "Only one of 'ItemProcessor' or 'Iterator' may be set", loc)
-	case hasIP:
-		k.processor = d.subgraph(obj["ItemProcessor"], loc+"/ItemProcessor")
-	case hasIt:
-		k.processor = d.subgraph(obj["Iterator"], loc+"/Iterator")
-	default:
-		d.problem(CodeSchemaValidationFailed, "These fields are required: [ItemProcessor]", loc)
-	}
-	if st.lang == QueryLanguageJSONata {
-		if v, ok := obj["Items"]; ok {
-			if _, isArr := v.([]any); !isArr && !d.isExpression(v) {
-				d.problem(CodeSchemaValidationFailed, "The value for the field 'Items' must be an ARRAY or a JSONata expression", loc+"/Items")
-			}
-			k.itemsATA = d.compileATA(v, loc+"/Items")
-		}
-		if v, ok := obj["ItemSelector"]; ok {
-			k.itemSelATA = d.compileATA(v, loc+"/ItemSelector")
-		}
-		if x, ok := d.ataField(st, obj, loc, "MaxConcurrency"); ok {
-			k.maxConcATA = x
-		} else {
-			k.maxConcurrency = d.integer(obj, loc, "MaxConcurrency", 0, math.MaxInt32)
-		}
-		d.errorHandling(st, obj, loc)
-		return
-	}
-	if _, ok := obj["ItemSelector"]; ok {
-		if _, ok := obj["Parameters"]; ok {
-			d.problem(CodeSchemaValidationFailed, "Only one of 'ItemSelector' or 'Parameters' may be set", loc)
-		}
-		k.itemSelector = d.payload(obj["ItemSelector"], loc, "ItemSelector")
-	} else if st.parameters != nil {
-		// In a Map state the legacy Parameters field is the item selector.
-		k.itemSelector, st.parameters = st.parameters, nil
-	}
-	k.itemsPath, _ = d.pathField(obj, loc, "ItemsPath", true, false)
-	_, hasMC := obj["MaxConcurrency"]
-	_, hasMCP := obj["MaxConcurrencyPath"]
-	if hasMC && hasMCP {
-		d.problem(CodeSchemaValidationFailed, "Only one of 'MaxConcurrency' or 'MaxConcurrencyPath' may be set", loc)
-	}
-	k.maxConcurrency = d.integer(obj, loc, "MaxConcurrency", 0, math.MaxInt32)
-	k.maxConcurrencyPath, _ = d.pathField(obj, loc, "MaxConcurrencyPath", true, false)
-	d.errorHandling(st, obj, loc)
-}
-
-func (d *decoder) isExpression(v any) bool {
-	s, ok := v.(string)
-	return ok && jsonata.IsExpression(s)
-}
-
 func concat(parts ...[]string) []string {
 	var out []string
 	for _, p := range parts {
@@ -851,10 +569,5 @@ func concat(parts ...[]string) []string {
 }
 
 func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
+	return slices.Sorted(maps.Keys(m))
 }

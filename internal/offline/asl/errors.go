@@ -41,7 +41,8 @@ type Failure struct {
 	Name  string
 	Cause string
 
-	located bool // the cause already names the state it happened in
+	located  bool   // the cause already names the state it happened in
+	location string // the field whose JSONata expression failed, for EvaluationFailed
 }
 
 // Error implements error.

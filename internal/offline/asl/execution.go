@@ -22,16 +22,6 @@ const (
 	StatusAborted   = "ABORTED"
 )
 
-// Invoker runs a Task state's resource. resource is a Lambda function ARN or
-// an integration ARN such as arn:aws:states:::aws-sdk:ec2:describeInstances;
-// the engine unwraps arn:aws:states:::lambda:invoke itself and passes the
-// function's ARN and Payload. A failed task returns *Failure; a resource no
-// backend serves returns an error wrapping ErrUnknownResource. The context is
-// cancelled when the task times out or the execution stops.
-type Invoker interface {
-	Invoke(ctx context.Context, resource string, input json.RawMessage) (json.RawMessage, error)
-}
-
 // ContextObject holds the execution's part of the context object ($$).
 // $$.State and $$.Map are maintained by the engine.
 type ContextObject struct {
@@ -101,6 +91,9 @@ type Execution struct {
 	// is closed only once nothing the execution started is left running.
 	timers sync.WaitGroup
 
+	// single is set when the execution runs one state (RunState).
+	single *singleRun
+
 	mu           sync.Mutex
 	events       []HistoryEvent
 	historyLimit int64
@@ -122,6 +115,14 @@ var errExecutionTimedOut = errors.New("execution timed out")
 // should pass a context that lives as long as the execution may, not a
 // request's context.
 func (sm *StateMachine) Start(ctx context.Context, input json.RawMessage, cfg Config) *Execution {
+	e := newExecution(ctx, sm, cfg)
+	go e.run(input)
+	return e
+}
+
+// newExecution prepares an execution (Start) or a single state's run
+// (RunState).
+func newExecution(ctx context.Context, sm *StateMachine, cfg Config) *Execution {
 	clock := cfg.Clock
 	if clock == nil {
 		clock = RealClock{}
@@ -145,8 +146,15 @@ func (sm *StateMachine) Start(ctx context.Context, input json.RawMessage, cfg Co
 	if e.cfg.Context.Execution.StartTime.IsZero() {
 		e.cfg.Context.Execution.StartTime = clock.Now()
 	}
-	go e.run(input)
 	return e
+}
+
+// close wakes the timeout goroutines and waits for them, so that nothing
+// the execution started is left running, then closes done.
+func (e *Execution) close() {
+	e.cancel(nil)
+	e.timers.Wait()
+	close(e.done)
 }
 
 // Done is closed when the execution has finished: its last event is in the
@@ -238,13 +246,7 @@ func (e *Execution) lastEventID() int64 {
 }
 
 func (e *Execution) run(rawInput json.RawMessage) {
-	defer func() {
-		// Wake the timeout goroutines and wait for them, so that a host
-		// that waited for Done sees none left.
-		e.cancel(nil)
-		e.timers.Wait()
-		close(e.done)
-	}()
+	defer e.close()
 	if len(strings.TrimSpace(string(rawInput))) == 0 {
 		rawInput = json.RawMessage("{}")
 	}

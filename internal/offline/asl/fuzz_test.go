@@ -45,6 +45,9 @@ func FuzzParseAndRun(f *testing.F) {
 		// JSONata and variables.
 		{`{"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass","Assign":{"v":"{% $states.input.x %}"},"Output":{"a":"{% $v %}"},"Next":"C"},"C":{"Type":"Choice","Choices":[{"Condition":"{% $v > 1 %}","Next":"S"}],"Default":"S"},"S":{"Type":"Succeed"}}}`, `{"x":2}`},
 		{`{"StartAt":"P","States":{"P":{"Type":"Pass","Assign":{"v.$":"$.x"},"Parameters":{"k.$":"$v","h.$":"$.a-b['c\\'d']"},"End":true}}}`, `{"x":1,"a-b":{"c'd":2}}`},
+		// Hostile JSONata: a recursion without end, a doubling string.
+		{`{"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass","Output":"{% ($f := function($n){ $f($n+1) + 1 }; $f(0)) %}","End":true}}}`, `{}`},
+		{`{"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass","Output":"{% ($f := function($s){ $f($s & $s) }; $f('x')) %}","End":true}}}`, `{}`},
 	} {
 		f.Add([]byte(seed.def), []byte(seed.input))
 	}
@@ -87,6 +90,6 @@ func FuzzParseAndRun(f *testing.F) {
 
 type echoInvoker struct{}
 
-func (echoInvoker) Invoke(_ context.Context, _ string, input json.RawMessage) (json.RawMessage, error) {
-	return input, nil
+func (echoInvoker) Invoke(_ context.Context, req TaskRequest) (json.RawMessage, error) {
+	return req.Input, nil
 }

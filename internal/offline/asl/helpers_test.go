@@ -11,12 +11,12 @@ import (
 // fakeInvoker serves resources from a map of functions.
 type fakeInvoker map[string]func(ctx context.Context, input json.RawMessage) (json.RawMessage, error)
 
-func (f fakeInvoker) Invoke(ctx context.Context, resource string, input json.RawMessage) (json.RawMessage, error) {
-	fn, ok := f[resource]
+func (f fakeInvoker) Invoke(ctx context.Context, req TaskRequest) (json.RawMessage, error) {
+	fn, ok := f[req.Resource]
 	if !ok {
-		return nil, &unknownResourceError{resource}
+		return nil, &unknownResourceError{req.Resource}
 	}
-	return fn(ctx, input)
+	return fn(ctx, req.Input)
 }
 
 type unknownResourceError struct{ resource string }

@@ -86,7 +86,10 @@ type HistoryEvent struct {
 type EvaluationFailedEventDetails struct {
 	Error string `json:"error"`
 	Cause string `json:"cause"`
-	State string `json:"state"`
+	// Location is the field whose expression failed ("Items",
+	// "Output/result"), when one did.
+	Location string `json:"location,omitempty"`
+	State    string `json:"state"`
 }
 
 // HistoryEventExecutionDataDetails says whether a payload was truncated.

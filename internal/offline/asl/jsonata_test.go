@@ -162,7 +162,10 @@ func TestAssignSources(t *testing.T) {
 
 func TestJSONataFailuresAsAWSRecordsThem(t *testing.T) {
 	res, hist := runMachine(t, `{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Pass","Output":"{% $states.input.missing %}","End":true}}}`, `{}`, nil)
-	wantCause := "An error occurred while executing the state 'A' (entered at the event id #2). The JSONata expression '$states.input.missing' returned nothing (undefined)."
+	// AWS's recorded wording names the field, and the EvaluationFailed event its location
+	// (localstack tests/aws/services/stepfunctions/v2/assign/test_assign_reference_variables.snapshot.json,
+	// test_undefined_reference[BASE_UNDEFINED_OUTPUT]).
+	wantCause := "An error occurred while executing the state 'A' (entered at the event id #2). The JSONata expression '$states.input.missing' specified for the field 'Output' returned nothing (undefined)."
 	if res.Status != StatusFailed || res.Error != ErrNameQueryEvaluationError || res.Cause != wantCause {
 		t.Fatalf("result = %s %s %q, want cause %q", res.Status, res.Error, res.Cause, wantCause)
 	}
@@ -172,11 +175,14 @@ func TestJSONataFailuresAsAWSRecordsThem(t *testing.T) {
 			ev = h.EvaluationFailedEventDetails
 		}
 	}
-	if ev == nil || ev.State != "A" || ev.Cause != wantCause {
+	if ev == nil || ev.State != "A" || ev.Cause != wantCause || ev.Location != "Output" {
 		t.Errorf("EvaluationFailed details = %+v", ev)
 	}
 
 	expectRun(t, `{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Pass","Output":"{% function($x){$x} %}","End":true}}}`, `{}`, StatusFailed, ErrNameQueryEvaluationError, "")
+	// "$eval is not available—use $parse instead" (Transforming data with JSONata in Step
+	// Functions, "Supported JSONata version").
+	expectRun(t, `{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Pass","Output":"{% $eval('1 + 2') %}","End":true}}}`, `{}`, StatusFailed, ErrNameQueryEvaluationError, "")
 
 	// An iteration may read but not rebind an outer variable.
 	expectRun(t, `{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Pass","Assign":{"k":1},"Next":"M"},

@@ -5,11 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"runtime"
-	"runtime/pprof"
 	"slices"
-	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -20,26 +18,12 @@ const loopingGraph = `{"StartAt":"Loop","States":{
 	"Again":{"Type":"Choice","Choices":[{"Variable":"$.never","IsPresent":true,"Next":"Done"}],"Default":"Loop"},
 	"Done":{"Type":"Succeed"}}}`
 
-// waitForGoroutines fails the test unless the number of goroutines comes
-// back to base. A goroutine that has signalled its end may still be
-// unwinding when Done is closed, hence the wait; the bound is generous, so
-// only a real leak (a goroutine that never ends) fails.
-func waitForGoroutines(t *testing.T, base int) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for runtime.NumGoroutine() > base {
-		if time.Now().After(deadline) {
-			var dump strings.Builder
-			_ = pprof.Lookup("goroutine").WriteTo(&dump, 1)
-			t.Fatalf("%d goroutines left, %d before the execution:\n%s", runtime.NumGoroutine(), base, dump.String())
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
 // TestStopEndsEverything stops executions in the middle of each kind of
 // long-running work, by Stop and by cancelling the context given to Start,
-// and checks that the execution ends as ABORTED with no goroutine left.
+// and checks that the execution ends as ABORTED with no goroutine left: each
+// case runs in a synctest bubble, which fails the test when a goroutine the
+// execution started is still blocked once the case is over, and whose fake
+// clock makes the waits instant.
 func TestStopEndsEverything(t *testing.T) {
 	items := make([]int, 1000)
 	manyItems, _ := json.Marshal(map[string]any{"items": items})
@@ -67,6 +51,7 @@ func TestStopEndsEverything(t *testing.T) {
 		{"Task with a timeout", fmt.Sprintf(`{"StartAt":"T","States":{"T":{"Type":"Task","Resource":%q,"TimeoutSeconds":99999,"End":true}}}`, fnARN),
 			`{}`, blocking, "LambdaFunctionStarted"},
 		{"execution TimeoutSeconds", `{"TimeoutSeconds":99999999,"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":99999999,"End":true}}}`, `{}`, nil, "WaitStateEntered"},
+		{"a JSONata evaluation of 2^60 calls", `{"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass","Output":"{% ($f := function($n){ $n = 0 ? 0 : $f($n-1) + $f($n-1) }; $f(60)) %}","End":true}}}`, `{}`, nil, "PassStateEntered"},
 	}
 	stops := []struct {
 		name      string
@@ -79,42 +64,42 @@ func TestStopEndsEverything(t *testing.T) {
 	for _, tt := range tests {
 		for _, how := range stops {
 			t.Run(tt.name+"/"+how.name, func(t *testing.T) {
-				sm := mustParse(t, tt.def)
-				var inv Invoker
-				if tt.inv != nil {
-					inv = tt.inv()
-				}
-				base := runtime.NumGoroutine()
-				ready := make(chan struct{}, 1)
-				ctx, cancel := context.WithCancel(context.Background())
-				defer cancel()
-				exec := sm.Start(ctx, json.RawMessage(tt.input), Config{
-					Invoker: inv,
-					Clock:   fastClock,
-					OnEvent: func(ev HistoryEvent) {
-						if ev.Type == tt.trigger {
-							select {
-							case ready <- struct{}{}:
-							default:
+				synctest.Test(t, func(t *testing.T) {
+					sm := mustParse(t, tt.def)
+					var inv Invoker
+					if tt.inv != nil {
+						inv = tt.inv()
+					}
+					ready := make(chan struct{}, 1)
+					ctx, cancel := context.WithCancel(context.Background())
+					defer cancel()
+					exec := sm.Start(ctx, json.RawMessage(tt.input), Config{
+						Invoker: inv,
+						Clock:   fastClock,
+						OnEvent: func(ev HistoryEvent) {
+							if ev.Type == tt.trigger {
+								select {
+								case ready <- struct{}{}:
+								default:
+								}
 							}
-						}
-					},
-					// Loops must still be running when stopped, not
-					// failed by the quota.
-					historyLimit: math.MaxInt64,
+						},
+						// Loops must still be running when stopped, not
+						// failed by the quota.
+						historyLimit: math.MaxInt64,
+					})
+					<-ready
+					how.stop(exec, cancel)
+					wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
+					defer wcancel()
+					res := exec.Wait(wctx)
+					if res.Status != StatusAborted || res.Error != how.wantError {
+						t.Fatalf("result = %+v, want ABORTED %s", res, how.wantError)
+					}
+					if h := exec.History(); h[len(h)-1].Type != EventExecutionAborted {
+						t.Errorf("last event = %s", h[len(h)-1].Type)
+					}
 				})
-				<-ready
-				how.stop(exec, cancel)
-				wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
-				defer wcancel()
-				res := exec.Wait(wctx)
-				if res.Status != StatusAborted || res.Error != how.wantError {
-					t.Fatalf("result = %+v, want ABORTED %s", res, how.wantError)
-				}
-				if h := exec.History(); h[len(h)-1].Type != EventExecutionAborted {
-					t.Errorf("last event = %s", h[len(h)-1].Type)
-				}
-				waitForGoroutines(t, base)
 			})
 		}
 	}
@@ -177,38 +162,38 @@ func TestHistoryLimit(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			sm := mustParse(t, tt.def)
-			base := runtime.NumGoroutine()
-			exec := sm.Start(context.Background(), json.RawMessage(tt.input), Config{Clock: fastClock, historyLimit: tt.limit})
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			res := exec.Wait(ctx)
-			if res.Status != tt.wantRes.Status || res.Error != tt.wantRes.Error || res.Cause != tt.wantRes.Cause || string(res.Output) != string(tt.wantRes.Output) {
-				t.Fatalf("result = %+v, want %+v", res, tt.wantRes)
-			}
-			h := exec.History()
-			limit := tt.limit
-			if limit == 0 {
-				limit = maxHistoryEvents
-			}
-			if int64(len(h)) > limit {
-				t.Errorf("%d events, quota %d", len(h), limit)
-			}
-			if tt.wantRes.Status == StatusFailed && tt.wantRes.Error == ErrNameRuntime && int64(len(h)) != limit {
-				t.Errorf("failed after %d events, want exactly the quota %d", len(h), limit)
-			}
-			for i, ev := range h {
-				if ev.ID != int64(i)+1 {
-					t.Fatalf("event %d has id %d", i, ev.ID)
+			synctest.Test(t, func(t *testing.T) {
+				sm := mustParse(t, tt.def)
+				exec := sm.Start(context.Background(), json.RawMessage(tt.input), Config{Clock: fastClock, historyLimit: tt.limit})
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				defer cancel()
+				res := exec.Wait(ctx)
+				if res.Status != tt.wantRes.Status || res.Error != tt.wantRes.Error || res.Cause != tt.wantRes.Cause || string(res.Output) != string(tt.wantRes.Output) {
+					t.Fatalf("result = %+v, want %+v", res, tt.wantRes)
 				}
-			}
-			if last := h[len(h)-1]; last.ExecutionFailedEventDetails != nil && last.ExecutionFailedEventDetails.Cause != tt.wantRes.Cause {
-				t.Errorf("ExecutionFailed cause = %q", last.ExecutionFailedEventDetails.Cause)
-			}
-			if tt.wantTypes != nil && !slices.Equal(eventTypes(h), tt.wantTypes) {
-				t.Errorf("history = %v, want %v", eventTypes(h), tt.wantTypes)
-			}
-			waitForGoroutines(t, base)
+				h := exec.History()
+				limit := tt.limit
+				if limit == 0 {
+					limit = maxHistoryEvents
+				}
+				if int64(len(h)) > limit {
+					t.Errorf("%d events, quota %d", len(h), limit)
+				}
+				if tt.wantRes.Status == StatusFailed && tt.wantRes.Error == ErrNameRuntime && int64(len(h)) != limit {
+					t.Errorf("failed after %d events, want exactly the quota %d", len(h), limit)
+				}
+				for i, ev := range h {
+					if ev.ID != int64(i)+1 {
+						t.Fatalf("event %d has id %d", i, ev.ID)
+					}
+				}
+				if last := h[len(h)-1]; last.ExecutionFailedEventDetails != nil && last.ExecutionFailedEventDetails.Cause != tt.wantRes.Cause {
+					t.Errorf("ExecutionFailed cause = %q", last.ExecutionFailedEventDetails.Cause)
+				}
+				if tt.wantTypes != nil && !slices.Equal(eventTypes(h), tt.wantTypes) {
+					t.Errorf("history = %v, want %v", eventTypes(h), tt.wantTypes)
+				}
+			})
 		})
 	}
 }

@@ -273,8 +273,11 @@ func cutVariable(s string) (name, rest string, ok bool) {
 
 // parseDefinite reads a path made only of keys and indexes the way Step
 // Functions does, before any general JSONPath parser sees it: a dot-notation
-// key runs to the next '.' or '[' (so $.delivery-partner is one key), and a
-// quoted bracket key may escape its quote or a backslash ($['Test\"Name']).
+// key runs to the next '.' or '[' (so $.delivery-partner is one key), and in
+// a quoted bracket key a backslash escapes the enclosing quote ($['it\'s'])
+// and is otherwise a plain character: AWS's recorded run finds the key
+// Test\""Name" with $['Test\""Name"'] (LocalStack's AWS-validated
+// test_escape_sequence_parsing[ESCAPE_SEQUENCES_JSONPATH]).
 // ok is false for anything else (wildcards, slices, filters, …).
 func parseDefinite(s string) (steps []step, ok bool) {
 	if !strings.HasPrefix(s, "$") {
@@ -300,7 +303,7 @@ func parseDefinite(s string) (steps []step, ok bool) {
 				var key strings.Builder
 				j := i + 2
 				for ; j < len(s) && s[j] != quote; j++ {
-					if s[j] == '\\' && j+1 < len(s) {
+					if s[j] == '\\' && j+1 < len(s) && s[j+1] == quote {
 						j++
 					}
 					key.WriteByte(s[j])

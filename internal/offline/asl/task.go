@@ -6,11 +6,64 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/stepgate/stepgate/internal/offline/asl/value"
 )
+
+// Invoker runs a Task state's resource: the offline stack's registry of
+// integrations, a test's fake. A failed task returns *Failure; a resource no
+// backend serves returns an error wrapping ErrUnknownResource. The context
+// is cancelled when the task times out or the execution stops.
+type Invoker interface {
+	Invoke(ctx context.Context, req TaskRequest) (json.RawMessage, error)
+}
+
+// InvokerFunc adapts a function to Invoker.
+type InvokerFunc func(ctx context.Context, req TaskRequest) (json.RawMessage, error)
+
+// Invoke implements Invoker.
+func (f InvokerFunc) Invoke(ctx context.Context, req TaskRequest) (json.RawMessage, error) {
+	return f(ctx, req)
+}
+
+// TaskRequest is one call of a Task state's resource, with the context an
+// integration may need: mocks answer by state name and attempt, nested
+// executions name their parent, callbacks carry the task token.
+type TaskRequest struct {
+	// Resource is a Lambda function ARN or an integration ARN such as
+	// arn:aws:states:::aws-sdk:ec2:describeInstances. The engine unwraps
+	// arn:aws:states:::lambda:invoke itself: Resource is then the
+	// function's ARN and Input its Payload.
+	Resource string
+	// StateResource is the Task state's Resource as written, which differs
+	// from Resource for arn:aws:states:::lambda:invoke.
+	StateResource string
+	// Input is the task's effective input (after Parameters or Arguments).
+	Input json.RawMessage
+	// StateName is the Task state's name.
+	StateName string
+	// Attempt counts the state's retries: 0 for the first attempt; it is
+	// $$.State.RetryCount.
+	Attempt int
+	// ExecutionARN and StateMachineARN are $$.Execution.Id and
+	// $$.StateMachine.Id.
+	ExecutionARN    string
+	StateMachineARN string
+	// TaskToken is $$.Task.Token for a .waitForTaskToken task; empty
+	// otherwise.
+	TaskToken string
+	// Timeout and Heartbeat are the state's TimeoutSeconds and
+	// HeartbeatSeconds (or their …Path and JSONata forms); 0 when unset.
+	// The engine enforces Timeout by cancelling ctx.
+	Timeout, Heartbeat time.Duration
+}
+
+// defaultTaskTimeoutSeconds is what Step Functions uses when a Task state
+// gives no TimeoutSeconds.
+const defaultTaskTimeoutSeconds = 99999999
 
 // lambdaInvokeARN is the optimised Lambda integration, which the engine
 // unwraps: it invokes Parameters.FunctionName with Parameters.Payload and
@@ -20,6 +73,56 @@ const lambdaInvokeARN = "arn:aws:states:::lambda:invoke"
 // errTaskTimedOut is the cancellation cause when a task's TimeoutSeconds
 // elapses.
 var errTaskTimedOut = errors.New("task timed out")
+
+// taskKind calls a resource with the effective input.
+type taskKind struct {
+	resource           string
+	timeout, heartbeat *field // nil: none
+}
+
+func (*taskKind) fields(f fieldSets) (required, optional []string) {
+	return []string{"Resource"}, concat(f.transition, f.io, f.assign, f.withResult, []string{"TimeoutSeconds", "HeartbeatSeconds", "Retry", "Catch", "Credentials"},
+		f.pick([]string{"TimeoutSecondsPath", "HeartbeatSecondsPath"}, nil))
+}
+
+func (k *taskKind) decode(d *decoder, st *state, obj map[string]any, loc string) {
+	k.resource = d.str(obj, loc, "Resource", true)
+	if k.resource != "" && !strings.HasPrefix(k.resource, "arn:") {
+		d.problem(CodeSchemaValidationFailed, "The value for the field 'Resource' must be a valid ARN", loc+"/Resource")
+	}
+	seconds := func(v any, at string) {
+		n, _ := v.(json.Number)
+		if i, err := n.Int64(); err != nil || i < 1 || i > defaultTaskTimeoutSeconds {
+			d.problem(CodeSchemaValidationFailed, fmt.Sprintf("The value for the field '%s' must be an INTEGER between 1 and %d", at[strings.LastIndex(at, "/")+1:], defaultTaskTimeoutSeconds), at)
+		}
+	}
+	k.timeout = d.field(obj, loc, "TimeoutSeconds", false, seconds)
+	k.heartbeat = d.field(obj, loc, "HeartbeatSeconds", false, seconds)
+	timeout, isNum := literalNumber(k.timeout)
+	heartbeat, isNum2 := literalNumber(k.heartbeat)
+	if isNum && isNum2 && compareNumbers(heartbeat, timeout) >= 0 {
+		d.problem(CodeSchemaValidationFailed, "'HeartbeatSeconds' must be smaller than 'TimeoutSeconds'", loc+"/HeartbeatSeconds")
+	}
+	d.errorHandling(st, obj, loc)
+}
+
+// literalNumber is a field's value when it is a number in the definition.
+func literalNumber(f *field) (json.Number, bool) {
+	if f == nil || f.kind != fieldLiteral {
+		return "", false
+	}
+	n, ok := f.literal.(json.Number)
+	return n, ok
+}
+
+func (k *taskKind) run(ctx context.Context, t *thread, st *state, in any, e *env) (any, string, error) {
+	out, err := t.task(ctx, st, k, in, e)
+	return out, st.next, err
+}
+
+func (*taskKind) hasResult() bool     { return true }
+func (*taskKind) targets() []string   { return nil }
+func (*taskKind) subgraphs() []*graph { return nil }
 
 // resourceKind tells which history events a Task state produces.
 type resourceKind struct {
@@ -44,32 +147,31 @@ func classifyResource(arn string) resourceKind {
 	return resourceKind{resourceType: rest[:i], resource: rest[i+1:]}
 }
 
+// seconds evaluates an optional TimeoutSeconds or HeartbeatSeconds; 0 when
+// the state sets none.
+func (k *taskKind) seconds(f *field, in any, e *env) (int64, error) {
+	if f == nil {
+		return 0, nil
+	}
+	return f.integer(in, e, 1, "a positive integer")
+}
+
 // task runs a Task state's resource with its effective input and returns the
 // raw result (before ResultSelector).
 func (t *thread) task(ctx context.Context, st *state, k *taskKind, in any, e *env) (any, error) {
 	if t.exec.cfg.Invoker == nil {
 		return nil, failf(ErrNameRuntime, "No invoker is configured to run the resource '%s'", k.resource)
 	}
-	timeout := k.timeoutSeconds
-	if k.timeoutATA != nil {
-		v, err := k.timeoutATA.evalRequired(e)
-		if err != nil {
-			return nil, err
-		}
-		n, isNum := v.(json.Number)
-		secs, nerr := n.Int64()
-		if !isNum || nerr != nil || secs <= 0 {
-			return nil, failf(ErrNameQueryEvaluationError, "The JSONata expression '%s' specified for the field 'TimeoutSeconds' returned %s, not a positive integer.", k.timeoutATA.expr, compactJSON(v))
-		}
-		timeout = secs
-	} else if k.timeoutSecondsPath != nil {
-		v, ok := e.get(k.timeoutSecondsPath, in)
-		n, isNum := v.(json.Number)
-		secs, err := n.Int64()
-		if !ok || !isNum || err != nil || secs <= 0 {
-			return nil, failf(ErrNameRuntime, "The TimeoutSecondsPath parameter does not reference a valid positive integer value: %s", k.timeoutSecondsPath.raw)
-		}
-		timeout = secs
+	timeout, err := k.seconds(k.timeout, in, e)
+	if err != nil {
+		return nil, err
+	}
+	heartbeat, err := k.seconds(k.heartbeat, in, e)
+	if err != nil {
+		return nil, err
+	}
+	if timeout == 0 {
+		timeout = defaultTaskTimeoutSeconds
 	}
 	inText, err := marshalValue(in)
 	if err != nil {
@@ -84,17 +186,28 @@ func (t *thread) task(ctx context.Context, st *state, k *taskKind, in any, e *en
 	} else {
 		t.emit(HistoryEvent{Type: EventTaskScheduled, TaskScheduledEventDetails: &TaskScheduledEventDetails{
 			ResourceType: kind.resourceType, Resource: kind.resource, Region: t.exec.region,
-			Parameters: inText, TimeoutInSeconds: timeoutField(timeout), HeartbeatInSeconds: k.heartbeatSeconds,
+			Parameters: inText, TimeoutInSeconds: timeoutField(timeout), HeartbeatInSeconds: heartbeat,
 		}})
 		t.emit(HistoryEvent{Type: EventTaskStarted, TaskStartedEventDetails: &TaskEventDetails{ResourceType: kind.resourceType, Resource: kind.resource}})
 	}
 
+	req := TaskRequest{
+		Resource:        k.resource,
+		StateResource:   k.resource,
+		Input:           json.RawMessage(inText),
+		StateName:       st.name,
+		Attempt:         e.retryCount,
+		ExecutionARN:    t.exec.cfg.Context.Execution.ID,
+		StateMachineARN: t.exec.cfg.Context.StateMachine.ID,
+		Heartbeat:       durationOfSeconds(float64(heartbeat)),
+	}
 	tctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	if timeout < defaultTaskTimeoutSeconds {
-		t.exec.afterSleep(tctx, durationOfSeconds(float64(timeout)), func() { cancel(errTaskTimedOut) })
+		req.Timeout = durationOfSeconds(float64(timeout))
+		t.exec.afterSleep(tctx, req.Timeout, func() { cancel(errTaskTimedOut) })
 	}
-	out, err := t.invoke(tctx, k.resource, in, inText)
+	out, err := t.invoke(tctx, req, in)
 	if err == nil && tctx.Err() != nil {
 		err = tctx.Err()
 	}
@@ -164,17 +277,17 @@ func taskFailure(err error, resource string) *Failure {
 }
 
 // invoke calls the Invoker, unwrapping lambda:invoke.
-func (t *thread) invoke(ctx context.Context, resource string, in any, inText string) (any, error) {
-	base, _, _ := strings.Cut(resource, ".")
-	if base != lambdaInvokeARN && !strings.HasPrefix(resource, "arn:aws:states:::lambda:invoke.") {
-		raw, err := t.exec.cfg.Invoker.Invoke(ctx, resource, json.RawMessage(inText))
+func (t *thread) invoke(ctx context.Context, req TaskRequest, in any) (any, error) {
+	base, _, _ := strings.Cut(req.Resource, ".")
+	if base != lambdaInvokeARN && !strings.HasPrefix(req.Resource, "arn:aws:states:::lambda:invoke.") {
+		raw, err := t.exec.cfg.Invoker.Invoke(ctx, req)
 		if err != nil {
 			return nil, err
 		}
 		return decodeResult(raw)
 	}
-	if resource != lambdaInvokeARN {
-		return nil, failf(ErrNameRuntime, "The integration pattern of '%s' is not supported by this engine", resource)
+	if req.Resource != lambdaInvokeARN {
+		return nil, failf(ErrNameRuntime, "The integration pattern of '%s' is not supported by this engine", req.Resource)
 	}
 	fnVal, _, _ := value.Field(in, "FunctionName")
 	fn, _ := fnVal.(string)
@@ -190,7 +303,8 @@ func (t *thread) invoke(ctx context.Context, resource string, in any, inText str
 			return nil, asFailure(err)
 		}
 	}
-	raw, err := t.exec.cfg.Invoker.Invoke(ctx, t.functionARN(fn), json.RawMessage(payload))
+	req.Resource, req.Input = t.functionARN(fn), json.RawMessage(payload)
+	raw, err := t.exec.cfg.Invoker.Invoke(ctx, req)
 	if err != nil {
 		return nil, err
 	}

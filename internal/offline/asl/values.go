@@ -2,6 +2,7 @@ package asl
 
 import (
 	"fmt"
+	"strconv"
 	"sync"
 
 	"github.com/stepgate/stepgate/internal/offline/asl/value"
@@ -42,3 +43,5 @@ func compactJSON(v any) string {
 func decodeValue(data []byte) (any, error) {
 	return value.Decode(data)
 }
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

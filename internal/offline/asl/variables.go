@@ -5,8 +5,6 @@ import (
 	"regexp"
 	"strings"
 	"sync"
-
-	"github.com/stepgate/stepgate/internal/offline/asl/value"
 )
 
 // Variable limits documented on "Passing data between states with
@@ -44,6 +42,21 @@ func (s *scope) lookup(name string) (any, bool) {
 }
 
 func (s *scope) child() *scope { return &scope{parent: s} }
+
+// all returns every variable the scope sees, inner ones first.
+func (s *scope) all() map[string]any {
+	out := map[string]any{}
+	for c := s; c != nil; c = c.parent {
+		c.mu.RLock()
+		for k, v := range c.vars {
+			if _, shadowed := out[k]; !shadowed {
+				out[k] = v
+			}
+		}
+		c.mu.RUnlock()
+	}
+	return out
+}
 
 // set stores the assignments after checking the size limits; texts are
 // the values' JSON, which the Exited event also shows.
@@ -85,14 +98,9 @@ func (s *scope) set(vars map[string]any, texts map[string]string) error {
 	return nil
 }
 
-// assignment is a compiled Assign field: a payload template in a JSONPath
-// state ("name.$": path or intrinsic), a JSONata value in a JSONata state.
-type assignment struct {
-	path *template
-	ata  *ataValue
-}
-
-func (d *decoder) assign(obj map[string]any, loc string, lang string) *assignment {
+// assign compiles an Assign field in the decoder's language: a JSONPath
+// template ("name.$": path or intrinsic) or a JSONata template.
+func (d *decoder) assign(obj map[string]any, loc string) *field {
 	v, ok := obj["Assign"]
 	if !ok {
 		return nil
@@ -104,7 +112,7 @@ func (d *decoder) assign(obj map[string]any, loc string, lang string) *assignmen
 	}
 	for _, k := range sortedKeys(m) {
 		name := k
-		if lang == QueryLanguageJSONPath {
+		if d.lang == QueryLanguageJSONPath {
 			name = strings.TrimSuffix(k, ".$")
 		}
 		switch {
@@ -114,48 +122,7 @@ func (d *decoder) assign(obj map[string]any, loc string, lang string) *assignmen
 			d.problem(CodeSchemaValidationFailed, fmt.Sprintf("The variable name '%s' is not valid: it must start with a letter or '_', hold only letters, digits and '_', and be at most %d characters", name, maxVariableNameChars), loc+"/Assign/"+k)
 		}
 	}
-	if lang == QueryLanguageJSONata {
-		return &assignment{ata: d.compileATA(m, loc+"/Assign")}
-	}
-	return &assignment{path: compileTemplate(m, loc+"/Assign", d)}
-}
-
-// evalPath evaluates a JSONPath Assign against in: the state's result
-// (after ResultSelector), its effective input when it has no result, or a
-// catcher's error output.
-func (a *assignment) evalPath(in any, e *env) (map[string]any, error) {
-	if a == nil {
-		return nil, nil
-	}
-	v, err := a.path.eval(in, e)
-	if err != nil {
-		return nil, err
-	}
-	return assignments(v), nil
-}
-
-// assignments lists an evaluated Assign object's variables.
-func assignments(v any) map[string]any {
-	keys, ok := value.Keys(v)
-	if !ok {
-		return nil
-	}
-	m := make(map[string]any, len(keys))
-	for _, k := range keys {
-		m[k], _, _ = value.Field(v, k)
-	}
-	return m
-}
-
-func (a *assignment) evalJSONata(e *env) (map[string]any, error) {
-	if a == nil {
-		return nil, nil
-	}
-	v, _, err := a.ata.eval(e)
-	if err != nil {
-		return nil, err
-	}
-	return assignments(v), nil
+	return d.template(m, loc+"/Assign", "Assign")
 }
 
 // collectVariableNames lists every name any Assign of the definition sets,

@@ -796,19 +796,13 @@ func TestStartSyncExecutionTimedOut(t *testing.T) {
 	}
 }
 
-// invokerFunc adapts a function to asl.Invoker.
-type invokerFunc func(ctx context.Context, resource string, input json.RawMessage) (json.RawMessage, error)
-
-func (f invokerFunc) Invoke(ctx context.Context, resource string, input json.RawMessage) (json.RawMessage, error) {
-	return f(ctx, resource, input)
-}
-
 func TestTaskStatesUseTheInvoker(t *testing.T) {
 	const function = "arn:aws:lambda:us-east-1:123456789012:function:Ec2ToggleFunction"
-	env := newTestEnv(t, Config{Invoker: invokerFunc(func(_ context.Context, resource string, input json.RawMessage) (json.RawMessage, error) {
-		if resource != function {
-			return nil, fmt.Errorf("resource %s: %w", resource, asl.ErrUnknownResource)
+	env := newTestEnv(t, Config{Invoker: asl.InvokerFunc(func(_ context.Context, req asl.TaskRequest) (json.RawMessage, error) {
+		if req.Resource != function {
+			return nil, fmt.Errorf("resource %s: %w", req.Resource, asl.ErrUnknownResource)
 		}
+		input := req.Input
 		var in struct {
 			InstanceID string `json:"instance_id"`
 		}

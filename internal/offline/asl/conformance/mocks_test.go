@@ -31,7 +31,8 @@ func newMockInvoker(behaviours map[string]string) *mockInvoker {
 const mockCause = "boom"
 
 // Invoke implements asl.Invoker.
-func (m *mockInvoker) Invoke(_ context.Context, resource string, input json.RawMessage) (json.RawMessage, error) {
+func (m *mockInvoker) Invoke(_ context.Context, req asl.TaskRequest) (json.RawMessage, error) {
+	resource, input := req.Resource, req.Input
 	behaviour, ok := m.behaviours[resource]
 	if !ok {
 		return nil, fmt.Errorf("conformance mock: %w: %s", asl.ErrUnknownResource, resource)

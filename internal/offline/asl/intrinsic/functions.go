@@ -150,11 +150,6 @@ func (f *function) check(c *callNode) *Error {
 		}
 	}
 	if f.name == "States.JsonMerge" {
-		for i, a := range c.args {
-			if _, nested := a.(*callNode); nested {
-				return failf("States.JsonMerge: argument %d must be a path or a literal, not a nested intrinsic function", i+1)
-			}
-		}
 		if lit, ok := c.args[2].(*literal); ok && lit.value == true {
 			return failf("States.JsonMerge: deep merging is not supported; the third argument must be false")
 		}

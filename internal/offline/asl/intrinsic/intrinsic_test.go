@@ -21,7 +21,9 @@ package intrinsic
 // | Format with array/object      | Java toString form: [a, b], {k=v, k2=v2}     | AWS's recorded answers (the spec forbids them, AWS prints) |
 // | Format number/bool/null       | JSON text (1.1, true, null)                  | spec: "the natural string representation"                  |
 // | Format template from a path   | every "{}" is a placeholder, no escapes      | escapes are defined for literals only                      |
-// | unescaped { or } in a literal | syntax error unless it forms "{}"            | doc: reserved characters "must be escaped"                 |
+// | unescaped { or } in a literal | a plain character unless it forms "{}"       | doc: reserved characters "must be escaped"; AWS's recorded |
+// |                               |                                              | run accepts '{"k": "v"}' (LocalStack's AWS-validated       |
+// |                               |                                              | test_json_merge_escaped_argument)                          |
 // | bad escape (\n, trailing \)   | syntax error at Parse                        | doc: "open escape backslash … runtime error"; we find it   |
 // |                               |                                              | at definition time, which is earlier, never later          |
 // | null, true, false literals    | accepted                                     | spec States.Array example uses null; JsonMerge uses false  |
@@ -217,6 +219,9 @@ func TestEval_documentedAndHappyPaths(t *testing.T) {
 
 		// JSON manipulation (doc).
 		{"doc JsonMerge shallow", "States.JsonMerge($.json1, $.json2, false)", `{"a":{"a3":1,"a4":2},"b":2,"c":3}`},
+		// AWS's recorded run (LocalStack's AWS-validated test_json_merge_escaped_argument): a
+		// nested call with unescaped braces in its literal is an argument like any other.
+		{"JsonMerge of a nested StringToJson", `States.JsonMerge(States.StringToJson('{"constant_in_literal": "false"}'), $.json2, false)`, `{"constant_in_literal":"false","a":{"a3":1,"a4":2},"c":3}`},
 		{"doc StringToJson", "States.StringToJson($.escapedJsonString)", `{"foo":"bar"}`},
 		{"spec StringToJson", "States.StringToJson($.someString)", `{"number":20}`},
 		{"StringToJson scalar and spaces", "States.StringToJson('  [1, 2.50] ')", `[1,2.50]`},
@@ -254,6 +259,8 @@ func TestEval_documentedAndHappyPaths(t *testing.T) {
 		{"Format natural representations", "States.Format('{} {} {} {}', 1.10, true, null, $.nul)", `"1.10 true null null"`},
 		{"Format escapes", `States.Format('\{\} {} it\'s a \\ back', 'x')`, `"{} x it's a \\ back"`},
 		{"Format inserted braces stay", "States.Format('{}', $.template)", `"Hello, my name is {}."`},
+		{"lone braces are plain characters", "States.Format('a { b } {}', 1)", `"a { b } 1"`},
+		{"escaped open then bare close", `States.Format('\{}')`, `"{}"`},
 		{"Format no placeholders", "States.Format('plain')", `"plain"`},
 		{"Format context path", "States.Format('{}/{}', $$.Execution.Name, $$.StateMachine.Name)", `"run-9/Express"`},
 		{"Format path template two holes", "States.Format($.tmplTwo, 1, 'b')", `"1 and b"`},

@@ -179,10 +179,12 @@ func (p *parser) parseArg() (node, error) {
 	return nil, p.errorf(p.pos, "unexpected %q: an argument is a 'string', a number, true, false, null, a $ path or a States.* call", clip(rest))
 }
 
-// parseString reads a single-quoted literal. AWS reserves ' { } and \ in
-// literals: each must be escaped with a backslash, and any other backslash
-// sequence is an error. An unescaped "{}" pair is kept as a Format
-// placeholder; a lone unescaped brace is rejected.
+// parseString reads a single-quoted literal. AWS's page reserves ' { } and
+// \ in literals, to be escaped with a backslash (any other backslash
+// sequence is an error); an unescaped "{}" pair is a Format placeholder. A
+// lone unescaped brace is a plain character: AWS's recorded runs accept
+// one (States.StringToJson('{"k": "v"}') as a States.JsonMerge argument,
+// LocalStack's AWS-validated test_json_merge_escaped_argument).
 func (p *parser) parseString() (node, error) {
 	start := p.pos
 	p.pos++ // opening quote
@@ -215,9 +217,8 @@ func (p *parser) parseString() (node, error) {
 				p.pos += 2
 				continue
 			}
-			return nil, p.errorf(p.pos, "reserved character { must be escaped as \\{")
-		case '}':
-			return nil, p.errorf(p.pos, "reserved character } must be escaped as \\}")
+			b.WriteByte(c)
+			p.pos++
 		default:
 			b.WriteByte(c)
 			p.pos++

@@ -35,12 +35,9 @@ func TestParse_errors(t *testing.T) {
 		{"stray ] in path", "States.Array($.a])", "unbalanced ]"},
 		{"quote outside brackets", "States.Array($.a'b')", "quote outside brackets"},
 
-		// Escapes: only \' \{ \} \\ exist; braces are reserved.
+		// Escapes: only \' \{ \} \\ exist (a lone brace is a plain character: TestEval).
 		{"unknown escape", `States.Format('a\nb')`, `invalid escape \n`},
 		{"open escape at end", `States.Format('a\`, "open escape backslash"},
-		{"lone open brace", "States.Format('a { b')", "reserved character { must be escaped"},
-		{"lone close brace", "States.Format('a } b')", "reserved character } must be escaped"},
-		{"escaped open then bare close", `States.Format('\{}')`, "reserved character } must be escaped"},
 
 		// Arity.
 		{"Format without arguments", "States.Format()", "at least 1 argument"},
@@ -80,7 +77,6 @@ func TestParse_errors(t *testing.T) {
 		{"Base64Encode boolean", "States.Base64Encode(true)", "must be a string, got a boolean"},
 		{"Base64Decode invalid literal", "States.Base64Decode('***')", "not Base64"},
 		{"Hash unknown algorithm", "States.Hash('a', 'SHA-3')", "unsupported algorithm"},
-		{"JsonMerge nested intrinsic", "States.JsonMerge(States.StringToJson($.a), $.b, false)", "not a nested intrinsic function"},
 		{"JsonMerge deep literal", "States.JsonMerge($.a, $.b, true)", "deep merging is not supported"},
 		{"JsonMerge flag string", "States.JsonMerge($.a, $.b, 'false')", "argument 3 must be a boolean"},
 		{"JsonMerge literal object", "States.JsonMerge('a', $.b, false)", "argument 1 must be an object"},

@@ -78,6 +78,13 @@ func stringFn(v reflect.Value, pretty jtypes.OptionalBool) (string, error) {
 
 func precision15(v any) any {
 	switch v := v.(type) {
+	case *value.Object:
+		o := value.NewObject(v.Len())
+		for _, k := range v.Keys() {
+			e, _ := v.Get(k)
+			o.Set(k, precision15(e))
+		}
+		return o
 	case json.Number:
 		f, err := v.Float64()
 		if err != nil {
@@ -136,7 +143,11 @@ func partition(arr []any, size float64) ([]any, error) {
 // Step Functions (States.ArrayRange allows 1000 items).
 const maxRangeItems = 1000
 
-func rangeFn(start, end, step float64) ([]any, error) {
+// rangeFn is AWS's $range. A one-item range is the item, not an array:
+// AWS answers $range(1, 9, 9) with 1 (LocalStack's AWS-validated snapshot
+// test_array_jsonata.snapshot.json, test_array_range), JSONata's rule for
+// a sequence of one value.
+func rangeFn(start, end, step float64) (any, error) {
 	if step == 0 {
 		return nil, errors.New("$range: the step must not be 0")
 	}
@@ -150,8 +161,11 @@ func rangeFn(start, end, step float64) ([]any, error) {
 		}
 		out = append(out, v)
 	}
-	if out == nil {
-		out = []any{}
+	switch len(out) {
+	case 0:
+		return []any{}, nil
+	case 1:
+		return out[0], nil
 	}
 	return out, nil
 }

@@ -1,14 +1,19 @@
 // Package jsonata evaluates the JSONata expressions of Step Functions
 // states ("{% … %}") with github.com/blues/jsonata-go, adapted to what AWS
-// runs: the engine's values (json.Number, nil) in and out, JSONata's null
-// kept distinct from undefined, the functions AWS adds ($partition, $range,
-// $hash, $random, $uuid, $parse), and variables bound per evaluation.
+// runs: the engine's values (json.Number, nil, objects in their key order)
+// in and out, JSONata's null kept distinct from undefined, the functions AWS
+// adds ($partition, $range, $hash, $random, $uuid, $parse), and variables
+// bound per evaluation. An evaluation is bounded in depth, steps and sizes
+// and stops with its context, so that no expression can end the process.
 //
 // The library was chosen by a differential test against npm jsonata 2.0.6
-// (the reference implementation), recorded in DIVERGENCES.md.
+// (the reference implementation), recorded in DIVERGENCES.md; the copy in
+// third_party/jsonata-go carries the changes that cannot be made from
+// outside it (key order, the bounds).
 package jsonata
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -53,6 +58,9 @@ var refPattern = regexp.MustCompile(`\$[\p{L}_][\p{L}\p{N}_]*`)
 // Compile parses src. vars are the names the definition assigns anywhere
 // (Assign), which the expression may read as $name; "states" is always bound.
 func Compile(src string, vars map[string]bool) (*Expr, error) {
+	if n := nesting(src); n > maxNesting {
+		return nil, fmt.Errorf("the expression nests %d brackets deep, more than %d", n, maxNesting)
+	}
 	e := &Expr{src: src}
 	x, err := newLib(src)
 	if err != nil {
@@ -70,11 +78,43 @@ func Compile(src string, vars map[string]bool) (*Expr, error) {
 	return e, nil
 }
 
+// maxNesting bounds the brackets an expression nests, which the library's
+// parser follows by recursion: a definition may be a megabyte of "(((…".
+const maxNesting = 1000
+
+// nesting is the deepest nesting of (, [ and { outside string literals.
+func nesting(src string) int {
+	depth, deepest := 0, 0
+	var quote byte
+	for i := 0; i < len(src); i++ {
+		c := src[i]
+		switch {
+		case quote != 0:
+			if c == '\\' {
+				i++
+			} else if c == quote {
+				quote = 0
+			}
+		case c == '"' || c == '\'' || c == '`':
+			quote = c
+		case c == '(' || c == '[' || c == '{':
+			depth++
+			deepest = max(deepest, depth)
+		case c == ')' || c == ']' || c == '}':
+			depth--
+		}
+	}
+	return deepest
+}
+
 func newLib(src string) (*blues.Expr, error) {
 	x, err := blues.Compile(src)
 	if err != nil {
 		return nil, err
 	}
+	x.SetMaxDepth(MaxDepth)
+	x.SetMaxSteps(maxSteps)
+	x.SetMaxRangeItems(maxRangeOperatorItems)
 	if err := x.RegisterExts(awsFunctions); err != nil {
 		return nil, fmt.Errorf("register AWS functions: %w", err)
 	}
@@ -84,11 +124,30 @@ func newLib(src string) (*blues.Expr, error) {
 // String returns the source of the expression.
 func (e *Expr) String() string { return e.src }
 
+// MaxDepth bounds how deep an evaluation nests (each operator, path step
+// and function call is a level): a function that calls itself without end
+// fails at this depth instead of overflowing the Go stack, which would end
+// the process. 10,000 levels allow about 3,300 calls of a simple recursive
+// function and take at most a few tens of MB of stack.
+const MaxDepth = 10000
+
+// Bounds of one evaluation, variables so that tests can lower them:
+// maxSteps, how many nodes it evaluates (100 million, about ten seconds),
+// so that an expression whose work grows exponentially fails instead of
+// running for ever; maxRangeOperatorItems, how many items its range operators
+// allocate together (ten million, as npm jsonata allows one range), so that
+// a range mapped over a range does not exhaust the memory.
+var (
+	maxSteps              = 100000000
+	maxRangeOperatorItems = 10000000
+)
+
 // Eval evaluates the expression. lookup gives a variable's value (states
 // included) in the engine's representation; ok false means unbound. The
 // result is in the engine's representation; ErrUndefined when the
-// expression yields nothing.
-func (e *Expr) Eval(lookup func(name string) (any, bool)) (any, error) {
+// expression yields nothing. The evaluation stops with ctx's error soon
+// after ctx is done.
+func (e *Expr) Eval(ctx context.Context, lookup func(name string) (any, bool)) (any, error) {
 	x, _ := e.pool.Get().(*blues.Expr)
 	if x == nil {
 		var err error
@@ -114,7 +173,7 @@ func (e *Expr) Eval(lookup func(name string) (any, bool)) (any, error) {
 	if err := x.RegisterVars(vars); err != nil {
 		return nil, fmt.Errorf("bind variables: %w", err)
 	}
-	out, err := evalSafely(x)
+	out, err := evalSafely(ctx, x)
 	switch {
 	case errors.Is(err, blues.ErrUndefined):
 		return nil, ErrUndefined
@@ -130,13 +189,13 @@ func (e *Expr) Eval(lookup func(name string) (any, bool)) (any, error) {
 
 // evalSafely turns a panic inside the library into an error, so a bad
 // expression fails its state instead of the process.
-func evalSafely(x *blues.Expr) (out any, err error) {
+func evalSafely(ctx context.Context, x *blues.Expr) (out any, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("JSONata evaluation failed: %v", r)
 		}
 	}()
-	return x.Eval(nil)
+	return x.EvalContext(ctx, nil)
 }
 
 // Native is a value already converted for the library, so that a caller
@@ -173,14 +232,15 @@ func toLib(v any) any {
 		}
 		return f
 	case *value.Object:
-		// The library's objects are maps: JSONata results lose key order.
-		m := make(map[string]any, v.Len())
+		m := jtypes.NewMap(v.Len())
 		for _, k := range v.Keys() {
 			e, _ := v.Get(k)
-			m[k] = toLib(e)
+			m.Set(k, toLib(e))
 		}
 		return m
 	case map[string]any:
+		// The engine's own maps ($states, the context object) have no
+		// order to keep: the library reads Go maps in sorted key order.
 		m := make(map[string]any, len(v))
 		for k, e := range v {
 			m[k] = toLib(e)
@@ -214,6 +274,17 @@ func fromLib(v any) (any, error) {
 		return json.Number(fmt.Sprint(v)), nil
 	case int64:
 		return json.Number(fmt.Sprint(v)), nil
+	case *jtypes.Map:
+		o := value.NewObject(v.Len())
+		for i := range v.Len() {
+			k, e := v.Entry(i)
+			c, err := fromLib(e)
+			if err != nil {
+				return nil, err
+			}
+			o.Set(k, c)
+		}
+		return o, nil
 	case map[string]any:
 		m := make(map[string]any, len(v))
 		for k, e := range v {
@@ -240,6 +311,17 @@ func fromLib(v any) (any, error) {
 	}
 	rv := reflect.ValueOf(v)
 	switch rv.Kind() {
+	case reflect.Slice:
+		// Typed slices of the library's functions ($match's objects).
+		a := make([]any, 0, rv.Len())
+		for i := range rv.Len() {
+			c, err := fromLib(rv.Index(i).Interface())
+			if err != nil {
+				return nil, err
+			}
+			a = append(a, c)
+		}
+		return a, nil
 	case reflect.Func:
 		return nil, ErrUnsupportedResult
 	case reflect.Float32, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
