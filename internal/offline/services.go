@@ -251,6 +251,7 @@ func (s *Stack) startAPI(_ context.Context, st *setup) error {
 		Stage:            stage,
 		BodyTimeout:      st.cfg.BodyTimeout,
 		Logger:           st.console.logger.With("service", "api"),
+		LogPath:          redactPath(s.Routes),
 		Invoke: func(ctx context.Context, function string, payload []byte) ([]byte, string, error) {
 			resp, err := s.Lambda.Invoke(ctx, function, payload)
 			return resp.Payload, resp.FunctionError, err

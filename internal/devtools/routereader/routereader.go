@@ -18,7 +18,12 @@ func Read(document string, getenv func(string) string) ([]offline.DeclaredRoute,
 	}
 	var out []offline.DeclaredRoute
 	for _, d := range cfg.Describe() {
-		out = append(out, offline.DeclaredRoute{Method: d.Method, Path: d.Path, Mode: string(d.Mode), StateMachineARN: d.StateMachineARN})
+		r := offline.DeclaredRoute{Method: d.Method, Path: d.Path, Mode: string(d.Mode), StateMachineARN: d.StateMachineARN,
+			Outcome: string(d.Outcome)}
+		if d.Token != nil {
+			r.Token = &offline.RouteToken{From: d.Token.From, Name: d.Token.Name}
+		}
+		out = append(out, r)
 	}
 	return out, nil
 }

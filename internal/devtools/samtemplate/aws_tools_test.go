@@ -302,7 +302,8 @@ func TestSAMStackMachinesIAM(t *testing.T) {
 	const machines = "arn:aws:states:us-east-1:123456789012:stateMachine:stepgate_*"
 	const executions = "arn:aws:states:us-east-1:123456789012:execution:stepgate_*:*"
 	want := map[string]map[string]string{
-		"StartFunctionRole": {"states:StartExecution": machines, "states:StartSyncExecution": machines, "states:DescribeExecution": executions},
+		"StartFunctionRole": {"states:StartExecution": machines, "states:StartSyncExecution": machines, "states:DescribeExecution": executions,
+			"states:SendTaskSuccess": "*", "states:SendTaskFailure": "*", "states:SendTaskHeartbeat": "*"},
 		"StatusFunctionRole": {"states:DescribeExecution": executions, "states:StopExecution": executions, "states:GetExecutionHistory": executions,
 			"states:ListExecutions": machines, "states:ListStateMachines": "*"},
 	}
