@@ -44,7 +44,9 @@ func (s *Stack) Announce(dashboardURL string) {
 	if dashboardURL != "" {
 		fmt.Fprintf(&b, "  dashboard     %s\n", dashboardURL)
 	}
-	fmt.Fprintf(&b, "  instances     %s\n", strings.Join(ids, ", "))
+	if len(ids) > 0 {
+		fmt.Fprintf(&b, "  instances     %s\n", strings.Join(ids, ", "))
+	}
 	// The state machines by logical ID, then one line per declared route: method, path, mode and
 	// the machine it starts (by name).
 	machines := slices.Sorted(maps.Keys(s.StateMachineARNs))
