@@ -766,6 +766,7 @@ function drawGraph(def) {
   svg.textContent = '';
   svg.setAttribute('viewBox', `0 0 ${g.width} ${g.height}`);
   svg.style.maxHeight = `${Math.max(g.height, 200)}px`;
+  svg.style.maxWidth = `${Math.max(g.width, 400)}px`; // a small machine is not blown up
   const defs = el('defs', {}, svg);
   const marker = el('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' }, defs);
   el('path', { d: 'M0,0 L10,5 L0,10 z', fill: '#8b97a3' }, marker);
@@ -848,7 +849,7 @@ async function main() {
   $('#auth-mode').textContent = stack.auth;
   buildReads();
   buildForms();
-  refreshReads();
+  reads.forEach(refreshRead);
   refreshExecutions();
   if (location.hash.length > 1) select(decodeURIComponent(location.hash.slice(1)));
 }
