@@ -55,11 +55,7 @@ func sampleStack(t *testing.T, apiURL string) Stack {
 // workflows), written to a temporary directory.
 func readmeTemplate(t *testing.T) string {
 	t.Helper()
-	tmpl, err := addworkflow.FromRepo(repoRoot)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path, err := addworkflow.Copy(t.TempDir(), repoRoot, tmpl)
+	path, err := addworkflow.CopyFromRepo(t.TempDir(), repoRoot)
 	if err != nil {
 		t.Fatal(err)
 	}
