@@ -66,10 +66,13 @@ var paramPattern = regexp.MustCompile(`^(?:[A-Za-z0-9\-._~!$&'()*+,;=:@]|%[0-9A-
 
 // match reports whether method and the escaped path (without the /api prefix) name one of the
 // allowed routes, and which query parameters it accepts. A parameter that decodes to a dot segment
-// or holds a slash or backslash matches nothing.
+// or holds a slash or backslash matches nothing. Where two routes match, the one with a literal
+// segment at the first place they differ wins, as API Gateway and the start function choose.
 func (s *Server) match(method, escapedPath string) (allowedRoute, bool) {
 	segs := strings.Split(strings.TrimPrefix(escapedPath, "/"), "/")
-	for _, rt := range s.routes {
+	var best *allowedRoute
+	for k := range s.routes {
+		rt := &s.routes[k]
 		if rt.method != method || len(rt.segments) != len(segs) {
 			continue
 		}
@@ -86,11 +89,25 @@ func (s *Server) match(method, escapedPath string) (allowedRoute, bool) {
 				break
 			}
 		}
-		if ok {
-			return rt, true
+		if ok && (best == nil || moreLiteral(rt.segments, best.segments)) {
+			best = rt
 		}
 	}
-	return allowedRoute{}, false
+	if best == nil {
+		return allowedRoute{}, false
+	}
+	return *best, true
+}
+
+// moreLiteral reports whether template a, at the first segment where one of a and b (of the same
+// length) has a parameter and the other a literal, has the literal.
+func moreLiteral(a, b []string) bool {
+	for i := range a {
+		if (a[i] == "{}") != (b[i] == "{}") {
+			return b[i] == "{}"
+		}
+	}
+	return false
 }
 
 // forwardedRequestHeaders are the only request headers the API sees from the page; cookies and

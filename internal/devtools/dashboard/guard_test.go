@@ -269,6 +269,10 @@ func TestForwardsTheDeclaredRoutes(t *testing.T) {
 		"sample":          sampleStack(t, up.srv.URL),
 		"README workflow": localStack(t, readmeTemplate(t), up.srv.URL),
 		"third workflow":  localStack(t, filepath.Join(repoRoot, "internal", "offline", "testdata", "third-workflow.yaml"), up.srv.URL),
+		"overlapping": {APIURL: up.srv.URL, Routes: []route.Description{
+			{Method: "GET", Path: "/orders/{order_id}"},
+			{Method: "GET", Path: "/orders/latest", Input: route.Inputs{Query: []string{"n"}}},
+		}},
 	}
 	tests := []struct {
 		stack, method, target string
@@ -285,6 +289,10 @@ func TestForwardsTheDeclaredRoutes(t *testing.T) {
 		{"third workflow", "POST", "/api/greetings", true},
 		{"third workflow", "GET", "/api/greetings/ada/more", false},
 		{"third workflow", "GET", "/api/executions?limit=3", true},
+		// The literal segment wins, as in API Gateway and the start function.
+		{"overlapping", "GET", "/api/orders/latest?n=2", true},
+		{"overlapping", "GET", "/api/orders/o-1", true},
+		{"overlapping", "GET", "/api/orders/o-1?n=2", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.stack+" "+tt.method+" "+tt.target, func(t *testing.T) {

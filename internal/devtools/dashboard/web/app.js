@@ -128,13 +128,15 @@ function make(tag, props, ...children) {
 // prefix (every machine of a stepgate stack is named <stack>_<Short>).
 function machineLabel(arn) {
   const parts = String(arn || '').split(':');
-  const name = parts[5] === 'execution' || parts[5] === 'stateMachine' ? parts[6] || '' : '';
+  const name = ['execution', 'express', 'stateMachine'].includes(parts[5]) ? parts[6] || '' : '';
   const i = name.indexOf('_');
   return i >= 0 ? name.slice(i + 1) : name;
 }
 
 const pathParams = (route) => (route.path.match(/\{[^}]+\}/g) || []).map((p) => p.slice(1, -1));
 const fieldOf = (route, name) => (route.fields || []).find((f) => f.name === name);
+// A browser sends no body with a GET, whatever the route declares.
+const hasBody = (route) => route.input.body && route.method !== 'GET';
 
 // choicesOf lists the values a field can take, when the declaration says: its allowlist, or the
 // literal alternatives of a pattern such as ^(a|b|c)$.
@@ -200,7 +202,7 @@ const toneOf = (v) => Object.keys(TONES).find((t) => TONES[t].test(String(v))) |
 
 const showValue = (v) => (typeof v === 'string' ? v : JSON.stringify(v));
 
-// renderAnswer shows a read's answer: its first scalar field that is not one of the route's own
+// renderRead shows a read's answer: its first scalar field that is not one of the route's own
 // inputs as the headline, every other field below.
 function renderRead(r, body) {
   const inputs = new Set([...pathParams(r.route), ...(r.route.input.query || []), ...Object.keys(r.route.input.fixed || {})]);
@@ -266,7 +268,7 @@ function inputsOf(route) {
   fixed.forEach((n) => seen.add(n));
   pathParams(route).forEach((n) => add(n, 'path'));
   (route.input.query || []).forEach((n) => add(n, 'query'));
-  if (route.input.body) {
+  if (hasBody(route)) {
     (route.required || []).forEach((n) => add(n, 'body'));
     (route.fields || []).forEach((f) => add(f.name, 'body'));
   }
@@ -312,18 +314,18 @@ function buildForms() {
     const inputs = inputsOf(route);
     const optional = inputs.filter((inp) => !inp.required && inp.where !== 'fixed');
     const fields = make('div', { class: 'fields' }, ...inputs.filter((inp) => !optional.includes(inp)).map(fieldControl));
-    if (optional.length || route.input.body) {
+    if (optional.length || hasBody(route)) {
       const more = make('div', { class: 'fields' }, ...optional.map(fieldControl));
-      if (route.input.body) {
+      if (hasBody(route)) {
         more.append(make('label', { class: 'field extra' },
           make('span', { class: 'name' }, 'more fields', make('span', { class: 'in' }, 'body, a JSON object')),
           make('textarea', { rows: 2, spellcheck: false, placeholder: '{"note": "…"}', data: { extra: 'true' } })));
       }
       fields.append(make('details', { class: 'optional' },
-        make('summary', {}, 'optional: ' + optional.map((inp) => inp.name).concat(route.input.body ? ['more body fields'] : []).join(', ')), more));
+        make('summary', {}, 'optional: ' + optional.map((inp) => inp.name).concat(hasBody(route) ? ['more body fields'] : []).join(', ')), more));
     }
     const what = route.mode === 'sync' ? 'the answer is the workflow\'s result'
-      : 'answers 202 with a new Idempotency-Key each call; the execution is followed below';
+      : 'sent with a new Idempotency-Key; answers 202, and the execution is followed below';
     const form = make('form', { class: 'route-form', data: { route: key }, hidden: true },
       make('p', { class: 'route-line' }, make('code', {}, key), ' → ', make('span', { class: 'machine' }, machineLabel(route.stateMachineArn)),
         make('span', { class: 'muted' }, ' ' + what)),
@@ -353,7 +355,7 @@ function request(route, form) {
     try { body = JSON.parse(extra.value); } catch (e) { body = null; }
     if (!body || typeof body !== 'object' || Array.isArray(body)) throw new Error('more fields: write a JSON object, such as {"note": "hi"}');
   }
-  if (route.input.body) body = body || {};
+  if (hasBody(route)) body = body || {};
   for (const c of form.querySelectorAll('[data-in][data-name]:not([readonly])')) {
     const v = c.value;
     if (c.dataset.in === 'path') values[c.dataset.name] = v;
