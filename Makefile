@@ -124,12 +124,12 @@ ENDPOINT ?= http://127.0.0.1:4566
 invoke: build ## Invoke one function's bootstrap under AWS's Lambda emulator: make invoke FN=start EVENT=events/express-instance.json [ENDPOINT=http://127.0.0.1:4566]
 	$(HOST_DIR)/bin/invoke -build-dir $(HOST_DIR) -function $(FN) -event $(EVENT) -endpoint $(ENDPOINT)
 
+# The deployed stack the dashboard and env-deployed read (aws cloudformation describe-stack-resources).
+STACK    ?= stepgate
 API      ?=
-INSTANCE ?=
-AUTH     ?= AWS_IAM
 .PHONY: dashboard
-dashboard: ## The dashboard for a deployed stack on 127.0.0.1:3001: make dashboard API=<ApiUrl> INSTANCE=<InstanceId> [AUTH=API_KEY]
-	$(GO) run ./cmd/dashboard -api '$(API)' -instance '$(INSTANCE)' -auth '$(AUTH)'
+dashboard: ## The dashboard for the deployed stack STACK (default stepgate) on 127.0.0.1:3001, its routes and API read from the stack (STEPGATE_API_KEY=… for AuthMode API_KEY; API=<URL> for a custom domain)
+	$(GO) run ./cmd/dashboard -stack '$(STACK)' $(if $(API),-api '$(API)')
 
 deploy: ## sam build && sam deploy --guided (needs the SAM CLI and AWS credentials)
 	sam build && sam deploy --guided
@@ -137,7 +137,6 @@ deploy: ## sam build && sam deploy --guided (needs the SAM CLI and AWS credentia
 # --env-vars files for `sam local invoke`: SAM CLI resolves a Ref to a resource as its logical ID.
 .PHONY: env-local env-deployed
 ENDPOINT ?= http://127.0.0.1:4566
-STACK    ?= stepgate
 env-local: ## --env-vars file for sam local invoke against make local: build/env/local.json (ENDPOINT=http://host.docker.internal:4566 on Docker Desktop)
 	@mkdir -p $(BUILD_DIR)/env
 	$(GO) run ./cmd/sam-env-vars -local -endpoint $(ENDPOINT) -o $(BUILD_DIR)/env/local.json

@@ -1,9 +1,13 @@
-// Command dashboard serves stepgate's dashboard on loopback and forwards its calls to a stepgate
-// API: make local's (which starts it by itself), or a deployed stack's, signed with SigV4 from the
-// default AWS credential chain (AuthMode AWS_IAM) or carrying the key in STEPGATE_API_KEY (API_KEY).
+// Command dashboard serves stepgate's dashboard for a deployed stack: on loopback, forwarding the
+// page's calls to the stack's API signed with SigV4 from the default AWS credential chain (the
+// API's AWS_IAM auth) or carrying the key in STEPGATE_API_KEY (API_KEY). It learns the stack from
+// its name alone: template.yaml resolved with the stack's physical IDs, read through the AWS CLI
+// as `make env-deployed` reads them (describe-stacks, describe-stack-resources), gives the routes,
+// the state machines, the API's URL and its auth mode. make local serves the dashboard itself.
 //
-//	go run ./cmd/dashboard -api "$API" -instance "$ID"                 # AWS_IAM
-//	STEPGATE_API_KEY=… go run ./cmd/dashboard -auth API_KEY -api "$API" -instance "$ID"
+//	go run ./cmd/dashboard -stack stepgate
+//	STEPGATE_API_KEY=… go run ./cmd/dashboard -stack stepgate          # deployed with AuthMode API_KEY
+//	go run ./cmd/dashboard -stack stepgate -api https://api.example.com/v1   # through a custom domain
 package main
 
 import (
@@ -21,6 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/stepgate/stepgate/internal/devtools/dashboard"
+	"github.com/stepgate/stepgate/internal/devtools/samenv"
 )
 
 func main() {
@@ -35,43 +40,59 @@ func main() {
 func run(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("dashboard", flag.ContinueOnError)
 	var (
-		addr     = fs.String("addr", dashboard.DefaultAddr, "where the page is served (loopback only)")
-		apiURL   = fs.String("api", "", "the stepgate API's URL, stage included (the stack's ApiUrl output; http://127.0.0.1:3000 for make local)")
-		auth     = fs.String("auth", dashboard.AuthIAM, "the API's AuthMode: AWS_IAM (SigV4 with the default credential chain), API_KEY (x-api-key from STEPGATE_API_KEY) or NONE")
-		region   = fs.String("region", "", "the API's Region for SigV4 (default: from the execute-api host name, else the AWS configuration's)")
-		instance = fs.String("instance", "", "the managed instance's ID (the stack's InstanceId output)")
+		addr          = fs.String("addr", dashboard.DefaultAddr, "where the page is served (loopback only)")
+		stackName     = fs.String("stack", "", "the deployed stack's name (read with aws cloudformation describe-stacks and describe-stack-resources)")
+		template      = fs.String("template", "template.yaml", "the template the stack was deployed from")
+		apiURL        = fs.String("api", "", "call the API here instead of its execute-api URL (a custom domain name, stage or base path included)")
+		stacksFile    = fs.String("describe-stacks", "", "instead of -stack: saved output of aws cloudformation describe-stacks --stack-name X")
+		resourcesFile = fs.String("describe-stack-resources", "", "instead of -stack: saved output of aws cloudformation describe-stack-resources --stack-name X")
 	)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *apiURL == "" || *instance == "" {
-		fs.Usage()
-		return errors.New("-api and -instance are required")
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %v", fs.Args())
 	}
-	// The default chain serves both uses: SigV4 for the API, and DescribeStateMachine for the graph
-	// (AWS_ENDPOINT_URL_SFN points it at make local's endpoint).
+	var deployed *samenv.Stack
+	var err error
+	switch {
+	case *stackName != "" && *stacksFile == "" && *resourcesFile == "":
+		deployed, err = samenv.DescribeStack(ctx, *stackName)
+	case *stackName == "" && (*stacksFile != "" || *resourcesFile != ""):
+		deployed, err = samenv.ReadStack(*stacksFile, *resourcesFile)
+	default:
+		fs.Usage()
+		return errors.New("name the stack: -stack NAME (or its saved AWS CLI answers: -describe-stacks FILE -describe-stack-resources FILE)")
+	}
+	if err != nil {
+		return err
+	}
+	st, err := dashboard.FromDeployed(*template, deployed)
+	if err != nil {
+		return err
+	}
+	if *apiURL != "" {
+		st.APIURL = *apiURL
+	}
+	// The default chain serves both uses: SigV4 for the API, and DescribeStateMachine for the graph.
 	awsCfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
 		return fmt.Errorf("load AWS configuration: %w", err)
 	}
 	cfg := dashboard.Config{
-		APIURL:        *apiURL,
-		Auth:          *auth,
+		Stack:         st,
 		APIKey:        os.Getenv("STEPGATE_API_KEY"),
 		Credentials:   awsCfg.Credentials,
-		Region:        *region,
-		InstanceID:    *instance,
-		StateMachines: sfn.NewFromConfig(awsCfg),
+		Region:        deployed.Options(nil).Region, // the stack's, where its API is
+		StepFunctions: sfn.NewFromConfig(awsCfg),
 		Log:           slog.New(slog.NewTextHandler(os.Stderr, nil)),
-	}
-	if cfg.Region == "" && dashboard.RegionOf(*apiURL) == "" {
-		cfg.Region = awsCfg.Region
 	}
 	url, done, err := dashboard.Serve(ctx, *addr, cfg)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "stepgate dashboard on %s (forwarding to %s, auth %s); Ctrl-C stops it\n", url, *apiURL, *auth)
+	fmt.Fprintf(out, "stepgate dashboard on %s (stack %s: %d routes, forwarding to %s, auth %s); Ctrl-C stops it\n",
+		url, st.Name, len(st.Routes), st.APIURL, st.Auth)
 	<-done
 	return nil
 }

@@ -10,12 +10,12 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 
 	"github.com/stepgate/stepgate/internal/devtools/samenv"
 	"github.com/stepgate/stepgate/internal/devtools/samtemplate"
@@ -56,11 +56,13 @@ func run(args []string) error {
 		}
 		set = offline.LambdaEnv(*endpoint)
 	case !*local && (*stack != "") != (*stacksFile != "" || *resourcesFile != ""):
-		stacks, resources, err := describe(*stack, *stacksFile, *resourcesFile)
-		if err != nil {
-			return err
+		var s *samenv.Stack
+		var err error
+		if *stack != "" {
+			s, err = samenv.DescribeStack(context.Background(), *stack)
+		} else {
+			s, err = samenv.ReadStack(*stacksFile, *resourcesFile)
 		}
-		s, err := samenv.ParseStack(stacks, resources)
 		if err != nil {
 			return err
 		}
@@ -85,30 +87,4 @@ func run(args []string) error {
 		return err
 	}
 	return os.WriteFile(*out, data, 0o644)
-}
-
-// describe returns the two AWS CLI answers, from files or from the AWS CLI itself.
-func describe(stack, stacksFile, resourcesFile string) ([]byte, []byte, error) {
-	if stack == "" {
-		if stacksFile == "" || resourcesFile == "" {
-			return nil, nil, errors.New("give both -describe-stacks and -describe-stack-resources")
-		}
-		a, err := os.ReadFile(stacksFile)
-		if err != nil {
-			return nil, nil, err
-		}
-		b, err := os.ReadFile(resourcesFile)
-		return a, b, err
-	}
-	var outs [2][]byte
-	for i, op := range []string{"describe-stacks", "describe-stack-resources"} {
-		cmd := exec.Command("aws", "cloudformation", op, "--stack-name", stack, "--output", "json")
-		cmd.Stderr = os.Stderr
-		out, err := cmd.Output()
-		if err != nil {
-			return nil, nil, fmt.Errorf("aws cloudformation %s --stack-name %s: %w", op, stack, err)
-		}
-		outs[i] = out
-	}
-	return outs[0], outs[1], nil
 }

@@ -8,15 +8,14 @@ import (
 	"github.com/stepgate/stepgate/internal/offline"
 )
 
-// startDashboard serves the dashboard on ln in front of the stack's API and returns its URL.
-// Locally the API enforces no auth, and the graph's definitions come straight from the local
-// Step Functions.
+// startDashboard serves the dashboard on ln in front of the stack's API and returns its URL. The
+// page shows the stack as it runs (its declared routes and machines); locally the API enforces no
+// auth, and the graph's definitions come straight from the local Step Functions.
 func startDashboard(ctx context.Context, ln net.Listener, stack *offline.Stack) (string, error) {
-	url, _, err := dashboard.ServeOn(ctx, ln, dashboard.Config{
-		APIURL:        stack.APIURL,
-		Auth:          dashboard.AuthNone,
-		InstanceID:    stack.InstanceIDs["ManagedInstance"],
-		StateMachines: stack.SFN,
-	})
+	st, err := dashboard.FromOffline(stack)
+	if err != nil {
+		return "", err
+	}
+	url, _, err := dashboard.ServeOn(ctx, ln, dashboard.Config{Stack: st, StepFunctions: stack.SFN})
 	return url, err
 }

@@ -1,6 +1,7 @@
 package offline
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -23,6 +24,11 @@ type DeclaredRoute struct {
 	// Token says where a callback route's requests carry the task token.
 	Token    *RouteToken `json:"token,omitempty"`
 	Function string      `json:"function"` // the logical ID of the function that serves it
+	// Description is the route as its reader describes it for tools that show the stack (JSON: the
+	// start function's route.Description, with its input sources, required fields and field
+	// rules). This package passes it on unread: the health route serves it, the dashboard builds
+	// its forms from it.
+	Description json.RawMessage `json:"description,omitempty"`
 }
 
 // RouteToken is where a callback route's requests carry the task token.
@@ -56,7 +62,25 @@ func redactPath(routes []DeclaredRoute) func(path string) string {
 // names the route that is malformed.
 type RouteReader func(document string, getenv func(string) string) ([]DeclaredRoute, error)
 
-// declaredRoutes reads the template's routes documents with Config.Routes.
+// DeclaredRoutes reads the routes documents of tmpl's functions with read, each with the
+// environment the template gives the function, and refuses what Start refuses (a malformed route,
+// one an explicit API resource shadows, one no operation reaches). It is for a template outside a
+// running offline stack: loaded with a deployed stack's physical IDs, it describes that stack's
+// routes.
+func DeclaredRoutes(tmpl *samtemplate.Template, read RouteReader) ([]DeclaredRoute, error) {
+	fns, err := tmpl.Functions()
+	if err != nil {
+		return nil, err
+	}
+	api, err := tmpl.Routes()
+	if err != nil {
+		return nil, err
+	}
+	return declaredRoutes(read, fns, func(f samtemplate.Function) map[string]string { return f.Environment }, api)
+}
+
+// declaredRoutes reads the template's routes documents with Config.Routes, each with the
+// environment the function runs with here.
 func (st *setup) declaredRoutes() ([]DeclaredRoute, error) {
 	if st.cfg.Routes == nil {
 		return nil, nil

@@ -106,3 +106,13 @@ func Copy(dir, root string, template []byte) (string, error) {
 	path := filepath.Join(dir, "template.yaml")
 	return path, os.WriteFile(path, template, 0o644)
 }
+
+// CopyFromRepo writes root's template.yaml with root's README.md steps applied into dir (as Copy
+// does) and returns its path: the stack a user has once they followed the README.
+func CopyFromRepo(dir, root string) (string, error) {
+	template, err := FromRepo(root)
+	if err != nil {
+		return "", err
+	}
+	return Copy(dir, root, template)
+}

@@ -49,8 +49,7 @@ func newBrowser(t *testing.T) context.Context {
 	}
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(alloc)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 2*time.Minute)
-	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
+	t.Cleanup(func() { cancelCtx(); cancelAlloc() })
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
@@ -73,96 +72,153 @@ func newBrowser(t *testing.T) context.Context {
 
 // pageState is what the page shows, read from the DOM.
 type pageState struct {
-	Instance  string   `json:"instance"`
-	Current   string   `json:"current"`
-	Status    string   `json:"status"`
-	Visited   []string `json:"visited"`
-	Retried   []string `json:"retried"`
-	Failed    []string `json:"failed"`
-	Timeline  []string `json:"timeline"`
-	Errors    []string `json:"errors"`
-	Result    string   `json:"result"`
-	ResultOK  string   `json:"resultOk"`
-	Trail     []string `json:"trail"`
-	Rows      int      `json:"rows"`
-	GraphSize int      `json:"graphSize"`
+	Reads     map[string]string `json:"reads"` // a read card's key ("GET /path") → its headline value
+	Tabs      []string          `json:"tabs"`  // the routes offered, as "METHOD /path"
+	Results   map[string]result `json:"results"`
+	Machine   string            `json:"machine"` // the followed execution's machine
+	Current   string            `json:"current"`
+	Status    string            `json:"status"`
+	Visited   []string          `json:"visited"`
+	Retried   []string          `json:"retried"`
+	Failed    []string          `json:"failed"`
+	Timeline  []string          `json:"timeline"`
+	Errors    []string          `json:"errors"`
+	Trail     []string          `json:"trail"`
+	Rows      []row             `json:"rows"`
+	GraphSize int               `json:"graphSize"`
 }
 
-const readPage = `(() => {
-  const all = (s) => Array.from(document.querySelectorAll(s));
-  const cur = document.querySelector('#graph .node.current');
-  const res = document.querySelector('#result');
-  return {
-    instance: document.querySelector('#instance-state').dataset.state,
-    current: cur ? cur.dataset.state : '',
-    status: document.querySelector('#execution-status').textContent,
-    visited: all('#graph .node.visited').map((n) => n.dataset.state),
-    retried: all('#graph .node.retried').map((n) => n.dataset.state),
-    failed: all('#graph .node.failed').map((n) => n.dataset.state),
-    timeline: all('#timeline li').map((li) => li.dataset.type + (li.dataset.state ? ':' + li.dataset.state : '')),
-    errors: all('#errors .error').map((e) => e.textContent),
-    result: res.hidden ? '' : res.textContent,
-    resultOk: res.dataset.ok || '',
-    trail: window.__trail || [],
-    rows: all('#executions tbody tr').length,
-    graphSize: all('#graph .node').length,
-  };
-})()`
+// result is what a route's form shows of its last call.
+type result struct {
+	OK     string `json:"ok"`
+	Status string `json:"status"`
+	Text   string `json:"text"`
+}
 
-func read(ctx context.Context, t *testing.T) pageState {
+// row is one listed execution.
+type row struct {
+	Machine string `json:"machine"`
+	Status  string `json:"status"`
+}
+
+// pageProbe is installed in the page (once per document): read() is the page state; changed(s)
+// resolves once the page no longer shows s (a DOM mutation made it differ), so that a test waits
+// on the page's own changes, never on a timer; watch() records every state the graph highlights,
+// however briefly.
+const pageProbe = `window.__probe = window.__probe || (() => {
+  const all = (s) => Array.from(document.querySelectorAll(s));
+  const read = () => {
+    const cur = document.querySelector('#graph .node.current');
+    const reads = {}, results = {};
+    for (const c of all('.read')) reads[c.dataset.key] = c.querySelector('.headline').dataset.value || '';
+    for (const r of all('.route-form .result')) {
+      if (!r.hidden) results[r.dataset.route] = { ok: r.dataset.ok || '', status: r.dataset.status || '', text: r.textContent };
+    }
+    return JSON.stringify({
+      reads, results,
+      tabs: all('#route-tabs .tab').map((b) => b.dataset.route),
+      machine: document.querySelector('#execution-machine').textContent,
+      current: cur ? cur.dataset.state : '',
+      status: document.querySelector('#execution-status').textContent,
+      visited: all('#graph .node.visited').map((n) => n.dataset.state),
+      retried: all('#graph .node.retried').map((n) => n.dataset.state),
+      failed: all('#graph .node.failed').map((n) => n.dataset.state),
+      timeline: all('#timeline li').map((li) => li.dataset.type + (li.dataset.state ? ':' + li.dataset.state : '')),
+      errors: all('#errors .error').map((e) => e.textContent),
+      trail: window.__trail || [],
+      rows: all('#executions tbody tr').map((tr) => ({ machine: tr.dataset.machine, status: tr.dataset.status })),
+      graphSize: all('#graph .node').length,
+    });
+  };
+  const changed = (before) => new Promise((resolve) => {
+    const check = () => { if (read() !== before) { obs.disconnect(); resolve(true); } };
+    const obs = new MutationObserver(check);
+    obs.observe(document.documentElement, { subtree: true, childList: true, attributes: true, characterData: true });
+    check();
+  });
+  const watch = () => {
+    window.__trail = [];
+    new MutationObserver(() => {
+      const c = document.querySelector('#graph .node.current');
+      const n = c ? c.dataset.state : '';
+      if (n && window.__trail[window.__trail.length - 1] !== n) window.__trail.push(n);
+    }).observe(document.getElementById('graph'), { subtree: true, childList: true, attributes: true, attributeFilter: ['class'] });
+    return true;
+  };
+  return { read, changed, watch };
+})();`
+
+func readRaw(ctx context.Context, t *testing.T) (string, pageState) {
 	t.Helper()
-	s, err := chromedp.Run(ctx, chromedp.Evaluate[pageState](readPage))
+	raw, err := chromedp.Run(ctx, chromedp.Evaluate[string](pageProbe+"__probe.read()"))
 	if err != nil {
 		t.Fatalf("read the page: %v", err)
 	}
-	return s
+	var s pageState
+	if err := json.Unmarshal([]byte(raw), &s); err != nil {
+		t.Fatal(err)
+	}
+	return raw, s
 }
 
-// waitFor polls the page until ok holds, calling each to watch it on the way.
-func waitFor(ctx context.Context, t *testing.T, what string, timeout time.Duration, each func(pageState), ok func(pageState) bool) pageState {
+// waitFor reads the page each time it changes until ok holds. It has no deadline of its own: the
+// test's -timeout bounds it (less a margin, to report what the page shows rather than panic).
+func waitFor(ctx context.Context, t *testing.T, what string, ok func(pageState) bool) pageState {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
+	wait := ctx
+	if deadline, set := t.Deadline(); set {
+		var cancel context.CancelFunc
+		wait, cancel = context.WithDeadline(ctx, deadline.Add(-30*time.Second))
+		defer cancel()
+	}
 	for {
-		s := read(ctx, t)
-		if each != nil {
-			each(s)
-		}
+		raw, s := readRaw(ctx, t)
 		if ok(s) {
 			return s
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %s; the page shows %+v", what, timeout, s)
+		quoted, _ := json.Marshal(raw)
+		if _, err := chromedp.Run(wait, chromedp.Evaluate[bool](pageProbe+"__probe.changed("+string(quoted)+")", chromedp.EvalAwaitPromise)); err != nil {
+			t.Fatalf("gave up waiting until %s (%v); the page shows %+v", what, err, s)
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 
-// watchHighlight records, in the page, every state the graph highlights, however briefly: a
-// sampler from outside can miss a state shown for 100 ms on a busy machine.
-const watchHighlight = `(() => {
-  window.__trail = [];
-  new MutationObserver(() => {
-    const c = document.querySelector('#graph .node.current');
-    const n = c ? c.dataset.state : '';
-    if (n && window.__trail[window.__trail.length - 1] !== n) window.__trail.push(n);
-  }).observe(document.getElementById('graph'), { subtree: true, childList: true, attributes: true, attributeFilter: ['class'] });
-  return true;
-})()`
-
-// startFollowAndWatch presses the standard route's Start and follows the page until the execution
-// ends; it returns the states the graph highlighted, in order, and the final page.
-func startFollowAndWatch(ctx context.Context, t *testing.T, timeout time.Duration) ([]string, pageState) {
+// watchHighlight starts recording the states the graph highlights (pageState.Trail).
+func watchHighlight(ctx context.Context, t *testing.T) {
 	t.Helper()
-	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](watchHighlight)); err != nil {
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](pageProbe+"__probe.watch()")); err != nil {
 		t.Fatal(err)
 	}
-	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`button[data-route="standard"][data-action="start"]`))); err != nil {
-		t.Fatal(err)
+}
+
+// callRoute fills route's form as a person would (its tab, then each field: a choice chosen, text
+// typed) and submits it.
+func callRoute(ctx context.Context, t *testing.T, route string, fields map[string]string) {
+	t.Helper()
+	form := `form[data-route="` + route + `"]`
+	steps := []chromedp.Action[chromedp.Void]{chromedp.Click(chromedp.CSS(`#route-tabs button[data-route="` + route + `"]`))}
+	for name, value := range fields {
+		sel := chromedp.CSS(form + ` [data-name="` + name + `"]`)
+		if name == "" {
+			sel = chromedp.CSS(form + ` [data-extra]`)
+		}
+		find := `document.querySelector('` + string(sel) + `')`
+		kind, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(`+find+` || {}).tagName || ''`))
+		if err != nil || kind == "" {
+			t.Fatalf("%s has no field %q (%v)", route, name, err)
+		}
+		// An optional field is in a closed <details> until one opens it.
+		steps = append(steps, chromedp.Evaluate[chromedp.Void](`{ const d = `+find+`.closest('details'); if (d && !d.open) d.querySelector('summary').click(); }`))
+		if kind == "SELECT" {
+			steps = append(steps, chromedp.SetValue(sel, value))
+			continue
+		}
+		steps = append(steps, chromedp.Evaluate[chromedp.Void](find+`.value = ''`), chromedp.SendKeys(sel, value))
 	}
-	final := waitFor(ctx, t, "the execution ends SUCCEEDED", timeout, nil, func(s pageState) bool {
-		return s.Status == "SUCCEEDED" && len(s.Timeline) > 0 && s.Timeline[len(s.Timeline)-1] == "ExecutionSucceeded"
-	})
-	return final.Trail, final
+	steps = append(steps, chromedp.Click(chromedp.CSS(form+` button[type="submit"]`)))
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		t.Fatalf("call %s with %v: %v", route, fields, err)
+	}
 }
 
 // inOrder reports whether want appears in got in this order (others may come between).
@@ -174,6 +230,13 @@ func inOrder(got, want []string) bool {
 		}
 	}
 	return i == len(want)
+}
+
+func ended(status string) func(pageState) bool {
+	terminal := map[string]string{"SUCCEEDED": "ExecutionSucceeded", "ABORTED": "ExecutionAborted", "FAILED": "ExecutionFailed"}[status]
+	return func(s pageState) bool {
+		return s.Status == status && len(s.Timeline) > 0 && s.Timeline[len(s.Timeline)-1] == terminal
+	}
 }
 
 func screenshot(ctx context.Context, t *testing.T, path string) {
@@ -194,38 +257,43 @@ func TestBrowserAgainstFakeAPI(t *testing.T) {
 	api.throttle = 1
 	apiSrv := httptest.NewServer(api.Handler())
 	defer apiSrv.Close()
-	def, err := os.ReadFile(filepath.Join("..", "..", "..", "statemachines", "standard.asl.json"))
+	def, err := os.ReadFile(filepath.Join(repoRoot, "statemachines", "standard.asl.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	srvCtx, stop := context.WithCancel(context.Background())
 	defer stop()
-	url, _, err := Serve(srvCtx, "127.0.0.1:0", Config{APIURL: apiSrv.URL, Auth: AuthNone, InstanceID: testInstance,
-		StateMachines: fakeDescriber{definition: string(def)}})
+	url, _, err := Serve(srvCtx, "127.0.0.1:0", Config{Stack: sampleStack(t, apiSrv.URL), StepFunctions: fakeDescriber{definition: string(def)}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
 		t.Fatal(err)
 	}
-	// The first read of the instance is throttled: the 429 is shown, then retried after Retry-After.
-	waitFor(ctx, t, "the 429 is shown", 10*time.Second, nil, func(s pageState) bool {
-		return len(s.Errors) == 1 && strings.Contains(s.Errors[0], "Instance state: 429 Throttled") && s.Instance == "unknown"
+	const read = "GET /instances/" + testInstance
+	// The first live read is throttled: the 429 is shown, then retried after Retry-After.
+	waitFor(ctx, t, "the 429 is shown", func(s pageState) bool {
+		return len(s.Errors) == 1 && strings.Contains(s.Errors[0], read+": 429 Throttled") && s.Reads[read] == ""
 	})
-	waitFor(ctx, t, "the instance card shows stopped, the 429 gone", 10*time.Second, nil, func(s pageState) bool {
-		return s.Instance == "stopped" && len(s.Errors) == 0
+	first := waitFor(ctx, t, "the read card shows stopped, the 429 gone", func(s pageState) bool {
+		return s.Reads[read] == "stopped" && len(s.Errors) == 0
 	})
+	if want := []string{"POST /express-instance", "GET /instances/{instance_id}", "POST /standard-instance"}; !slices.Equal(first.Tabs, want) {
+		t.Errorf("the page offers %v, want a form for each of %v", first.Tabs, want)
+	}
 
-	highlighted, final := startFollowAndWatch(ctx, t, 20*time.Second)
-	if !inOrder(highlighted, []string{"InitialWait", "Normalize", "Check", "Decide", "Start"}) {
-		t.Errorf("the highlight moved through %v", highlighted)
+	watchHighlight(ctx, t)
+	callRoute(ctx, t, "POST /standard-instance", map[string]string{"action": "start"})
+	final := waitFor(ctx, t, "the execution ends SUCCEEDED", ended("SUCCEEDED"))
+	if !inOrder(final.Trail, []string{"InitialWait", "Normalize", "Check", "Decide", "Start"}) {
+		t.Errorf("the highlight moved through %v", final.Trail)
 	}
 	var asl struct{ States map[string]any }
 	if err := json.Unmarshal(def, &asl); err != nil {
 		t.Fatal(err)
 	}
-	if final.GraphSize != len(asl.States) {
-		t.Errorf("the graph has %d states, the standard machine %d", final.GraphSize, len(asl.States))
+	if final.GraphSize != len(asl.States) || final.Machine != "Standard" {
+		t.Errorf("the graph has %d states of %q; the standard machine %d", final.GraphSize, final.Machine, len(asl.States))
 	}
 	if !slices.Contains(final.Retried, "Check") || len(final.Failed) != 0 || final.Current != "" {
 		t.Errorf("marks: retried %v, failed %v, current %q", final.Retried, final.Failed, final.Current)
@@ -233,55 +301,47 @@ func TestBrowserAgainstFakeAPI(t *testing.T) {
 	if !slices.Contains(final.Timeline, "TaskFailed") || final.Timeline[0] != "ExecutionStarted" {
 		t.Errorf("timeline %v", final.Timeline)
 	}
-	waitFor(ctx, t, "the instance card shows running", 10*time.Second, nil, func(s pageState) bool { return s.Instance == "running" })
-	waitFor(ctx, t, "the execution is listed", 10*time.Second, nil, func(s pageState) bool { return s.Rows == 1 })
-	if out := os.Getenv("DASHBOARD_SCREENSHOT"); out != "" {
-		screenshot(ctx, t, out)
+	if r := final.Results["POST /standard-instance"]; r.OK != "true" || r.Status != "202" {
+		t.Errorf("the form shows %+v, want the 202", r)
 	}
-
-	// A 409 from the express route is shown with its code and message.
-	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`button[data-route="express"][data-action="toggle"]`))); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(ctx, t, "the 409 is shown", 10*time.Second, nil, func(s pageState) bool {
-		return s.ResultOK == "false" && strings.Contains(s.Result, "409 InstanceInTransition") && strings.Contains(s.Result, "try again")
-	})
-	// The express route's answer is shown.
-	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`button[data-route="express"][data-action="stop"]`))); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(ctx, t, "the express result is shown", 10*time.Second, nil, func(s pageState) bool {
-		return s.ResultOK == "true" && strings.Contains(s.Result, "running → stopped")
+	waitFor(ctx, t, "the read card shows running", func(s pageState) bool { return s.Reads[read] == "running" })
+	waitFor(ctx, t, "the execution is listed with its machine", func(s pageState) bool {
+		return slices.Equal(s.Rows, []row{{"Standard", "SUCCEEDED"}})
 	})
 
-	// A second standard run, stopped from the page: ABORTED, the state it was in marked failed.
+	// A 409 from a synchronous route is shown with its code and message; then its answer.
+	callRoute(ctx, t, "POST /express-instance", map[string]string{"action": "toggle"})
+	waitFor(ctx, t, "the 409 is shown", func(s pageState) bool {
+		r := s.Results["POST /express-instance"]
+		return r.OK == "false" && strings.Contains(r.Text, "409 InstanceInTransition") && strings.Contains(r.Text, "try again")
+	})
+	callRoute(ctx, t, "POST /express-instance", map[string]string{"action": "stop"})
+	waitFor(ctx, t, "the synchronous answer is shown", func(s pageState) bool {
+		r := s.Results["POST /express-instance"]
+		return r.OK == "true" && r.Status == "200" && strings.Contains(r.Text, `"current_state": "stopped"`)
+	})
+
+	// A second asynchronous run, stopped from the page in Check: ABORTED, the state it was in
+	// marked failed.
 	api.mu.Lock()
 	api.instance = "stopped"
+	api.pauseAt = "Check"
 	api.mu.Unlock()
-	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`button[data-route="standard"][data-action="start"]`))); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(ctx, t, "the second run is followed", 10*time.Second, nil, func(s pageState) bool {
-		return s.Status == "RUNNING" && s.Current != "" && s.Current != "InitialWait"
+	callRoute(ctx, t, "POST /standard-instance", map[string]string{"action": "start"})
+	waitFor(ctx, t, "the second run is followed into Check", func(s pageState) bool {
+		return s.Status == "RUNNING" && s.Current == "Check"
 	})
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#stop-execution`))); err != nil {
 		t.Fatal(err)
 	}
-	aborted := waitFor(ctx, t, "the run ends ABORTED", 10*time.Second, nil, func(s pageState) bool {
-		return s.Status == "ABORTED" && len(s.Timeline) > 0 && s.Timeline[len(s.Timeline)-1] == "ExecutionAborted"
-	})
-	if len(aborted.Failed) != 1 || aborted.Current != "" {
+	aborted := waitFor(ctx, t, "the run ends ABORTED", ended("ABORTED"))
+	if !slices.Equal(aborted.Failed, []string{"Check"}) || aborted.Current != "" {
 		t.Errorf("after ABORTED: failed %v, current %q", aborted.Failed, aborted.Current)
 	}
 
 	// The API goes down: the page says so rather than freezing.
 	apiSrv.Close()
-	waitFor(ctx, t, "the API being down is shown", 20*time.Second, nil, func(s pageState) bool {
-		for _, e := range s.Errors {
-			if strings.Contains(e, "502 ApiUnreachable") {
-				return true
-			}
-		}
-		return false
+	waitFor(ctx, t, "the API being down is shown", func(s pageState) bool {
+		return slices.ContainsFunc(s.Errors, func(e string) bool { return strings.Contains(e, "502 ApiUnreachable") })
 	})
 }

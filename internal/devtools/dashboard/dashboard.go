@@ -1,9 +1,12 @@
 // Package dashboard serves stepgate's dashboard: a static page (embedded HTML, CSS and JavaScript)
 // that shows the stack at work, and a loopback proxy that forwards the page's calls to a stepgate
 // API — make local's, or a deployed stack's, signed with SigV4 (AWS_IAM) or carrying x-api-key
-// (API_KEY), as kubectl proxy does. Because it holds the user's credentials it refuses to be
-// anyone's deputy: it answers only requests addressed to its own loopback host, from its own origin,
-// and forwards only the stack's routes.
+// (API_KEY), as kubectl proxy does. The page knows no workflow: it builds its forms, its live
+// reads and its labels from the stack's description (Stack, GET /dashboard/stack), which the
+// server builds from the stack's routes documents. Because the server holds the user's
+// credentials it refuses to be anyone's deputy: it answers only requests addressed to its own
+// loopback host, from its own origin, and forwards only the stack's declared routes and the
+// generic status routes.
 package dashboard
 
 import (
@@ -49,31 +52,28 @@ var webFS embed.FS
 // API or Step Functions with the caller's credentials, and answers only the page's own calls.
 var pageFiles = []string{"/", "/app.js", "/app.css"}
 
-// stateMachineDescriber is what the page's graph needs from Step Functions: the definition of the
-// state machine an execution runs. *sfn.Client (the user's credentials) and the offline stack's
-// local Step Functions both satisfy it.
-type stateMachineDescriber interface {
+// stepFunctions is what the page reads from Step Functions itself, with the user's credentials
+// rather than through the API: the definition of the state machine an execution runs, for its
+// graph. *sfn.Client and the offline stack's local Step Functions both satisfy it.
+type stepFunctions interface {
 	DescribeStateMachine(ctx context.Context, in *sfn.DescribeStateMachineInput, optFns ...func(*sfn.Options)) (*sfn.DescribeStateMachineOutput, error)
 }
 
-var _ stateMachineDescriber = (*sfn.Client)(nil)
+var _ stepFunctions = (*sfn.Client)(nil)
 
 // Config configures a Server.
 type Config struct {
-	// APIURL is the stepgate API's base URL, stage included (the stack's ApiUrl output).
-	APIURL string
-	// Auth is AuthNone, AuthIAM or AuthAPIKey.
-	Auth string
-	// APIKey is sent as x-api-key when Auth is AuthAPIKey.
+	// Stack is what the page shows and the proxy forwards to: the API's URL and auth mode, the
+	// state machines and the declared routes (FromOffline, FromDeployed).
+	Stack Stack
+	// APIKey is sent as x-api-key when Stack.Auth is AuthAPIKey.
 	APIKey string
-	// Credentials sign each call when Auth is AuthIAM; Region is the API's Region (taken from an
-	// execute-api host name when empty).
+	// Credentials sign each call when Stack.Auth is AuthIAM; Region is the API's Region (taken
+	// from an execute-api host name when empty).
 	Credentials aws.CredentialsProvider
 	Region      string
-	// InstanceID is the managed instance the page shows and acts on.
-	InstanceID string
-	// StateMachines answers DescribeStateMachine for the graph.
-	StateMachines stateMachineDescriber
+	// StepFunctions answers DescribeStateMachine for the graph.
+	StepFunctions stepFunctions
 	// Client sends the forwarded calls; a client with a 40 s timeout when nil (longer than the
 	// API's 29 s, so the API's own timeout answer reaches the page).
 	Client *http.Client
@@ -87,6 +87,7 @@ type Config struct {
 type Server struct {
 	cfg      Config
 	api      *url.URL
+	routes   []allowedRoute  // what the proxy forwards
 	hosts    map[string]bool // accepted Host header values
 	origins  map[string]bool // accepted Origin header values
 	signer   requestSigner
@@ -108,14 +109,16 @@ func New(addr string, cfg Config) (*Server, error) {
 	if port == "0" {
 		return nil, fmt.Errorf("dashboard address %q: listen first and pass the bound address", addr)
 	}
-	api, err := url.Parse(strings.TrimSuffix(cfg.APIURL, "/"))
+	api, err := url.Parse(strings.TrimSuffix(cfg.Stack.APIURL, "/"))
 	if err != nil || (api.Scheme != "http" && api.Scheme != "https") || api.Host == "" || api.RawQuery != "" {
-		return nil, fmt.Errorf("API URL %q: want http(s)://host[/stage]", cfg.APIURL)
+		return nil, fmt.Errorf("API URL %q: want http(s)://host[/stage]", cfg.Stack.APIURL)
 	}
-	if cfg.InstanceID == "" {
-		return nil, errors.New("no instance ID: the page shows and acts on one managed instance")
+	cfg.Stack.APIURL = api.String()
+	routes, err := allowlist(cfg.Stack)
+	if err != nil {
+		return nil, err
 	}
-	if cfg.StateMachines == nil {
+	if cfg.StepFunctions == nil {
 		return nil, errors.New("no Step Functions client to describe state machines with")
 	}
 	signer, err := newSigner(cfg, api)
@@ -135,6 +138,7 @@ func New(addr string, cfg Config) (*Server, error) {
 	s := &Server{
 		cfg:      cfg,
 		api:      api,
+		routes:   routes,
 		signer:   signer,
 		static:   http.FileServerFS(web),
 		log:      cfg.Log,
@@ -154,7 +158,7 @@ func New(addr string, cfg Config) (*Server, error) {
 		s.origins["http://"+hp] = true
 	}
 	s.mux = http.NewServeMux()
-	s.mux.HandleFunc("GET /dashboard/config", s.serveConfig)
+	s.mux.HandleFunc("GET /dashboard/stack", s.serveStack)
 	s.mux.HandleFunc("GET /dashboard/state-machine", s.serveStateMachine)
 	s.mux.HandleFunc("/api/", s.forward)
 	for _, path := range pageFiles {
@@ -226,13 +230,10 @@ func (s *Server) serveStatic(w http.ResponseWriter, r *http.Request) {
 	s.static.ServeHTTP(w, r)
 }
 
-// serveConfig tells the page what it is looking at.
-func (s *Server) serveConfig(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{
-		"api":        s.api.String(),
-		"auth":       s.cfg.Auth,
-		"instanceId": s.cfg.InstanceID,
-	})
+// serveStack tells the page what it is looking at: the stack's description, from which it builds
+// everything workflow-specific.
+func (s *Server) serveStack(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, s.cfg.Stack)
 }
 
 // refuse answers with the API's error shape, so the page shows the proxy's refusals as it shows

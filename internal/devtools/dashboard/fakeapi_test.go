@@ -10,9 +10,10 @@ import (
 	"time"
 )
 
-// fakeAPI follows the API's routes (docs/openapi.yaml) closely enough for the page: a standard execution walks a scripted
-// path through the standard machine's states (one retried Check included), the events route long
-// polls with a cursor, and the instance changes state when an execution ends.
+// fakeAPI follows the sample's API (docs/openapi.yaml) closely enough for the page: a standard
+// execution walks a scripted path through the standard machine's states (one retried Check
+// included), the events route long polls with a cursor, and the instance changes state when an
+// execution ends.
 type fakeAPI struct {
 	mu         sync.Mutex
 	instance   string // the instance's state
@@ -20,6 +21,9 @@ type fakeAPI struct {
 	step       time.Duration
 	// throttle answers this many GET /instances calls 429, as API Gateway's usage plan would.
 	throttle int
+	// pauseAt holds the standard executions started from now on in this state until they are
+	// stopped, so that a test stops one there instead of racing the fake's pace.
+	pauseAt string
 }
 
 type fakeExecution struct {
@@ -29,6 +33,7 @@ type fakeExecution struct {
 	status    string
 	events    []map[string]any
 	changed   chan struct{} // closed and replaced on every new event
+	stopped   chan struct{} // closed when the execution is stopped
 }
 
 // fakePath is the standard machine's path for a start of a stopped instance, with Check failing
@@ -43,7 +48,7 @@ var fakePath = []struct{ typ, state, errorName string }{
 	{"StateEntered", "Start", ""}, {"StateExited", "Start", ""},
 }
 
-const fakeMachine = "arn:aws:states:us-east-1:123456789012:stateMachine:StandardStateMachine"
+const fakeMachine = testMachine
 
 func newFakeAPI(step time.Duration) *fakeAPI {
 	return &fakeAPI{instance: "stopped", step: step}
@@ -93,10 +98,11 @@ func (f *fakeAPI) express(w http.ResponseWriter, r *http.Request) {
 func (f *fakeAPI) standard(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	name := fmt.Sprintf("%064x", len(f.executions)+1)
-	e := &fakeExecution{arn: "arn:aws:states:us-east-1:123456789012:execution:StandardStateMachine:" + name, name: name,
-		start: time.Now().UTC(), status: "RUNNING", changed: make(chan struct{})}
+	e := &fakeExecution{arn: "arn:aws:states:us-east-1:123456789012:execution:stepgate_Standard:" + name, name: name,
+		start: time.Now().UTC(), status: "RUNNING", changed: make(chan struct{}), stopped: make(chan struct{})}
 	f.executions = append(f.executions, e)
 	e.add("ExecutionStarted", "", "")
+	pauseAt := f.pauseAt
 	f.mu.Unlock()
 	go func() {
 		for _, p := range fakePath {
@@ -108,6 +114,10 @@ func (f *fakeAPI) standard(w http.ResponseWriter, r *http.Request) {
 			}
 			e.add(p.typ, p.state, p.errorName)
 			f.mu.Unlock()
+			if p.typ == "StateEntered" && p.state == pauseAt {
+				<-e.stopped
+				return
+			}
 		}
 		time.Sleep(f.step)
 		f.mu.Lock()
@@ -227,5 +237,6 @@ func (f *fakeAPI) stop(w http.ResponseWriter, r *http.Request) {
 	}
 	e.status, e.stop = "ABORTED", time.Now().UTC()
 	e.add("ExecutionAborted", "", "")
+	close(e.stopped)
 	writeJSON(w, http.StatusAccepted, f.summary(e))
 }

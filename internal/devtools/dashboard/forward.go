@@ -1,8 +1,6 @@
 package dashboard
 
 import (
-	"github.com/stepgate/stepgate/internal/clock"
-
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -19,36 +17,62 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
+	"github.com/stepgate/stepgate/internal/clock"
 )
 
-// route is one of the stack's routes (docs/openapi.yaml): a method, a path pattern whose "{}"
-// segments match one path parameter, and the query parameters the route takes.
-type route struct {
+// allowedRoute is a route the proxy forwards: a method, a path template whose "{}" segments match
+// one path parameter, and the query parameters the route takes.
+type allowedRoute struct {
 	method   string
 	segments []string
 	query    []string
 }
 
-// routes is the fixed allowlist: nothing else reaches the API through the dashboard.
-var routes = []route{
-	{http.MethodPost, []string{"express-instance"}, nil},
-	{http.MethodPost, []string{"standard-instance"}, nil},
+// statusRoutes are the status function's generic routes (docs/openapi.yaml), which every stepgate
+// stack serves whatever its workflows.
+var statusRoutes = []allowedRoute{
 	{http.MethodGet, []string{"executions"}, []string{"status", "limit", "next"}},
 	{http.MethodGet, []string{"executions", "{}"}, []string{"wait"}},
 	{http.MethodDelete, []string{"executions", "{}"}, nil},
 	{http.MethodGet, []string{"executions", "{}", "events"}, []string{"after", "wait"}},
-	{http.MethodGet, []string{"instances", "{}"}, nil},
 }
 
-// paramPattern is what a path parameter may hold, escaped or not: an execution ARN or an
-// instance ID, never a path separator or a dot segment.
-var paramPattern = regexp.MustCompile(`^[A-Za-z0-9:._%-]+$`)
+// allowlist is what the proxy forwards for st: the generic status routes and every route the
+// stack declares (its path parameters, its declared query parameters), whatever its mode.
+func allowlist(st Stack) ([]allowedRoute, error) {
+	out := slices.Clone(statusRoutes)
+	for _, d := range st.Routes {
+		segs := strings.Split(strings.TrimPrefix(d.Path, "/"), "/")
+		for i, seg := range segs {
+			switch {
+			case paramSegment.MatchString(seg):
+				segs[i] = "{}"
+			case seg == "" || strings.ContainsAny(seg, "{}"):
+				return nil, fmt.Errorf("route %s %s: the dashboard forwards paths of literal segments and {parameters}", d.Method, d.Path)
+			}
+		}
+		out = append(out, allowedRoute{method: d.Method, segments: segs, query: slices.Clone(d.Input.Query)})
+	}
+	return out, nil
+}
 
-// match reports whether method and the escaped path (without the /api prefix) name one of routes,
-// and which query parameters it accepts.
-func match(method, escapedPath string) (route, bool) {
+// paramSegment is a path template's parameter segment, as the routes document allows it.
+var paramSegment = regexp.MustCompile(`^\{[A-Za-z0-9_]+\}$`)
+
+// paramPattern is what a path parameter may hold, escaped: RFC 3986's path characters (what
+// encodeURIComponent leaves, percent escapes, and the sub-delimiters), never a separator.
+var paramPattern = regexp.MustCompile(`^(?:[A-Za-z0-9\-._~!$&'()*+,;=:@]|%[0-9A-Fa-f]{2})+$`)
+
+// match reports whether method and the escaped path (without the /api prefix) name one of the
+// allowed routes, and which query parameters it accepts. A parameter that decodes to a dot segment
+// or holds a slash or backslash matches nothing. Where two routes match, the one with a literal
+// segment at the first place they differ wins, as API Gateway and the start function choose.
+func (s *Server) match(method, escapedPath string) (allowedRoute, bool) {
 	segs := strings.Split(strings.TrimPrefix(escapedPath, "/"), "/")
-	for _, rt := range routes {
+	var best *allowedRoute
+	for k := range s.routes {
+		rt := &s.routes[k]
 		if rt.method != method || len(rt.segments) != len(segs) {
 			continue
 		}
@@ -65,11 +89,25 @@ func match(method, escapedPath string) (route, bool) {
 				break
 			}
 		}
-		if ok {
-			return rt, true
+		if ok && (best == nil || moreLiteral(rt.segments, best.segments)) {
+			best = rt
 		}
 	}
-	return route{}, false
+	if best == nil {
+		return allowedRoute{}, false
+	}
+	return *best, true
+}
+
+// moreLiteral reports whether template a, at the first segment where one of a and b (of the same
+// length) has a parameter and the other a literal, has the literal.
+func moreLiteral(a, b []string) bool {
+	for i := range a {
+		if (a[i] == "{}") != (b[i] == "{}") {
+			return b[i] == "{}"
+		}
+	}
+	return false
 }
 
 // forwardedRequestHeaders are the only request headers the API sees from the page; cookies and
@@ -86,10 +124,10 @@ const maxBody = 512 << 10
 // forward sends an allowed call to the API, signed or keyed as the auth mode wants.
 func (s *Server) forward(w http.ResponseWriter, r *http.Request) {
 	path := strings.TrimPrefix(r.URL.EscapedPath(), "/api")
-	rt, ok := match(r.Method, path)
+	rt, ok := s.match(r.Method, path)
 	if !ok {
 		s.refuse(w, r, http.StatusNotFound, "RouteNotAllowed",
-			fmt.Sprintf("%s %s is not one of the stack's routes; the dashboard forwards only those.", r.Method, path))
+			fmt.Sprintf("%s %s is neither a route the stack declares nor a status route; the dashboard forwards only those.", r.Method, path))
 		return
 	}
 	query := r.URL.Query()
@@ -161,7 +199,7 @@ type requestSigner interface {
 }
 
 func newSigner(cfg Config, api *url.URL) (requestSigner, error) {
-	switch cfg.Auth {
+	switch cfg.Stack.Auth {
 	case AuthNone:
 		return noAuth{}, nil
 	case AuthAPIKey:
@@ -186,7 +224,7 @@ func newSigner(cfg Config, api *url.URL) (requestSigner, error) {
 		}
 		return &sigV4{creds: cfg.Credentials, region: region, clock: clk, signer: v4.NewSigner()}, nil
 	default:
-		return nil, fmt.Errorf("auth mode %q: want %s, %s or %s", cfg.Auth, AuthIAM, AuthAPIKey, AuthNone)
+		return nil, fmt.Errorf("auth mode %q: want %s, %s or %s", cfg.Stack.Auth, AuthIAM, AuthAPIKey, AuthNone)
 	}
 }
 

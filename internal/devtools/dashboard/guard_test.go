@@ -6,6 +6,10 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -14,12 +18,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/stepgate/stepgate/internal/app/route"
 )
 
 const (
 	testAddr     = "127.0.0.1:3001"
 	testInstance = "i-0123456789abcdef0"
-	testMachine  = "arn:aws:states:us-east-1:123456789012:stateMachine:StandardStateMachine"
+	testMachine  = "arn:aws:states:us-east-1:123456789012:stateMachine:stepgate_Standard"
 )
 
 // fakeDescriber answers DescribeStateMachine for one ARN.
@@ -35,7 +41,7 @@ func (f fakeDescriber) DescribeStateMachine(_ context.Context, in *sfn.DescribeS
 	if aws.ToString(in.StateMachineArn) != testMachine {
 		return nil, &smithy.GenericAPIError{Code: "StateMachineDoesNotExist", Message: "no such machine"}
 	}
-	return &sfn.DescribeStateMachineOutput{StateMachineArn: in.StateMachineArn, Name: aws.String("StandardStateMachine"),
+	return &sfn.DescribeStateMachineOutput{StateMachineArn: in.StateMachineArn, Name: aws.String("stepgate_Standard"),
 		Type: sfntypes.StateMachineTypeStandard, Definition: aws.String(f.definition)}, nil
 }
 
@@ -81,14 +87,22 @@ func (u *upstream) count() int {
 	return len(u.reqs)
 }
 
+// newTestServer serves the sample stack (its routes and machines) with cfg's API URL and auth.
 func newTestServer(t *testing.T, cfg Config) *Server {
 	t.Helper()
-	if cfg.Auth == "" {
-		cfg.Auth = AuthNone
+	sample := sampleStack(t, cfg.Stack.APIURL)
+	cfg.Stack.Routes, cfg.Stack.StateMachines = sample.Routes, sample.StateMachines
+	return newServer(t, cfg)
+}
+
+// newServer serves cfg.Stack, with no auth unless cfg says otherwise.
+func newServer(t *testing.T, cfg Config) *Server {
+	t.Helper()
+	if cfg.Stack.Auth == "" {
+		cfg.Stack.Auth = AuthNone
 	}
-	cfg.InstanceID = testInstance
-	if cfg.StateMachines == nil {
-		cfg.StateMachines = fakeDescriber{definition: `{"StartAt":"A","States":{"A":{"Type":"Succeed"}}}`}
+	if cfg.StepFunctions == nil {
+		cfg.StepFunctions = fakeDescriber{definition: `{"StartAt":"A","States":{"A":{"Type":"Succeed"}}}`}
 	}
 	s, err := New(testAddr, cfg)
 	if err != nil {
@@ -123,7 +137,7 @@ func expectRefusal(t *testing.T, w *httptest.ResponseRecorder, status int, code 
 
 func TestRefusesOtherHostsAndOrigins(t *testing.T) {
 	up := newUpstream(t)
-	s := newTestServer(t, Config{APIURL: up.srv.URL})
+	s := newTestServer(t, Config{Stack: Stack{APIURL: up.srv.URL}})
 	tests := []struct {
 		name   string
 		mutate func(*http.Request)
@@ -147,7 +161,7 @@ func TestRefusesOtherHostsAndOrigins(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			for _, target := range []string{"/api/executions", "/", "/dashboard/config"} {
+			for _, target := range []string{"/api/executions", "/", "/dashboard/stack"} {
 				w := do(s, http.MethodGet, target, "", tt.mutate)
 				expectRefusal(t, w, http.StatusForbidden, tt.code)
 			}
@@ -179,7 +193,7 @@ func TestRefusesOtherHostsAndOrigins(t *testing.T) {
 	if w := do(s, http.MethodGet, "/", "", link); w.Code != http.StatusOK {
 		t.Errorf("a link from another site to the page: %d", w.Code)
 	}
-	for _, target := range []string{"/api/executions", "/dashboard/config"} {
+	for _, target := range []string{"/api/executions", "/dashboard/stack"} {
 		expectRefusal(t, do(s, http.MethodGet, target, "", link), http.StatusForbidden, "OriginNotAllowed")
 	}
 	for i, m := range accepted {
@@ -191,8 +205,8 @@ func TestRefusesOtherHostsAndOrigins(t *testing.T) {
 
 func TestForwardsOnlyTheStacksRoutes(t *testing.T) {
 	up := newUpstream(t)
-	s := newTestServer(t, Config{APIURL: up.srv.URL + "/Prod"})
-	arn := "arn%3Aaws%3Astates%3Aus-east-1%3A123456789012%3Aexecution%3AStandardStateMachine%3Aabc"
+	s := newTestServer(t, Config{Stack: Stack{APIURL: up.srv.URL + "/Prod"}})
+	arn := "arn%3Aaws%3Astates%3Aus-east-1%3A123456789012%3Aexecution%3Astepgate_Standard%3Aabc"
 	allowed := []struct{ method, target, upstreamPath string }{
 		{"POST", "/api/express-instance", "/Prod/express-instance"},
 		{"POST", "/api/standard-instance", "/Prod/standard-instance"},
@@ -246,9 +260,61 @@ func TestForwardsOnlyTheStacksRoutes(t *testing.T) {
 	}
 }
 
+// TestForwardsTheDeclaredRoutes: a stack's own routes reach its API through the dashboard with
+// nothing but their declaration (the README's workflows, the third workflow's path and query
+// parameters); a route the stack does not declare is refused before the API sees it.
+func TestForwardsTheDeclaredRoutes(t *testing.T) {
+	up := newUpstream(t)
+	stacks := map[string]Stack{
+		"sample":          sampleStack(t, up.srv.URL),
+		"README workflow": localStack(t, readmeTemplate(t), up.srv.URL),
+		"third workflow":  localStack(t, filepath.Join(repoRoot, "internal", "offline", "testdata", "third-workflow.yaml"), up.srv.URL),
+		"overlapping": {APIURL: up.srv.URL, Routes: []route.Description{
+			{Method: "GET", Path: "/orders/{order_id}"},
+			{Method: "GET", Path: "/orders/latest", Input: route.Inputs{Query: []string{"n"}}},
+		}},
+	}
+	tests := []struct {
+		stack, method, target string
+		forwarded             bool
+	}{
+		{"README workflow", "POST", "/api/quotes", true},
+		{"README workflow", "POST", "/api/reports", true},
+		{"README workflow", "GET", "/api/quotes", false},
+		{"README workflow", "POST", "/api/orders", false},
+		{"sample", "POST", "/api/quotes", false},
+		{"third workflow", "GET", "/api/greetings/ada?lang=fr", true},
+		{"third workflow", "GET", "/api/greetings/J%C3%BCrgen%20M.", true},
+		{"third workflow", "GET", "/api/greetings/ada?name=x", false},
+		{"third workflow", "POST", "/api/greetings", true},
+		{"third workflow", "GET", "/api/greetings/ada/more", false},
+		{"third workflow", "GET", "/api/executions?limit=3", true},
+		// The literal segment wins, as in API Gateway and the start function.
+		{"overlapping", "GET", "/api/orders/latest?n=2", true},
+		{"overlapping", "GET", "/api/orders/o-1", true},
+		{"overlapping", "GET", "/api/orders/o-1?n=2", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.stack+" "+tt.method+" "+tt.target, func(t *testing.T) {
+			s := newServer(t, Config{Stack: stacks[tt.stack]})
+			before := up.count()
+			w := do(s, tt.method, tt.target, `{}`, nil)
+			if tt.forwarded {
+				if w.Code != http.StatusAccepted || up.last(t).RequestURI != strings.TrimPrefix(tt.target, "/api") {
+					t.Fatalf("got %d %s", w.Code, w.Body.String())
+				}
+				return
+			}
+			if w.Code != http.StatusNotFound && w.Code != http.StatusBadRequest || up.count() != before {
+				t.Fatalf("got %d %s; %d calls reached the API", w.Code, w.Body.String(), up.count()-before)
+			}
+		})
+	}
+}
+
 func TestForwardsOnlyTheHeadersTheAPIReads(t *testing.T) {
 	up := newUpstream(t)
-	s := newTestServer(t, Config{APIURL: up.srv.URL})
+	s := newTestServer(t, Config{Stack: Stack{APIURL: up.srv.URL}})
 	w := do(s, "POST", "/api/standard-instance", `{"instance_id":"`+testInstance+`"}`, func(r *http.Request) {
 		r.Header.Set("Content-Type", "application/json")
 		r.Header.Set("Idempotency-Key", "k-1")
@@ -282,7 +348,7 @@ func TestAPIPagesAreNotRendered(t *testing.T) {
 		io.WriteString(w, "<script>alert(1)</script>")
 	}))
 	defer api.Close()
-	s := newTestServer(t, Config{APIURL: api.URL})
+	s := newTestServer(t, Config{Stack: Stack{APIURL: api.URL}})
 	w := do(s, "GET", "/api/executions", "", nil)
 	if ct := w.Header().Get("Content-Type"); ct != "text/plain; charset=utf-8" {
 		t.Fatalf("an HTML answer of the API reached the page as %q", ct)
@@ -291,14 +357,14 @@ func TestAPIPagesAreNotRendered(t *testing.T) {
 
 func TestAPIKeyMode(t *testing.T) {
 	up := newUpstream(t)
-	s := newTestServer(t, Config{APIURL: up.srv.URL, Auth: AuthAPIKey, APIKey: "the-key"})
+	s := newTestServer(t, Config{Stack: Stack{APIURL: up.srv.URL, Auth: AuthAPIKey}, APIKey: "the-key"})
 	if w := do(s, "GET", "/api/executions", "", nil); w.Code != http.StatusAccepted {
 		t.Fatalf("got %d %s", w.Code, w.Body.String())
 	}
 	if got := up.last(t).Header.Get("X-Api-Key"); got != "the-key" {
 		t.Fatalf("x-api-key = %q", got)
 	}
-	if _, err := New(testAddr, Config{APIURL: up.srv.URL, Auth: AuthAPIKey, InstanceID: testInstance, StateMachines: fakeDescriber{}}); err == nil {
+	if _, err := New(testAddr, Config{Stack: Stack{APIURL: up.srv.URL, Auth: AuthAPIKey}, StepFunctions: fakeDescriber{}}); err == nil {
 		t.Fatal("API_KEY without a key was accepted")
 	}
 }
@@ -306,12 +372,12 @@ func TestAPIKeyMode(t *testing.T) {
 func TestAPIDownIsShownAsSuch(t *testing.T) {
 	up := newUpstream(t)
 	up.srv.Close()
-	s := newTestServer(t, Config{APIURL: up.srv.URL})
+	s := newTestServer(t, Config{Stack: Stack{APIURL: up.srv.URL}})
 	expectRefusal(t, do(s, "GET", "/api/executions", "", nil), http.StatusBadGateway, "ApiUnreachable")
 }
 
 func TestNewRefuses(t *testing.T) {
-	ok := Config{APIURL: "http://127.0.0.1:3000", Auth: AuthNone, InstanceID: testInstance, StateMachines: fakeDescriber{}}
+	ok := Config{Stack: sampleStack(t, "http://127.0.0.1:3000"), StepFunctions: fakeDescriber{}}
 	tests := []struct {
 		name   string
 		addr   string
@@ -320,10 +386,13 @@ func TestNewRefuses(t *testing.T) {
 		{"every interface", "0.0.0.0:3001", nil},
 		{"a LAN address", "192.168.1.10:3001", nil},
 		{"no port", "127.0.0.1", nil},
-		{"unknown auth", testAddr, func(c *Config) { c.Auth = "OPEN" }},
-		{"IAM without credentials", testAddr, func(c *Config) { c.Auth = AuthIAM; c.Region = "us-east-1" }},
-		{"API URL not http", testAddr, func(c *Config) { c.APIURL = "ftp://x" }},
-		{"no instance", testAddr, func(c *Config) { c.InstanceID = "" }},
+		{"unknown auth", testAddr, func(c *Config) { c.Stack.Auth = "OPEN" }},
+		{"IAM without credentials", testAddr, func(c *Config) { c.Stack.Auth = AuthIAM; c.Region = "us-east-1" }},
+		{"API URL not http", testAddr, func(c *Config) { c.Stack.APIURL = "ftp://x" }},
+		{"no Step Functions client", testAddr, func(c *Config) { c.StepFunctions = nil }},
+		{"a route path the proxy cannot match", testAddr, func(c *Config) {
+			c.Stack.Routes = append(slices.Clone(c.Stack.Routes), route.Description{Method: "GET", Path: "/a/{b+}"})
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -343,13 +412,13 @@ func TestNewRefuses(t *testing.T) {
 
 func TestStateMachineDefinition(t *testing.T) {
 	def := `{"StartAt":"A","States":{"A":{"Type":"Succeed"}}}`
-	s := newTestServer(t, Config{APIURL: "http://127.0.0.1:1", StateMachines: fakeDescriber{definition: def}})
+	s := newTestServer(t, Config{Stack: Stack{APIURL: "http://127.0.0.1:1"}, StepFunctions: fakeDescriber{definition: def}})
 	w := do(s, "GET", "/dashboard/state-machine?arn="+testMachine, "", nil)
 	var got struct {
 		Name       string          `json:"name"`
 		Definition json.RawMessage `json:"definition"`
 	}
-	if err := json.Unmarshal(w.Body.Bytes(), &got); err != nil || w.Code != 200 || got.Name != "StandardStateMachine" || string(got.Definition) != def {
+	if err := json.Unmarshal(w.Body.Bytes(), &got); err != nil || w.Code != 200 || got.Name != "stepgate_Standard" || string(got.Definition) != def {
 		t.Fatalf("got %d %s", w.Code, w.Body.String())
 	}
 	expectRefusal(t, do(s, "GET", "/dashboard/state-machine?arn=arn:aws:states:us-east-1:123456789012:execution:A:b", "", nil),
@@ -362,7 +431,7 @@ func TestStateMachineDefinition(t *testing.T) {
 }
 
 func TestServesThePage(t *testing.T) {
-	s := newTestServer(t, Config{APIURL: "http://127.0.0.1:1"})
+	s := newTestServer(t, Config{Stack: Stack{APIURL: "http://127.0.0.1:1"}})
 	for _, p := range []string{"/", "/app.js", "/app.css"} {
 		w := do(s, "GET", p, "", nil)
 		if w.Code != 200 || w.Body.Len() < 500 {
@@ -375,9 +444,43 @@ func TestServesThePage(t *testing.T) {
 	if w := do(s, "GET", "/web/app.js", "", nil); w.Code != http.StatusNotFound {
 		t.Errorf("/web/app.js: %d", w.Code)
 	}
-	w := do(s, "GET", "/dashboard/config", "", nil)
-	if !strings.Contains(w.Body.String(), testInstance) {
-		t.Errorf("config: %s", w.Body.String())
+	w := do(s, "GET", "/dashboard/stack", "", nil)
+	want, _ := json.Marshal(sampleStack(t, "http://127.0.0.1:1"))
+	if w.Code != 200 || strings.TrimSpace(w.Body.String()) != string(want) {
+		t.Errorf("the stack document: %d %s, want %s", w.Code, w.Body.String(), want)
+	}
+}
+
+// TestKnowsNoWorkflow: the page and the server name no workflow, route or machine of the sample;
+// what they show of it comes from the stack's description.
+func TestKnowsNoWorkflow(t *testing.T) {
+	files, err := filepath.Glob("web/*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range code {
+		if !strings.HasSuffix(f, "_test.go") {
+			files = append(files, f)
+		}
+	}
+	sample := regexp.MustCompile(`(?i)instance|ec2|express-|standard-|(express|standard)statemachine`)
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range strings.Split(string(data), "\n") {
+			if m := sample.FindString(line); m != "" {
+				t.Errorf("%s:%d names %q: %s", f, i+1, m, strings.TrimSpace(line))
+			}
+		}
+	}
+	if len(files) < 6 {
+		t.Fatalf("read %v; expected the page and the server", files)
 	}
 }
 
@@ -386,7 +489,7 @@ func TestServesThePage(t *testing.T) {
 // gets right; the page and its files are served to it.
 func TestRefusesCallsNotFromThePage(t *testing.T) {
 	up := newUpstream(t)
-	s := newTestServer(t, Config{APIURL: up.srv.URL})
+	s := newTestServer(t, Config{Stack: Stack{APIURL: up.srv.URL}})
 	tests := []struct {
 		name   string
 		mutate func(*http.Request)
@@ -401,7 +504,7 @@ func TestRefusesCallsNotFromThePage(t *testing.T) {
 			for _, call := range []struct{ method, target string }{
 				{http.MethodGet, "/api/executions"},
 				{http.MethodPost, "/api/standard-instance"},
-				{http.MethodGet, "/dashboard/config"},
+				{http.MethodGet, "/dashboard/stack"},
 				{http.MethodGet, "/dashboard/state-machine?arn=" + testMachine},
 			} {
 				w := do(s, call.method, call.target, `{"instance_id":"`+testInstance+`"}`, tt.mutate)

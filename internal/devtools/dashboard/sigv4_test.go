@@ -182,15 +182,15 @@ func TestSignsEachCallWithSigV4(t *testing.T) {
 	creds := aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
 		return aws.Credentials{AccessKeyID: v.accessKey, SecretAccessKey: v.secret, SessionToken: v.token}, nil
 	})
-	s := newTestServer(t, Config{APIURL: api.URL + "/Prod", Auth: AuthIAM, Credentials: creds, Region: "eu-west-1",
+	s := newTestServer(t, Config{Stack: Stack{APIURL: api.URL + "/Prod", Auth: AuthIAM}, Credentials: creds, Region: "eu-west-1",
 		Clock: fixedClock(now)})
-	arn := url.PathEscape("arn:aws:states:eu-west-1:123456789012:execution:StandardStateMachine:a1b2")
+	arn := url.PathEscape("arn:aws:states:eu-west-1:123456789012:execution:stepgate_Standard:a1b2")
 	calls := []struct{ method, target, body string }{
 		{"POST", "/api/express-instance", `{"instance_id":"i-0123456789abcdef0","action":"start"}`},
 		{"POST", "/api/standard-instance", `{"instance_id":"i-0123456789abcdef0"}`},
 		{"GET", "/api/executions?limit=5&next=a%2Bb%3D%3D", ""},
 		{"GET", "/api/executions/" + arn + "?wait=20", ""},
-		{"GET", "/api/executions/arn:aws:states:eu-west-1:123456789012:execution:StandardStateMachine:raw/events?after=3&wait=20", ""},
+		{"GET", "/api/executions/arn:aws:states:eu-west-1:123456789012:execution:stepgate_Standard:raw/events?after=3&wait=20", ""},
 		{"DELETE", "/api/executions/" + arn, ""},
 		{"GET", "/api/instances/i-0123456789abcdef0", ""},
 	}
@@ -222,7 +222,7 @@ func TestSigningTamperedRequestFails(t *testing.T) {
 	// A request signed for one body and sent with another must not verify: the payload is signed.
 	now := time.Date(2026, 11, 29, 21, 0, 0, 0, time.UTC)
 	v := sigV4Verifier{accessKey: "AKID", secret: "s", region: "us-east-1", service: "execute-api", now: now}
-	sg, err := newSigner(Config{Auth: AuthIAM, Region: "us-east-1", Clock: fixedClock(now),
+	sg, err := newSigner(Config{Stack: Stack{Auth: AuthIAM}, Region: "us-east-1", Clock: fixedClock(now),
 		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
 			return aws.Credentials{AccessKeyID: "AKID", SecretAccessKey: "s"}, nil
 		})}, &url.URL{Scheme: "https", Host: "x"})

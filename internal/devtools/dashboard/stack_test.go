@@ -3,38 +3,62 @@ package dashboard
 import (
 	"context"
 	"encoding/json"
-	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/stepgate/stepgate/internal/devtools/routereader"
 	"github.com/stepgate/stepgate/internal/offline"
 )
 
-// startOfflineStack starts make local's stack on free ports from the real template and freshly
-// built bootstraps, with the workflows' time 20 times faster.
-func startOfflineStack(t *testing.T) *offline.Stack {
+// buildDir holds the bootstraps `make build` made for this package's tests, once.
+var (
+	buildOnce sync.Once
+	buildDir  string
+	buildErr  error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
+	}
+	os.Exit(code)
+}
+
+// startOfflineStack starts make local's stack from the template at path on free ports, with
+// freshly built bootstraps and the workflows' time 20 times faster, and serves the dashboard in
+// front of it as make local does; it returns the page's URL.
+func startOfflineStack(t *testing.T, template string) (*offline.Stack, string) {
 	t.Helper()
-	root := filepath.Join("..", "..", "..")
-	dir := t.TempDir()
-	cmd := exec.Command("make", "--no-print-directory", "-C", root, "build", "BUILD_DIR="+dir)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("make build: %v\n%s", err, out)
+	buildOnce.Do(func() {
+		if buildDir, buildErr = os.MkdirTemp("", "dashboard-build-"); buildErr != nil {
+			return
+		}
+		out, err := exec.Command("make", "--no-print-directory", "-C", repoRoot, "build", "BUILD_DIR="+buildDir).CombinedOutput()
+		if err != nil {
+			buildErr = &buildError{err, out}
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("make build: %v", buildErr)
 	}
 	s, err := offline.Start(context.Background(), offline.Config{
-		Template:        filepath.Join(root, "template.yaml"),
-		BuildDir:        filepath.Join(dir, runtime.GOOS+"-"+runtime.GOARCH),
+		Template:        template,
+		BuildDir:        filepath.Join(buildDir, runtime.GOOS+"-"+runtime.GOARCH),
 		APIAddr:         "127.0.0.1:0",
 		AWSAddr:         "127.0.0.1:0",
 		TimeScale:       20,
 		TransitionDelay: 300 * time.Millisecond,
+		Routes:          routereader.Read,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -46,69 +70,102 @@ func startOfflineStack(t *testing.T) *offline.Stack {
 			t.Errorf("close: %v", err)
 		}
 	})
-	return s
-}
-
-// requireRoutes skips the test while the stack lacks a route the page needs: they come from other
-// changes (GET /executions and its events route; GET /instances/{id}), merged separately. A
-// missing route answers 403 (API Gateway's MissingAuthenticationToken) or 404; any other answer
-// lets the test go on and judge it.
-func requireRoutes(t *testing.T, s *offline.Stack, instanceID string) {
-	t.Helper()
-	for _, path := range []string{
-		"/executions",
-		"/executions/" + url.PathEscape("arn:aws:states:us-east-1:123456789012:execution:StandardStateMachine:none") + "/events",
-		"/instances/" + instanceID,
-	} {
-		resp, err := http.Get(s.APIURL + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var body struct{ Error string }
-		_ = json.NewDecoder(resp.Body).Decode(&body)
-		resp.Body.Close()
-		missing := resp.StatusCode == http.StatusForbidden ||
-			(resp.StatusCode == http.StatusNotFound && body.Error != "ExecutionNotFound")
-		if missing {
-			t.Skipf("the stack answers GET %s with %d %s: that route is not on this branch yet; this test runs once it is", path, resp.StatusCode, body.Error)
-		}
-	}
-}
-
-func TestBrowserAgainstOfflineStack(t *testing.T) {
-	ctx := newBrowser(t)
-	stack := startOfflineStack(t)
-	instanceID := stack.InstanceIDs["ManagedInstance"]
-	requireRoutes(t, stack, instanceID)
-
-	srvCtx, stop := context.WithCancel(context.Background())
-	defer stop()
-	pageURL, _, err := Serve(srvCtx, "127.0.0.1:0", Config{APIURL: stack.APIURL, Auth: AuthNone, InstanceID: instanceID,
-		StateMachines: stack.SFN})
+	st, err := FromOffline(s)
 	if err != nil {
 		t.Fatal(err)
 	}
+	srvCtx, stop := context.WithCancel(context.Background())
+	t.Cleanup(stop)
+	pageURL, _, err := Serve(srvCtx, "127.0.0.1:0", Config{Stack: st, StepFunctions: s.SFN})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, pageURL
+}
+
+type buildError struct {
+	err error
+	out []byte
+}
+
+func (e *buildError) Error() string { return e.err.Error() + "\n" + string(e.out) }
+
+// TestBrowserAgainstOfflineStack: the sample stack through make local's stack, as a person uses
+// it: the live read of GET /instances/{instance_id} (its one allowed value), the form of POST
+// /standard-instance, the execution followed live through its machine's graph and the events
+// route, the read following what the workflow did.
+func TestBrowserAgainstOfflineStack(t *testing.T) {
+	ctx := newBrowser(t)
+	stack, pageURL := startOfflineStack(t, filepath.Join(repoRoot, "template.yaml"))
+	read := "GET /instances/" + stack.InstanceIDs["ManagedInstance"]
 	if err := chromedp.Do(ctx, chromedp.Navigate(pageURL)); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(ctx, t, "the instance card shows stopped", 20*time.Second, nil, func(s pageState) bool { return s.Instance == "stopped" })
+	waitFor(ctx, t, "the read card shows stopped", func(s pageState) bool { return s.Reads[read] == "stopped" })
 
-	highlighted, final := startFollowAndWatch(ctx, t, 60*time.Second)
-	t.Logf("the graph highlighted %v; the timeline: %v", highlighted, final.Timeline)
-	if !inOrder(highlighted, []string{"InitialWait", "Check", "Decide", "Start"}) || highlighted[0] != "InitialWait" {
-		t.Errorf("the highlight moved through %v; want InitialWait, Check, Decide, Start in this order", highlighted)
+	watchHighlight(ctx, t)
+	callRoute(ctx, t, "POST /standard-instance", map[string]string{"action": "start"})
+	final := waitFor(ctx, t, "the execution ends SUCCEEDED", ended("SUCCEEDED"))
+	t.Logf("the graph highlighted %v; the timeline: %v", final.Trail, final.Timeline)
+	if !inOrder(final.Trail, []string{"InitialWait", "Check", "Decide", "Start"}) || final.Trail[0] != "InitialWait" {
+		t.Errorf("the highlight moved through %v; want InitialWait, Check, Decide, Start in this order", final.Trail)
 	}
 	for _, st := range []string{"InitialWait", "Check", "Decide", "Start"} {
 		if !slices.Contains(final.Visited, st) {
 			t.Errorf("%s not marked visited: %v", st, final.Visited)
 		}
 	}
-	if len(final.Failed) != 0 || final.Current != "" {
-		t.Errorf("after SUCCEEDED: failed %v, current %q", final.Failed, final.Current)
+	if len(final.Failed) != 0 || final.Current != "" || final.Machine != "Standard" {
+		t.Errorf("after SUCCEEDED: failed %v, current %q, machine %q", final.Failed, final.Current, final.Machine)
 	}
-	waitFor(ctx, t, "the instance card shows running", 30*time.Second, nil, func(s pageState) bool { return s.Instance == "running" })
-	waitFor(ctx, t, "the execution is listed", 20*time.Second, nil, func(s pageState) bool { return s.Rows >= 1 })
+	waitFor(ctx, t, "the read card shows running", func(s pageState) bool { return s.Reads[read] == "running" })
+	waitFor(ctx, t, "the execution is listed with its machine", func(s pageState) bool {
+		return slices.Contains(s.Rows, row{"Standard", "SUCCEEDED"})
+	})
 	if out := os.Getenv("DASHBOARD_SCREENSHOT"); out != "" {
 		screenshot(ctx, t, out)
 	}
+}
+
+// TestBrowserAgainstYourWorkflow: a stack with workflows of its own (README "Add your workflow":
+// a sync JSONata route with a field rule and an error of its own, an async route) gets its forms
+// and its live executions from its declaration alone.
+func TestBrowserAgainstYourWorkflow(t *testing.T) {
+	ctx := newBrowser(t)
+	_, pageURL := startOfflineStack(t, readmeTemplate(t))
+	if err := chromedp.Do(ctx, chromedp.Navigate(pageURL)); err != nil {
+		t.Fatal(err)
+	}
+	first := waitFor(ctx, t, "the forms are built", func(s pageState) bool { return len(s.Tabs) > 0 })
+	for _, route := range []string{"POST /quotes", "POST /reports"} {
+		if !slices.Contains(first.Tabs, route) {
+			t.Errorf("no form for %s: the page offers %v", route, first.Tabs)
+		}
+	}
+
+	callRoute(ctx, t, "POST /quotes", map[string]string{"item": "ABC-123", "quantity": "3"})
+	quote := waitFor(ctx, t, "the quote is shown", func(s pageState) bool { return s.Results["POST /quotes"].Status == "200" })
+	var answer struct {
+		Total float64 `json:"total"`
+	}
+	text := quote.Results["POST /quotes"].Text
+	if err := json.Unmarshal([]byte(text[strings.Index(text, "{"):]), &answer); err != nil || answer.Total != 7.5 {
+		t.Errorf("the form shows %q, want the workflow's output with total 7.5 (%v)", text, err)
+	}
+	callRoute(ctx, t, "POST /quotes", map[string]string{"quantity": "500"})
+	waitFor(ctx, t, "the route's own error is shown", func(s pageState) bool {
+		r := s.Results["POST /quotes"]
+		return r.OK == "false" && strings.Contains(r.Text, "422 QuantityTooLarge") && strings.Contains(r.Text, "At most 100 of ABC-123 per order.")
+	})
+
+	watchHighlight(ctx, t)
+	callRoute(ctx, t, "POST /reports", map[string]string{"customer": "ada", "": `{"note": "from the dashboard"}`})
+	final := waitFor(ctx, t, "the report ends SUCCEEDED", ended("SUCCEEDED"))
+	if final.Machine != "Report" || final.GraphSize != 2 || !slices.Equal(final.Visited, []string{"Gather", "Write"}) ||
+		!inOrder(final.Trail, []string{"Gather"}) {
+		t.Errorf("followed %q: %d states, visited %v, highlighted %v; want Report's Gather then Write", final.Machine, final.GraphSize, final.Visited, final.Trail)
+	}
+	waitFor(ctx, t, "the report is listed with its machine", func(s pageState) bool {
+		return slices.Contains(s.Rows, row{"Report", "SUCCEEDED"})
+	})
 }

@@ -24,7 +24,7 @@ func (s *Server) serveStateMachine(w http.ResponseWriter, r *http.Request) {
 		s.refuse(w, r, http.StatusBadRequest, "InvalidStateMachineArn", "arn must be a state machine ARN (arn:aws:states:REGION:ACCOUNT:stateMachine:NAME).")
 		return
 	}
-	out, err := s.cfg.StateMachines.DescribeStateMachine(r.Context(), &sfn.DescribeStateMachineInput{StateMachineArn: aws.String(arn)},
+	out, err := s.cfg.StepFunctions.DescribeStateMachine(r.Context(), &sfn.DescribeStateMachineInput{StateMachineArn: aws.String(arn)},
 		func(o *sfn.Options) { o.Region = sm.Region }) // the machine's Region, whatever the profile's
 	if err != nil {
 		s.log.Error("describe state machine", "arn", arn, "error", err)

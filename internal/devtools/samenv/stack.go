@@ -1,8 +1,12 @@
 package samenv
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"os"
+	"os/exec"
 	"strings"
 
 	"github.com/stepgate/stepgate/internal/devtools/samtemplate"
@@ -67,6 +71,40 @@ func ParseStack(describeStacks, describeStackResources []byte) (*Stack, error) {
 		out.Resources[r.LogicalResourceID] = StackResource{Type: r.ResourceType, PhysicalID: r.PhysicalResourceID}
 	}
 	return out, nil
+}
+
+// DescribeStack reads the deployed stack name through the AWS CLI (`aws cloudformation
+// describe-stacks` and `describe-stack-resources`, with the caller's profile and Region), as
+// `make env-deployed` and `make dashboard` do. The CLI's own complaints go to standard error.
+func DescribeStack(ctx context.Context, name string) (*Stack, error) {
+	var outs [2][]byte
+	for i, op := range []string{"describe-stacks", "describe-stack-resources"} {
+		cmd := exec.CommandContext(ctx, "aws", "cloudformation", op, "--stack-name", name, "--output", "json")
+		cmd.Stderr = os.Stderr
+		out, err := cmd.Output()
+		if err != nil {
+			return nil, fmt.Errorf("aws cloudformation %s --stack-name %s: %w", op, name, err)
+		}
+		outs[i] = out
+	}
+	return ParseStack(outs[0], outs[1])
+}
+
+// ReadStack reads a deployed stack from saved AWS CLI answers (the files DescribeStack's two
+// commands print), for use without AWS access.
+func ReadStack(describeStacksFile, describeStackResourcesFile string) (*Stack, error) {
+	if describeStacksFile == "" || describeStackResourcesFile == "" {
+		return nil, errors.New("give both the describe-stacks and the describe-stack-resources output")
+	}
+	stacks, err := os.ReadFile(describeStacksFile)
+	if err != nil {
+		return nil, err
+	}
+	resources, err := os.ReadFile(describeStackResourcesFile)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStack(stacks, resources)
 }
 
 // Options are the samtemplate options that reproduce the stack: its parameters (those the template

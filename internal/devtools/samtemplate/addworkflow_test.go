@@ -12,11 +12,7 @@ import (
 // lines) into a directory of its own, and returns its path.
 func readmeWorkflowsTemplate(t *testing.T) string {
 	t.Helper()
-	template, err := addworkflow.FromRepo(repoRoot)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path, err := addworkflow.Copy(t.TempDir(), repoRoot, template)
+	path, err := addworkflow.CopyFromRepo(t.TempDir(), repoRoot)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,8 +1,12 @@
-// stepgate dashboard: the managed instance, buttons for both routes, the recent standard
-// executions, and one execution followed live (graph + timeline) through the events route's long
-// poll. Every call goes to this page's own origin: /api/... is forwarded to the stack by the
-// dashboard command, /dashboard/... is answered by it. Data only ever reaches the DOM through
-// textContent and attributes, never as markup.
+// stepgate dashboard. The page knows no workflow: everything it shows of the stack comes from the
+// stack's description (GET /dashboard/stack: the API, the state machines, and each declared route
+// with its input sources, required fields and field rules). From it the page builds a form per
+// start route, a live read card per route that needs no one's input (a synchronous GET whose path
+// parameters all have allowlist values), and labels; the executions of the stack's STANDARD
+// machines come from the generic status routes, and any of them is followed live (graph +
+// timeline) through the events route's long poll. Every call goes to this page's own origin:
+// /api/... is forwarded to the stack by the dashboard command, /dashboard/... is answered by it.
+// Data only ever reaches the DOM through textContent and attributes, never as markup.
 'use strict';
 
 const $ = (sel) => document.querySelector(sel);
@@ -10,17 +14,18 @@ const SVG = 'http://www.w3.org/2000/svg';
 const enc = encodeURIComponent;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-let config = { instanceId: '' };
+let stack = { routes: [], stateMachines: [] };
 
 // ---- calls ---------------------------------------------------------------------------------------
 
 class CallError extends Error {
-  constructor(status, code, message, requestId, retryAfter) {
+  constructor(status, code, message, requestId, retryAfter, body) {
     super(message);
     this.status = status;
     this.code = code;
     this.requestId = requestId;
     this.retryAfter = retryAfter;
+    this.body = body || {};
   }
 }
 
@@ -40,7 +45,7 @@ async function call(method, path, { body, headers } = {}) {
     const d = data && typeof data === 'object' ? data : {};
     const retryAfter = Number(resp.headers.get('Retry-After')) || 0;
     throw new CallError(resp.status, d.error || 'HTTP' + resp.status,
-      d.message || (text ? text.slice(0, 200) : resp.statusText), d.requestId || resp.headers.get('X-Request-Id') || '', retryAfter);
+      d.message || (text ? text.slice(0, 200) : resp.statusText), d.requestId || resp.headers.get('X-Request-Id') || '', retryAfter, d);
   }
   if (data === null) {
     throw new CallError(resp.status, 'NotJSON', 'The answer was not JSON.', resp.headers.get('X-Request-Id') || '', 0);
@@ -105,78 +110,308 @@ function shortName(name) {
   return name.length > 14 ? name.slice(0, 6) + '…' + name.slice(-6) : name;
 }
 
-// ---- the instance ------------------------------------------------------------------------------------
-
-let instanceTimer = 0;
-
-async function refreshInstance() {
-  clearTimeout(instanceTimer);
-  let next = 10000;
-  try {
-    const r = await apiCall('GET', `/instances/${enc(config.instanceId)}`);
-    const state = String(r.body.state || 'unknown');
-    const badge = $('#instance-state');
-    badge.textContent = state;
-    badge.dataset.state = state;
-    $('#instance-checked').textContent = 'checked at ' + new Date().toLocaleTimeString([], { hour12: false });
-    clearError('instance');
-    if (state === 'pending' || state === 'stopping') next = 1500;
-  } catch (e) {
-    showError('instance', 'Instance state', e);
-    next = e.retryAfter ? e.retryAfter * 1000 : 10000;
+function make(tag, props, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(props || {})) {
+    if (k === 'class') e.className = v;
+    else if (k === 'data') Object.assign(e.dataset, v);
+    else if (k in e && typeof v !== 'string') e[k] = v;
+    else e.setAttribute(k, v);
   }
-  clearTimeout(instanceTimer); // one schedule, however many refreshes overlapped
-  instanceTimer = setTimeout(refreshInstance, next);
+  e.append(...children.filter((c) => c !== null && c !== undefined));
+  return e;
 }
 
-// ---- actions ---------------------------------------------------------------------------------------
+// ---- the stack --------------------------------------------------------------------------------------
+
+// machineLabel names a state machine (or an execution's) for people: its name without the stack's
+// prefix (every machine of a stepgate stack is named <stack>_<Short>).
+function machineLabel(arn) {
+  const parts = String(arn || '').split(':');
+  const name = ['execution', 'express', 'stateMachine'].includes(parts[5]) ? parts[6] || '' : '';
+  const i = name.indexOf('_');
+  return i >= 0 ? name.slice(i + 1) : name;
+}
+
+const pathParams = (route) => (route.path.match(/\{[^}]+\}/g) || []).map((p) => p.slice(1, -1));
+const fieldOf = (route, name) => (route.fields || []).find((f) => f.name === name);
+// A browser sends no body with a GET, whatever the route declares.
+const hasBody = (route) => route.input.body && route.method !== 'GET';
+
+// choicesOf lists the values a field can take, when the declaration says: its allowlist, or the
+// literal alternatives of a pattern such as ^(a|b|c)$.
+function choicesOf(field) {
+  if (!field) return null;
+  if (field.allowed && field.allowed.length) return field.allowed;
+  const m = /^\^\(?((?:[A-Za-z0-9_-]+\|)*[A-Za-z0-9_-]+)\)?\$$/.exec(field.pattern || '');
+  return m ? m[1].split('|') : null;
+}
+
+// fillPath puts the (escaped) parameter values into a path template.
+const fillPath = (route, values) => route.path.replace(/\{([^}]+)\}/g, (_, n) => enc(values[n]));
+
+// ---- live reads -------------------------------------------------------------------------------------
+
+// A read is a synchronous GET route nobody has to type anything for: its path parameters all have
+// allowlist values and every required field comes from the path or a fixed value. One card per
+// combination of those values (a few at most), refreshed; its answer rendered as it comes.
+const MAX_READS = 6;
+const reads = [];
+let lastActivity = 0; // when the page last started something, or saw an execution end
+
+function readCombinations(route) {
+  if (route.method !== 'GET' || route.mode !== 'sync') return [];
+  const params = pathParams(route);
+  const given = new Set([...params, ...Object.keys(route.input.fixed || {})]);
+  if (!(route.required || []).every((n) => given.has(n))) return [];
+  let combos = [{}];
+  for (const p of params) {
+    const values = (fieldOf(route, p) || {}).allowed || [];
+    if (!values.length) return [];
+    combos = combos.flatMap((c) => values.map((v) => ({ ...c, [p]: v })));
+  }
+  return combos;
+}
+
+function buildReads() {
+  for (const route of stack.routes) {
+    for (const values of readCombinations(route)) {
+      if (reads.length >= MAX_READS) return;
+      const path = fillPath(route, values);
+      const r = { route, path, key: `${route.method} ${path}`, timer: 0, lastChange: 0, value: undefined };
+      r.card = make('section', { class: 'card read', data: { route: `${route.method} ${route.path}`, key: r.key } },
+        make('h2', {}, make('code', {}, `${route.method} ${decodeURIComponent(path)}`),
+          make('span', { class: 'machine' }, machineLabel(route.stateMachineArn))),
+        make('p', { class: 'headline', hidden: true }, make('span', { class: 'label' }), make('span', { class: 'value' })),
+        make('dl', { class: 'answer' }),
+        make('p', { class: 'muted checked' }, 'not read yet'));
+      $('#reads').append(r.card);
+      reads.push(r);
+    }
+  }
+}
+
+// TONES colour a headline value by common status words, whatever the workflow.
+const TONES = {
+  good: /^(running|active|available|enabled|healthy|ok|succeeded|ready|approved|in[-_ ]?service)$/i,
+  busy: /^(pending|starting|stopping|creating|updating|deleting|waiting|in[-_ ]?progress)$/i,
+  bad: /^(failed|error|terminated|shutting[-_ ]?down|unhealthy|rejected|aborted|timed[-_ ]?out)$/i,
+  idle: /^(stopped|disabled|inactive|paused)$/i,
+};
+const toneOf = (v) => Object.keys(TONES).find((t) => TONES[t].test(String(v))) || '';
+
+const showValue = (v) => (typeof v === 'string' ? v : JSON.stringify(v));
+
+// renderRead shows a read's answer: its first scalar field that is not one of the route's own
+// inputs as the headline, every other field below.
+function renderRead(r, body) {
+  const inputs = new Set([...pathParams(r.route), ...(r.route.input.query || []), ...Object.keys(r.route.input.fixed || {})]);
+  const obj = body && typeof body === 'object' && !Array.isArray(body) ? body : { answer: body };
+  const head = Object.keys(obj).find((k) => !inputs.has(k) && obj[k] !== null && typeof obj[k] !== 'object');
+  const hl = r.card.querySelector('.headline');
+  hl.hidden = head === undefined;
+  const value = head === undefined ? undefined : showValue(obj[head]);
+  if (value !== r.value) r.lastChange = Date.now();
+  r.value = value;
+  hl.dataset.field = head || '';
+  hl.dataset.value = value || '';
+  hl.dataset.tone = toneOf(value);
+  hl.querySelector('.label').textContent = head || '';
+  hl.querySelector('.value').textContent = value || '';
+  const dl = r.card.querySelector('.answer');
+  dl.textContent = '';
+  for (const [k, v] of Object.entries(obj)) if (k !== head) dl.append(make('dt', {}, k), make('dd', {}, showValue(v)));
+}
+
+async function refreshRead(r) {
+  clearTimeout(r.timer);
+  let next;
+  try {
+    const res = await apiCall('GET', r.path);
+    renderRead(r, res.body);
+    r.card.querySelector('.checked').textContent = 'read at ' + new Date().toLocaleTimeString([], { hour12: false });
+    clearError('read ' + r.key);
+    // Quickly while things change (a value just changed, a call just started something), else
+    // every 10 s.
+    next = Date.now() - Math.max(r.lastChange, lastActivity) < 15000 ? 1500 : 10000;
+  } catch (e) {
+    showError('read ' + r.key, r.key, e);
+    next = e.retryAfter ? e.retryAfter * 1000 : 10000;
+  }
+  clearTimeout(r.timer); // one schedule, however many refreshes overlapped
+  r.timer = setTimeout(() => refreshRead(r), next);
+}
+
+function refreshReads() {
+  lastActivity = Date.now();
+  reads.forEach(refreshRead);
+}
+
+// ---- a form per start route ----------------------------------------------------------------------------
 
 function newKey() {
   if (crypto.randomUUID) return crypto.randomUUID();
   return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-function showResult(ok, title, detail) {
-  const el = $('#result');
-  el.hidden = false;
-  el.className = 'result' + (ok ? '' : ' error');
-  el.dataset.ok = String(ok);
-  el.textContent = '';
-  const t = document.createElement('strong');
-  t.textContent = title;
-  el.append(t);
-  if (detail !== undefined) {
-    const pre = document.createElement('pre');
-    pre.textContent = typeof detail === 'string' ? detail : JSON.stringify(detail, null, 2);
-    el.append(pre);
+// inputsOf lists a route's inputs in request order: path parameters, query parameters, body fields
+// (required ones, then those with rules), fixed values (shown, not sent).
+function inputsOf(route) {
+  const out = [];
+  const seen = new Set();
+  const add = (name, where) => {
+    if (seen.has(name)) return;
+    seen.add(name);
+    out.push({ name, where, field: fieldOf(route, name), required: where === 'path' || (route.required || []).includes(name) });
+  };
+  const fixed = Object.keys(route.input.fixed || {});
+  fixed.forEach((n) => seen.add(n));
+  pathParams(route).forEach((n) => add(n, 'path'));
+  (route.input.query || []).forEach((n) => add(n, 'query'));
+  if (hasBody(route)) {
+    (route.required || []).forEach((n) => add(n, 'body'));
+    (route.fields || []).forEach((f) => add(f.name, 'body'));
+  }
+  fixed.forEach((n) => out.push({ name: n, where: 'fixed', value: route.input.fixed[n] }));
+  return out;
+}
+
+function fieldControl(inp) {
+  const label = make('span', { class: 'name' }, inp.name,
+    inp.required ? make('abbr', { title: 'required' }, ' *') : null, make('span', { class: 'in' }, inp.where));
+  if (inp.where === 'fixed') {
+    return make('label', { class: 'field fixed', data: { field: inp.name } }, label,
+      make('input', { value: JSON.stringify(inp.value), readOnly: true, title: 'fixed by the route: the caller cannot change it' }));
+  }
+  const choices = choicesOf(inp.field);
+  let control;
+  if (choices) {
+    control = make('select', { required: inp.required });
+    if (!inp.required || choices.length > 1) control.append(make('option', { value: '' }, inp.required ? 'choose…' : '—'));
+    choices.forEach((c) => control.append(make('option', { value: c }, c)));
+  } else {
+    control = make('input', { autocomplete: 'off', spellcheck: false, required: inp.required,
+      placeholder: inp.field && inp.field.hint ? inp.field.hint : inp.field ? '' : 'text, or a JSON value' });
+  }
+  control.dataset.name = inp.name;
+  control.dataset.in = inp.where;
+  // A field with a rule takes a string; any other a JSON value (a number, an object) or text.
+  control.dataset.json = String(!inp.field);
+  const rule = inp.field && (inp.field.pattern || inp.field.hint) ? make('span', { class: 'rule' },
+    inp.field.pattern ? make('code', {}, inp.field.pattern) : null, inp.field.hint ? ' ' + inp.field.hint : null) : null;
+  return make('label', { class: 'field', data: { field: inp.name } }, label, control, rule);
+}
+
+function buildForms() {
+  const starts = stack.routes.filter((r) => r.mode === 'sync' || r.mode === 'async');
+  $('#routes-empty').hidden = starts.length > 0;
+  for (const [i, route] of starts.entries()) {
+    const key = `${route.method} ${route.path}`;
+    const tab = make('button', { type: 'button', role: 'tab', class: 'tab', data: { route: key } },
+      make('code', {}, key), make('span', { class: 'mode', data: { mode: route.mode } }, route.mode));
+    // Required inputs and fixed values in view; optional ones (fields with a rule the route
+    // accepts, and any other body field as JSON) one click away.
+    const inputs = inputsOf(route);
+    const optional = inputs.filter((inp) => !inp.required && inp.where !== 'fixed');
+    const fields = make('div', { class: 'fields' }, ...inputs.filter((inp) => !optional.includes(inp)).map(fieldControl));
+    if (optional.length || hasBody(route)) {
+      const more = make('div', { class: 'fields' }, ...optional.map(fieldControl));
+      if (hasBody(route)) {
+        more.append(make('label', { class: 'field extra' },
+          make('span', { class: 'name' }, 'more fields', make('span', { class: 'in' }, 'body, a JSON object')),
+          make('textarea', { rows: 2, spellcheck: false, placeholder: '{"note": "…"}', data: { extra: 'true' } })));
+      }
+      fields.append(make('details', { class: 'optional' },
+        make('summary', {}, 'optional: ' + optional.map((inp) => inp.name).concat(hasBody(route) ? ['more body fields'] : []).join(', ')), more));
+    }
+    const what = route.mode === 'sync' ? 'the answer is the workflow\'s result'
+      : 'sent with a new Idempotency-Key; answers 202, and the execution is followed below';
+    const form = make('form', { class: 'route-form', data: { route: key }, hidden: true },
+      make('p', { class: 'route-line' }, make('code', {}, key), ' → ', make('span', { class: 'machine' }, machineLabel(route.stateMachineArn)),
+        make('span', { class: 'muted' }, ' ' + what)),
+      fields,
+      make('button', { type: 'submit', data: { route: key } }, `${route.method} ${route.path}`),
+      make('div', { class: 'result', hidden: true, data: { route: key } }));
+    form.addEventListener('submit', (ev) => { ev.preventDefault(); callRoute(route, form); });
+    tab.addEventListener('click', () => chooseRoute(key));
+    $('#route-tabs').append(tab);
+    $('#route-forms').append(form);
+    if (i === 0) chooseRoute(key);
   }
 }
 
-async function act(route, action) {
-  const buttons = document.querySelectorAll(`button[data-route="${route}"]`);
-  buttons.forEach((b) => { b.disabled = true; });
-  const body = JSON.stringify({ instance_id: config.instanceId, action });
+function chooseRoute(key) {
+  document.querySelectorAll('#route-tabs .tab').forEach((t) => t.setAttribute('aria-selected', String(t.dataset.route === key)));
+  document.querySelectorAll('#route-forms form').forEach((f) => { f.hidden = f.dataset.route !== key; });
+}
+
+// request builds a route's call from its form: the path with its parameters, the query, the body.
+function request(route, form) {
+  const values = {};
+  const query = new URLSearchParams();
+  let body = null;
+  const extra = form.querySelector('[data-extra]');
+  if (extra && extra.value.trim()) {
+    try { body = JSON.parse(extra.value); } catch (e) { body = null; }
+    if (!body || typeof body !== 'object' || Array.isArray(body)) throw new Error('more fields: write a JSON object, such as {"note": "hi"}');
+  }
+  if (hasBody(route)) body = body || {};
+  for (const c of form.querySelectorAll('[data-in][data-name]:not([readonly])')) {
+    const v = c.value;
+    if (c.dataset.in === 'path') values[c.dataset.name] = v;
+    if (v === '') continue;
+    if (c.dataset.in === 'query') query.set(c.dataset.name, v);
+    if (c.dataset.in === 'body') {
+      let parsed = v;
+      if (c.dataset.json === 'true') try { parsed = JSON.parse(v); } catch (e) { parsed = v; }
+      body[c.dataset.name] = parsed;
+    }
+  }
+  const q = query.toString();
+  return { path: fillPath(route, values) + (q ? '?' + q : ''), body: body === null ? undefined : JSON.stringify(body) };
+}
+
+function showResult(form, ok, status, title, detail) {
+  const el = form.querySelector('.result');
+  el.hidden = false;
+  el.className = 'result' + (ok ? '' : ' error');
+  el.dataset.ok = String(ok);
+  el.dataset.status = String(status);
+  el.textContent = '';
+  el.append(make('strong', {}, title));
+  if (detail !== undefined) el.append(make('pre', {}, typeof detail === 'string' ? detail : JSON.stringify(detail, null, 2)));
+}
+
+async function callRoute(route, form) {
+  const button = form.querySelector('button[type=submit]');
+  let req;
   try {
-    if (route === 'express') {
-      showResult(true, `Express ${action}: running…`);
-      const r = await apiCall('POST', '/express-instance', { body, headers: { 'Content-Type': 'application/json' } });
-      const o = r.body;
-      showResult(true, `Express ${action}: ${o.previous_state} → ${o.current_state} (action ${o.action})`, o);
-      refreshInstance();
-    } else {
-      const r = await apiCall('POST', '/standard-instance', {
-        body, headers: { 'Content-Type': 'application/json', 'Idempotency-Key': newKey() },
-      });
-      showResult(true, `Standard ${action}: started, followed below`, r.body.executionArn);
+    req = request(route, form);
+  } catch (e) {
+    showResult(form, false, 0, e.message);
+    return;
+  }
+  const headers = { 'Content-Type': 'application/json' };
+  if (route.mode === 'async') headers['Idempotency-Key'] = newKey();
+  button.disabled = true;
+  showResult(form, true, 0, `${route.method} ${req.path}: running…`);
+  lastActivity = Date.now();
+  try {
+    const r = await apiCall(route.method, req.path, { body: req.body, headers });
+    if (route.mode === 'async' && r.body.executionArn) {
+      showResult(form, true, r.status, `${r.status}: started, followed below`, r.body.executionArn);
       refreshExecutions();
       select(r.body.executionArn);
+    } else {
+      const arn = r.headers.get('X-Execution-Arn');
+      showResult(form, true, r.status, `${r.status}${arn ? ' · ' + machineLabel(arn) + ' execution ' + shortName(arn.split(':').pop()) : ''}`, r.body);
     }
   } catch (e) {
-    const detail = [e.message, e.requestId && 'request ' + e.requestId].filter(Boolean).join('\n');
-    showResult(false, `${route === 'express' ? 'Express' : 'Standard'} ${action}: ${e.status ? e.status + ' ' : ''}${e.code}`, detail);
-    if (e.status === 409 || e.status === 0 || e.status >= 500) refreshInstance();
+    const detail = [e.message, e.body && e.body.executionArn, e.requestId && 'request ' + e.requestId].filter(Boolean).join('\n');
+    showResult(form, false, e.status, `${e.status ? e.status + ' ' : ''}${e.code}`, detail);
   } finally {
-    buttons.forEach((b) => { b.disabled = false; });
+    button.disabled = false;
+    refreshReads();
   }
 }
 
@@ -194,7 +429,7 @@ async function refreshExecutions() {
     // Opened with nothing chosen: follow the newest execution, however it was started.
     if (!following && list.length > 0) select(list[0].executionArn);
     clearError('executions');
-    if ((r.body.executions || []).some((x) => x.status === 'RUNNING')) next = 2000;
+    if (list.some((x) => x.status === 'RUNNING')) next = 2000;
   } catch (e) {
     showError('executions', 'Recent executions', e);
     next = e.retryAfter ? e.retryAfter * 1000 : 10000;
@@ -208,21 +443,13 @@ function renderExecutions(list) {
   tbody.textContent = '';
   $('#executions-empty').hidden = list.length > 0;
   for (const x of list) {
-    const tr = document.createElement('tr');
-    tr.dataset.arn = x.executionArn;
-    tr.classList.toggle('selected', following && following.arn === x.executionArn);
-    const status = document.createElement('span');
-    status.className = 'status-pill';
-    status.dataset.status = x.status;
-    status.textContent = x.status;
+    const machine = machineLabel(x.executionArn);
+    const tr = make('tr', { title: x.executionArn, data: { arn: x.executionArn, machine, status: x.status } });
+    tr.classList.toggle('selected', !!following && following.arn === x.executionArn);
     const took = x.stopDate ? Date.parse(x.stopDate) - Date.parse(x.startDate) : NaN;
-    const cells = [status, shortName(x.name || ''), fmtTime(x.startDate), x.stopDate ? fmtDur(took) : '…'];
-    for (const c of cells) {
-      const td = document.createElement('td');
-      td.append(c);
-      tr.append(td);
-    }
-    tr.title = x.executionArn;
+    const cells = [make('span', { class: 'status-pill', data: { status: x.status } }, x.status), machine,
+      shortName(x.name || ''), fmtTime(x.startDate), x.stopDate ? fmtDur(took) : '…'];
+    for (const c of cells) tr.append(make('td', {}, c));
     tr.addEventListener('click', () => select(x.executionArn));
     tbody.append(tr);
   }
@@ -247,6 +474,7 @@ async function select(arn) {
   history.replaceState(null, '', '#' + enc(arn));
   document.querySelectorAll('#executions tbody tr').forEach((tr) => tr.classList.toggle('selected', tr.dataset.arn === arn));
   $('#execution-name').textContent = arn;
+  $('#execution-machine').textContent = machineLabel(arn);
   $('#timeline').textContent = '';
   $('#graph').textContent = '';
   setStatus('');
@@ -355,7 +583,7 @@ async function followEvents(f) {
   }
   if (!f.stopped) {
     refreshExecutions();
-    refreshInstance();
+    refreshReads();
   }
 }
 
@@ -412,12 +640,19 @@ function model(f) {
   return m;
 }
 
+// The followed execution's panels: each shows the execution from its model on every render. The
+// graph and the timeline are two; the tasks that wait for a callback (Approve, Reject) join them
+// here, in the side column.
+const panels = [
+  (f, m, closed) => { if (f.graph) paintGraph(f.graph, m, f.status === 'RUNNING' && !closed); },
+  (f, m, closed) => renderTimeline(m, closed),
+];
+
 function render(f) {
   const m = model(f);
   const closed = !isNaN(m.end);
   setStatus(closed ? { ExecutionSucceeded: 'SUCCEEDED', ExecutionFailed: 'FAILED', ExecutionTimedOut: 'TIMED_OUT', ExecutionAborted: 'ABORTED' }[f.events[f.events.length - 1].type] || f.status : f.status);
-  if (f.graph) paintGraph(f.graph, m, f.status === 'RUNNING' && !closed);
-  renderTimeline(m, closed);
+  for (const panel of panels) panel(f, m, closed);
 }
 
 function renderTimeline(m, closed) {
@@ -533,6 +768,7 @@ function drawGraph(def) {
   svg.textContent = '';
   svg.setAttribute('viewBox', `0 0 ${g.width} ${g.height}`);
   svg.style.maxHeight = `${Math.max(g.height, 200)}px`;
+  svg.style.maxWidth = `${Math.max(g.width, 400)}px`; // a small machine is not blown up
   const defs = el('defs', {}, svg);
   const marker = el('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' }, defs);
   el('path', { d: 'M0,0 L10,5 L0,10 z', fill: '#8b97a3' }, marker);
@@ -599,21 +835,23 @@ function paintGraph(graph, m, running) {
   for (const [key, p] of graph.edgeEls) p.classList.toggle('taken', m.taken.has(key));
 }
 
+
 // ---- start ---------------------------------------------------------------------------------------
 
 async function main() {
-  document.querySelectorAll('button[data-route]').forEach((b) => b.addEventListener('click', () => act(b.dataset.route, b.dataset.action)));
   $('#stop-execution').addEventListener('click', stopExecution);
   try {
-    config = (await call('GET', '/dashboard/config')).body;
+    stack = (await call('GET', '/dashboard/stack')).body;
   } catch (e) {
-    showError('config', 'Dashboard', e);
+    showError('stack', 'Dashboard', e);
     return;
   }
-  $('#api-url').textContent = config.api;
-  $('#auth-mode').textContent = config.auth;
-  $('#instance-id').textContent = config.instanceId;
-  refreshInstance();
+  $('#stack-name').textContent = stack.name ? `stack ${stack.name} ·` : '';
+  $('#api-url').textContent = stack.api;
+  $('#auth-mode').textContent = stack.auth;
+  buildReads();
+  buildForms();
+  reads.forEach(refreshRead);
   refreshExecutions();
   if (location.hash.length > 1) select(decodeURIComponent(location.hash.slice(1)));
 }
