@@ -128,8 +128,8 @@ invoke: build ## Invoke one function's bootstrap under AWS's Lambda emulator: ma
 STACK    ?= stepgate
 API      ?=
 .PHONY: dashboard
-dashboard: ## The dashboard for the deployed stack STACK (default stepgate) on 127.0.0.1:3001, its routes and API read from the stack (STEPGATE_API_KEY=… for AuthMode API_KEY; API=<URL> for a custom domain)
-	$(GO) run ./cmd/dashboard -stack '$(STACK)' $(if $(API),-api '$(API)')
+dashboard: ## The dashboard for the deployed stack STACK (default stepgate) on 127.0.0.1:3001, its routes and API read from the stack and TEMPLATE (STEPGATE_API_KEY=… for AuthMode API_KEY; API=<URL> for a custom domain)
+	$(GO) run ./cmd/dashboard -stack '$(STACK)' -template '$(TEMPLATE)' $(if $(API),-api '$(API)')
 
 deploy: ## sam build && sam deploy --guided (needs the SAM CLI and AWS credentials)
 	sam build && sam deploy --guided
