@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -106,7 +107,7 @@ func (s *Service) newTestRun(in *sfn.TestStateInput) (*testRun, error) {
 	}
 
 	stateName := deref(in.StateName)
-	machine, err := asl.ParseTestDefinition([]byte(deref(in.Definition)), in.StateName != nil)
+	machine, err := s.testDefinitions.parse(deref(in.Definition), in.StateName != nil)
 	if err != nil {
 		var defErr *asl.DefinitionError
 		if errors.As(err, &defErr) {
@@ -183,6 +184,44 @@ type lengthRule struct {
 	field    string
 	value    *string
 	min, max int
+}
+
+// testDefinitionCache keeps parsed TestState definitions (an *asl.StateMachine is immutable and
+// runs any number of states at once), up to maxTestDefinitionBytes of definition text; when full
+// it starts again empty.
+type testDefinitionCache struct {
+	mu    sync.Mutex
+	m     map[testDefinitionKey]*asl.StateMachine
+	bytes int
+}
+
+type testDefinitionKey struct {
+	definition string
+	whole      bool
+}
+
+const maxTestDefinitionBytes = 8 << 20
+
+func (c *testDefinitionCache) parse(definition string, whole bool) (*asl.StateMachine, error) {
+	key := testDefinitionKey{definition, whole}
+	c.mu.Lock()
+	sm, ok := c.m[key]
+	c.mu.Unlock()
+	if ok {
+		return sm, nil
+	}
+	sm, err := asl.ParseTestDefinition([]byte(definition), whole)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || c.bytes+len(definition) > maxTestDefinitionBytes {
+		c.m, c.bytes = map[testDefinitionKey]*asl.StateMachine{}, 0
+	}
+	c.m[key] = sm
+	c.bytes += len(definition)
+	return sm, nil
 }
 
 // testStateConstraints applies the constraints of TestState's model that the SDK leaves to the

@@ -205,3 +205,27 @@ func TestTestStateLeavesNothingRunning(t *testing.T) {
 		}
 	})
 }
+
+// TestTestDefinitionCache: a definition is parsed once per form (one state, or a whole
+// machine), and the cache starts again empty rather than outgrow its bound.
+func TestTestDefinitionCache(t *testing.T) {
+	var c testDefinitionCache
+	const def = `{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`
+	a, err := c.parse(def, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := c.parse(def, true); b != a {
+		t.Error("the same definition was parsed twice")
+	}
+	if _, err := c.parse(def, false); err == nil {
+		t.Error("a whole machine was accepted as one state: the form is part of the key")
+	}
+	big := `{"Type":"Pass","Comment":"` + strings.Repeat("x", maxTestDefinitionBytes-50) + `","End":true}`
+	if _, err := c.parse(big, false); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.m) != 1 || c.bytes != len(big) {
+		t.Errorf("%d entries, %d bytes after outgrowing the bound", len(c.m), c.bytes)
+	}
+}
