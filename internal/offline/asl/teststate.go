@@ -261,10 +261,19 @@ type itemReader struct {
 	maxItems  *field
 }
 
-func (d *decoder) itemReader(v any, loc string) *itemReader {
+// distributedObject is the object a Distributed Map's field holds; nil,
+// with a problem, when it holds something else.
+func (d *decoder) distributedObject(v any, loc, key string) map[string]any {
 	obj, ok := v.(map[string]any)
 	if !ok {
-		d.problem(CodeSchemaValidationFailed, "The value for the field 'ItemReader' must be an OBJECT", loc)
+		d.problem(CodeSchemaValidationFailed, fmt.Sprintf("The value for the field '%s' must be an OBJECT", key), loc)
+	}
+	return obj
+}
+
+func (d *decoder) itemReader(v any, loc string) *itemReader {
+	obj := d.distributedObject(v, loc, "ItemReader")
+	if obj == nil {
 		return nil
 	}
 	r := &itemReader{inputType: "JSON", delimiter: ','}
@@ -376,9 +385,8 @@ type itemBatcher struct {
 }
 
 func (d *decoder) itemBatcher(v any, loc string) *itemBatcher {
-	obj, ok := v.(map[string]any)
-	if !ok {
-		d.problem(CodeSchemaValidationFailed, "The value for the field 'ItemBatcher' must be an OBJECT", loc)
+	obj := d.distributedObject(v, loc, "ItemBatcher")
+	if obj == nil {
 		return nil
 	}
 	b := &itemBatcher{}
