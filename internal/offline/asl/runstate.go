@@ -69,7 +69,7 @@ type Inspection struct {
 	AfterInputPath      string // JSONPath
 	AfterParameters     string // JSONPath
 	AfterArguments      string // JSONata
-	Result              string // the raw result of a Task, Parallel, Map or Pass state
+	Result              string // the raw result of a Task state, or a Pass state's Result
 	AfterResultSelector string // JSONPath
 	AfterResultPath     string // JSONPath
 	AfterItemsPath      string // Map: the items
