@@ -75,9 +75,10 @@ type testRun struct {
 	roleARN string
 }
 
-// newTestRun checks a request as AWS does (its model's constraints, then the mock and
-// configuration rules, the definition, the state and its mock, the context object) and builds
-// the engine's run.
+// newTestRun checks a request (its model's constraints, then the mock and configuration rules,
+// the definition, the state and its mock, the context object) and builds the engine's run. The
+// errors and their messages are AWS's where its recorded answers show them
+// (TestRecordedTestStateAnswers); the others follow their wording.
 func (s *Service) newTestRun(in *sfn.TestStateInput) (*testRun, error) {
 	if err := testStateConstraints(in); err != nil {
 		return nil, err
