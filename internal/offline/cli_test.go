@@ -174,6 +174,32 @@ func TestAWSCLI(t *testing.T) {
 			t.Fatalf("%s", out)
 		}
 	})
+	t.Run("test-state through HTTP_PROXY", func(t *testing.T) {
+		// The README's unit test of one state: the machine's definition as the endpoint holds it
+		// (substitutions made), one of its states, a mocked Lambda answer, DEBUG inspection.
+		definition := c.run(t, nil, "stepfunctions", "describe-state-machine", "--state-machine-arn", express)["definition"].(string)
+		got := c.run(t, proxyEnv(s.AWSURL), "stepfunctions", "test-state", "--definition", definition, "--state-name", "Check",
+			"--input", `{"instance_id":"`+instanceID+`","action":"stop"}`,
+			"--mock", `{"result":"{\"instance_id\":\"`+instanceID+`\",\"state\":\"running\"}"}`,
+			"--inspection-level", "DEBUG")
+		if got["status"] != "SUCCEEDED" || got["nextState"] != "Decide" || !strings.Contains(got["output"].(string), `"check":{"instance_id":"`+instanceID+`","state":"running"}`) {
+			t.Fatalf("%v", got)
+		}
+		if params := got["inspectionData"].(map[string]any)["afterParameters"]; params != `{"operation":"check","instance_id":"`+instanceID+`"}` {
+			t.Fatalf("afterParameters = %v", params)
+		}
+		// Every member of the current model goes through the CLI: a context object, variables and
+		// the retry count of a mocked error.
+		got = c.run(t, proxyEnv(s.AWSURL), "stepfunctions", "test-state", "--definition", definition, "--state-name", "Check",
+			"--input", `{"instance_id":"`+instanceID+`"}`, "--variables", `{"v":1}`,
+			"--context", `{"Execution":{"Name":"from-the-cli"}}`,
+			"--mock", `{"errorOutput":{"error":"Lambda.ServiceException","cause":"mocked"}}`,
+			"--state-configuration", `{"retrierRetryCount":2}`, "--inspection-level", "TRACE")
+		details := got["inspectionData"].(map[string]any)["errorDetails"].(map[string]any)
+		if got["status"] != "RETRIABLE" || details["retryBackoffIntervalSeconds"] != float64(4) || got["inspectionData"].(map[string]any)["variables"] != `{"v":1}` {
+			t.Fatalf("%v", got)
+		}
+	})
 	t.Run("ec2 describe-instances", func(t *testing.T) {
 		const id = "i-0dddddddddddddd01"
 		addInstance(t, id, localec2.StatePending)

@@ -26,8 +26,8 @@ func LoadConfig(ctx context.Context, optFns ...func(*config.LoadOptions) error) 
 
 // NewSFN returns a Step Functions client. When a custom endpoint is in effect (AWS_ENDPOINT_URL,
 // AWS_ENDPOINT_URL_SFN, a BaseEndpoint in cfg or in optFns), it disables the "sync-" host prefix
-// that StartSyncExecution otherwise puts in front of the endpoint's host: "sync-127.0.0.1" does
-// not resolve. optFns run before the check, so an endpoint they set counts.
+// that StartSyncExecution and TestState otherwise put in front of the endpoint's host:
+// "sync-127.0.0.1" does not resolve. optFns run before the check, so an endpoint they set counts.
 func NewSFN(cfg aws.Config, optFns ...func(*sfn.Options)) *sfn.Client {
 	fns := append(slices.Clip(optFns), func(o *sfn.Options) {
 		if o.BaseEndpoint != nil && *o.BaseEndpoint != "" {

@@ -34,6 +34,8 @@ func (r *recorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		_, _ = io.WriteString(w, `{"executionArn":"arn:aws:states:us-east-1:123456789012:express:M:n:r","startDate":1764063000.123,"stopDate":1764063001.0,"status":"SUCCEEDED","output":"{}"}`)
 	case "StartExecution":
 		_, _ = io.WriteString(w, `{"executionArn":"arn:aws:states:us-east-1:123456789012:execution:M:n","startDate":1764063000.123}`)
+	case "TestState":
+		_, _ = io.WriteString(w, `{"status":"SUCCEEDED","output":"{}"}`)
 	default:
 		w.WriteHeader(http.StatusBadRequest)
 		_, _ = io.WriteString(w, `{"__type":"UnknownOperationException"}`)
@@ -97,9 +99,13 @@ func TestCustomEndpointDisablesSyncPrefix(t *testing.T) {
 			}); err != nil {
 				t.Fatalf("StartExecution: %v", err)
 			}
+			// TestState has the same "sync-" endpoint trait as StartSyncExecution.
+			if _, err := client.TestState(ctx, &sfn.TestStateInput{Definition: aws.String(`{"Type":"Pass","End":true}`)}); err != nil {
+				t.Fatalf("TestState: %v", err)
+			}
 			host := strings.TrimPrefix(srv.URL, "http://")
-			want := []string{host, host}
-			if strings.Join(rec.hosts, ",") != strings.Join(want, ",") || strings.Join(rec.ops, ",") != "StartSyncExecution,StartExecution" {
+			want := []string{host, host, host}
+			if strings.Join(rec.hosts, ",") != strings.Join(want, ",") || strings.Join(rec.ops, ",") != "StartSyncExecution,StartExecution,TestState" {
 				t.Errorf("requests = %v %v, want both to %s", rec.ops, rec.hosts, host)
 			}
 		})
@@ -126,6 +132,11 @@ func TestDefaultEndpointKeepsSyncPrefix(t *testing.T) {
 	})
 	if sawHost != "sync-states.us-east-1.amazonaws.com" {
 		t.Errorf("host = %q, want the sync- prefixed AWS endpoint", sawHost)
+	}
+	sawHost = ""
+	_, _ = client.TestState(context.Background(), &sfn.TestStateInput{Definition: aws.String(`{"Type":"Pass","End":true}`)})
+	if sawHost != "sync-states.us-east-1.amazonaws.com" {
+		t.Errorf("TestState host = %q, want the sync- prefixed AWS endpoint", sawHost)
 	}
 }
 

@@ -111,11 +111,12 @@ func newKind(typ string) stateKind {
 
 // fieldSets are the field groups whose names depend on the query language.
 type fieldSets struct {
-	jsonata    bool
-	transition []string // Next, End
-	io         []string // InputPath, OutputPath | Output
-	withResult []string // ResultPath, Parameters, ResultSelector | Arguments
-	assign     []string
+	jsonata     bool
+	distributed bool     // a Distributed Map's fields are allowed (decoder.distributed)
+	transition  []string // Next, End
+	io          []string // InputPath, OutputPath | Output
+	withResult  []string // ResultPath, Parameters, ResultSelector | Arguments
+	assign      []string
 }
 
 func fieldSetsFor(lang string) fieldSets {
@@ -144,6 +145,12 @@ func (f fieldSets) pick(jsonPath, jsonata []string) []string {
 // Parse decodes and validates a definition. A definition Step Functions would
 // refuse yields a *DefinitionError listing every problem found.
 func Parse(definition []byte) (*StateMachine, error) {
+	return parse(definition, &decoder{})
+}
+
+// parse decodes a definition with d, whose options (single, distributed)
+// the caller has set.
+func parse(definition []byte, d *decoder) (*StateMachine, error) {
 	dec := json.NewDecoder(bytes.NewReader(definition))
 	dec.UseNumber()
 	var doc any
@@ -157,7 +164,7 @@ func Parse(definition []byte) (*StateMachine, error) {
 	if !ok {
 		return nil, &DefinitionError{Problems: []Problem{{Code: CodeInvalidJSONDescription, Message: "the definition must be a JSON object", Location: "/"}}}
 	}
-	d := &decoder{varNames: map[string]bool{}, lang: QueryLanguageJSONPath, order: keyOrders(definition)}
+	d.varNames, d.lang, d.order = map[string]bool{}, QueryLanguageJSONPath, keyOrders(definition)
 	collectVariableNames(obj, d.varNames)
 	sm := &StateMachine{}
 	d.fields(obj, "", []string{"StartAt", "States"}, []string{"Comment", "Version", "TimeoutSeconds", "QueryLanguage"})
@@ -170,7 +177,7 @@ func Parse(definition []byte) (*StateMachine, error) {
 	sm.timeoutSeconds = d.integer(obj, "", "TimeoutSeconds", 1, math.MaxInt32)
 	d.lang = d.queryLanguage(obj, "", QueryLanguageJSONPath)
 	sm.root = d.graph(obj, "")
-	if sm.root != nil && len(d.problems) == 0 {
+	if sm.root != nil && len(d.problems) == 0 && !d.single {
 		d.terminal(sm.root, "")
 	}
 	if len(d.problems) > 0 {
@@ -202,6 +209,13 @@ type decoder struct {
 	order    map[string][]string // each object's keys in definition order, by location
 	varNames map[string]bool     // every name an Assign sets
 	lang     string              // the query language of the state being decoded
+
+	// single marks a definition of one state (TestState): its transitions
+	// may name states the definition does not have.
+	single bool
+	// distributed accepts a Distributed Map's fields (TestState, which runs
+	// a Map state only with a mock).
+	distributed bool
 }
 
 func (d *decoder) problem(code, msg, loc string) {
@@ -430,7 +444,7 @@ func (d *decoder) graph(obj map[string]any, loc string) *graph {
 // every state is reachable from StartAt.
 func (d *decoder) transitions(g *graph, raw map[string]any, loc string) {
 	target := func(name, field, at string) {
-		if name == "" {
+		if name == "" || (d.single && loc == "") {
 			return
 		}
 		if _, ok := raw[name]; !ok {
@@ -509,7 +523,7 @@ func (d *decoder) state(name string, obj map[string]any, loc string) *state {
 	}
 	st := &state{name: name, typ: typ, kind: newKind(typ)}
 	if st.kind == nil {
-		d.problem(CodeSchemaValidationFailed, fmt.Sprintf("The value for the field 'Type' must be one of [Pass, Task, Choice, Wait, Succeed, Fail, Parallel, Map], not \"%s\"", typ), loc+"/Type")
+		d.problem(CodeSchemaValidationFailed, "The field 'Type' should have one of these values: [Task, Wait, Pass, Succeed, Fail, Choice, Parallel, Map]", loc+"/Type")
 		return nil
 	}
 	// The state's language; nested states (Parallel branches, a Map's
@@ -517,7 +531,9 @@ func (d *decoder) state(name string, obj map[string]any, loc string) *state {
 	outer := d.lang
 	d.lang = d.queryLanguage(obj, loc, outer)
 	defer func() { d.lang = outer }()
-	required, optional := st.kind.fields(fieldSetsFor(d.lang))
+	sets := fieldSetsFor(d.lang)
+	sets.distributed = d.distributed
+	required, optional := st.kind.fields(sets)
 	d.fields(obj, loc, concat([]string{"Type"}, required), concat(commonFields, optional))
 
 	if slices.Contains(optional, "End") {
@@ -548,7 +564,7 @@ func (d *decoder) subgraph(v any, loc string) *graph {
 	d.lang = d.queryLanguage(bo, loc, outer)
 	defer func() { d.lang = outer }()
 	if pc, ok := bo["ProcessorConfig"].(map[string]any); ok {
-		if mode, _ := pc["Mode"].(string); mode == "DISTRIBUTED" {
+		if mode, _ := pc["Mode"].(string); mode == "DISTRIBUTED" && !d.distributed {
 			d.problem(CodeSchemaValidationFailed, "Distributed Map is not run by this engine; use Mode INLINE", loc+"/ProcessorConfig/Mode")
 		}
 	}

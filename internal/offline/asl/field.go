@@ -241,6 +241,14 @@ func (f *field) array(in any, e *env) ([]any, error) {
 	case f.kind == fieldJSONata:
 		return nil, f.queryFailure("The JSONata expression '%s' specified for the field '%s' returned an unexpected result type. Expected 'array', but was '%s' for value: %s",
 			f.expr, f.name, jsonType(v), compactJSON(v))
+	case f.kind == fieldPath:
+		// AWS names the path within the document it reads: "$$.Execution.Input"
+		// is "$.Execution.Input" (a TestState answer AWS recorded).
+		raw := f.path.raw
+		if f.path.context {
+			raw = raw[1:]
+		}
+		return nil, failf(f.failure, "Reference path \"%s\" must point to array.", raw)
 	}
 	return nil, failf(f.failure, "Map state input must be an array but was: %s", compactJSON(v))
 }

@@ -19,11 +19,15 @@ type mapKind struct {
 	items          *field
 	itemSelector   *field // nil: each item is its iteration's input
 	maxConcurrency *field // nil: as many as possible
+	// distributed holds a Distributed Map's fields, which only TestState
+	// parses (teststate.go); nil otherwise.
+	distributed *distributedMap
 }
 
 func (*mapKind) fields(f fieldSets) (required, optional []string) {
 	return nil, concat(f.transition, f.io, f.assign, []string{"ItemSelector", "ItemProcessor", "MaxConcurrency", "Retry", "Catch"},
-		f.pick([]string{"ResultPath", "Parameters", "ResultSelector", "ItemsPath", "Iterator", "MaxConcurrencyPath"}, []string{"Items"}))
+		f.pick([]string{"ResultPath", "Parameters", "ResultSelector", "ItemsPath", "Iterator", "MaxConcurrencyPath"}, []string{"Items"}),
+		f.distributedMapFields())
 }
 
 func (k *mapKind) decode(d *decoder, st *state, obj map[string]any, loc string) {
@@ -65,6 +69,9 @@ func (k *mapKind) decode(d *decoder, st *state, obj map[string]any, loc string) 
 	k.maxConcurrency = d.field(obj, loc, "MaxConcurrency", false, func(any, string) {
 		d.integer(obj, loc, "MaxConcurrency", 0, math.MaxInt32)
 	})
+	if d.distributed {
+		k.distributed = d.distributedMap(obj, loc)
+	}
 	d.errorHandling(st, obj, loc)
 }
 
@@ -72,11 +79,10 @@ func (k *mapKind) decode(d *decoder, st *state, obj map[string]any, loc string) 
 // time, and returns the outputs in item order. The first iteration to fail
 // fails the state and stops the others.
 func (k *mapKind) run(ctx context.Context, t *thread, st *state, in any, e *env) (any, string, error) {
-	items, err := k.items.array(in, e)
+	items, err := k.itemsOf(in, e)
 	if err != nil {
 		return nil, "", err
 	}
-	e.record(stepAfterItemsPath, items)
 	limit := int64(0)
 	if k.maxConcurrency != nil {
 		if limit, err = k.maxConcurrency.integer(in, e, 0, "a non-negative integer"); err != nil {
@@ -101,6 +107,9 @@ func (k *mapKind) run(ctx context.Context, t *thread, st *state, in any, e *env)
 			}
 		}
 		e.record(stepAfterItemSelector, inputs)
+	}
+	if m := e.mocked(); m != nil {
+		return k.mockedRun(st, in, items, inputs, e, m)
 	}
 
 	t.emit(HistoryEvent{Type: EventMapStateStarted, MapStateStartedEventDetails: &MapStateStartedEventDetails{Length: len(items)}})

@@ -18,8 +18,12 @@ func (*parallelKind) fields(f fieldSets) (required, optional []string) {
 
 func (k *parallelKind) decode(d *decoder, st *state, obj map[string]any, loc string) {
 	arr, ok := obj["Branches"].([]any)
-	if !ok || len(arr) == 0 {
+	switch {
+	case !ok:
 		d.problem(CodeSchemaValidationFailed, "The value for the field 'Branches' must be a non-empty ARRAY", loc+"/Branches")
+	case len(arr) == 0:
+		// AWS's words (a TestState answer it recorded).
+		d.problem(CodeSchemaValidationFailed, "Value cannot be empty", loc+"/Branches")
 	}
 	for i, b := range arr {
 		if g := d.subgraph(b, fmt.Sprintf("%s/Branches[%d]", loc, i)); g != nil {
@@ -31,7 +35,10 @@ func (k *parallelKind) decode(d *decoder, st *state, obj map[string]any, loc str
 
 // run runs every branch on the same input. The first branch to fail fails
 // the state with its own error, and the other branches are stopped.
-func (k *parallelKind) run(ctx context.Context, t *thread, st *state, in any, _ *env) (any, string, error) {
+func (k *parallelKind) run(ctx context.Context, t *thread, st *state, in any, e *env) (any, string, error) {
+	if m := e.mocked(); m != nil {
+		return m.result(st)
+	}
 	t.emit(HistoryEvent{Type: EventParallelStateStarted})
 	start := t.last
 	bctx, cancel := context.WithCancel(ctx)

@@ -30,6 +30,16 @@ type StateRun struct {
 	// RetryCount is how many times the state has been retried already:
 	// $$.State.RetryCount, and the attempts the matching retrier has made.
 	RetryCount int
+	// Mock, when set, replaces the state's work: a Task state's call, a
+	// Parallel state's branches, a Map state's iterations (teststate.go).
+	Mock *Mock
+	// MapIterationFailureCount is how many iterations of a mocked Map state
+	// failed: beyond its ToleratedFailureCount or ToleratedFailurePercentage
+	// the state fails with States.ExceedToleratedFailureThreshold.
+	MapIterationFailureCount int
+	// MapItemReaderData is what a Map state's ItemReader reads, as found in
+	// its source: JSON, JSON Lines or CSV, as its ReaderConfig says.
+	MapItemReaderData string
 }
 
 // StateResult is what one run of a state did.
@@ -51,21 +61,27 @@ type StateResult struct {
 
 // Inspection holds the data of each processing step of a state's run, as
 // TestState's inspectionData reports it; each value is JSON text, empty
-// when the step did not happen (a JSONata state has no InputPath, a state
-// without Parameters no AfterParameters, …).
+// when the step did not happen (a JSONata state has no InputPath, …) or
+// TestState does not report it for the state's type (reported, in
+// teststate.go).
 type Inspection struct {
 	Input               string // the raw input
 	AfterInputPath      string // JSONPath
 	AfterParameters     string // JSONPath
 	AfterArguments      string // JSONata
-	Result              string // the raw result of a Task, Parallel, Map or Pass state
+	Result              string // the raw result of a Task state, or a Pass state's Result
 	AfterResultSelector string // JSONPath
 	AfterResultPath     string // JSONPath
 	AfterItemsPath      string // Map: the items
 	AfterItemSelector   string // Map: each iteration's input
+	AfterItemBatcher    string // Distributed Map: the batches, each an iteration's input
 	// MaxConcurrency is a Map state's evaluated MaxConcurrency (0: as many
 	// as possible); nil for other states.
 	MaxConcurrency *int64
+	// ToleratedFailureCount and ToleratedFailurePercentage are a
+	// Distributed Map state's evaluated thresholds; nil when it sets none.
+	ToleratedFailureCount      *int64
+	ToleratedFailurePercentage *float64
 	// Variables are all the variables in scope after the state (its
 	// assignments included), a JSON object.
 	Variables string
@@ -75,10 +91,11 @@ type Inspection struct {
 
 // InspectionError tells which retrier or catcher handles a state's error.
 type InspectionError struct {
-	// RetryIndex is the Retry element that retries the error, -1 when none
-	// does (or its attempts are used up); RetryBackoff is its wait before
-	// the next attempt.
+	// RetryIndex is the Retry element whose ErrorEquals matches the error,
+	// -1 when none does. Retrying tells that it retries the error (its
+	// attempts are not used up: TestState's RETRIABLE), after RetryBackoff.
 	RetryIndex   int
+	Retrying     bool
 	RetryBackoff time.Duration
 	// CatchIndex is the Catch element that caught the error, -1 when none
 	// did.
@@ -98,6 +115,7 @@ const (
 	stepAfterResultPath
 	stepAfterItemsPath
 	stepAfterItemSelector
+	stepAfterItemBatcher
 )
 
 // inspector records a state's processing steps for RunState. Executions
@@ -140,6 +158,8 @@ func (e *env) recordText(step inspectStep, text string) {
 		r.data.AfterItemsPath = text
 	case stepAfterItemSelector:
 		r.data.AfterItemSelector = text
+	case stepAfterItemBatcher:
+		r.data.AfterItemBatcher = text
 	}
 }
 
@@ -149,10 +169,21 @@ func (r *inspector) maxConcurrency(n int64) {
 	}
 }
 
-// failed records how the state's error f is handled.
-func (r *inspector) failed(f *Failure, retryIndex int, backoff time.Duration, catchIndex int) {
+// retrying records that the retrier at index retries the state's error f
+// after backoff.
+func (r *inspector) retrying(f *Failure, index int, backoff time.Duration) {
 	if r != nil {
-		r.data.Error = &InspectionError{RetryIndex: retryIndex, RetryBackoff: backoff, CatchIndex: catchIndex}
+		r.data.Error = &InspectionError{RetryIndex: index, Retrying: true, RetryBackoff: backoff, CatchIndex: -1}
+		r.failure = f
+	}
+}
+
+// failed records how the state's error f is handled when no retry is left:
+// the retrier that matched it (-1: none), the catcher that caught it (-1:
+// none).
+func (r *inspector) failed(f *Failure, retryIndex, catchIndex int) {
+	if r != nil {
+		r.data.Error = &InspectionError{RetryIndex: retryIndex, CatchIndex: catchIndex}
 		r.failure = f
 	}
 }
@@ -163,6 +194,11 @@ type singleRun struct {
 	context    any    // the context object given, nil: built as an execution's
 	retryCount int
 	inspect    *inspector
+	mock       *Mock
+	// mapFailures and readerData are StateRun's MapIterationFailureCount
+	// and MapItemReaderData.
+	mapFailures int
+	readerData  string
 }
 
 // ErrNoSuchState is wrapped by RunState's error for a name the definition
@@ -175,7 +211,8 @@ var ErrNoSuchState = errors.New("no such state")
 // the state exactly as an execution does (the same code: its Task calls
 // cfg.Invoker, a Map or Parallel state runs its iterations or branches, a
 // Wait state waits on cfg.Clock), once: a retrier that matches the error is
-// reported, not waited for. The error is for a request it cannot run (an
+// reported, not waited for. A Mock replaces the work of a Task, Map or
+// Parallel state. The error is for a request it cannot run (an
 // unknown state, input that is not JSON); a failing state is a result.
 // cfg.OnEvent, when set, sees the history events of the run.
 func (sm *StateMachine) RunState(ctx context.Context, run StateRun, cfg Config) (StateResult, error) {
@@ -187,7 +224,8 @@ func (sm *StateMachine) RunState(ctx context.Context, run StateRun, cfg Config) 
 	if err != nil {
 		return StateResult{}, fmt.Errorf("run state %q: input: %w", run.Name, err)
 	}
-	one := &singleRun{state: st, retryCount: run.RetryCount, inspect: &inspector{}}
+	one := &singleRun{state: st, retryCount: run.RetryCount, inspect: &inspector{}, mock: run.Mock,
+		mapFailures: run.MapIterationFailureCount, readerData: run.MapItemReaderData}
 	if len(strings.TrimSpace(string(run.Context))) > 0 {
 		if one.context, err = decodeValue(run.Context); err != nil {
 			return StateResult{}, fmt.Errorf("run state %q: context: %w", run.Name, err)
@@ -218,7 +256,7 @@ func (sm *StateMachine) RunState(ctx context.Context, run StateRun, cfg Config) 
 	defer e.close()
 	t := &thread{exec: e, vars: scope}
 	out, next, err := t.runState(e.ctx, st, input)
-	res := StateResult{Inspection: one.inspect.data, Next: next}
+	res := StateResult{Inspection: reported(st, one.inspect.data), Next: next}
 	res.Inspection.Variables = compactJSON(scope.all())
 	if err != nil {
 		if cerr := context.Cause(e.ctx); cerr != nil && e.ctx.Err() != nil {

@@ -246,14 +246,15 @@ func (t *thread) runState(ctx context.Context, st *state, input any) (out any, n
 			return nil, "", ctx.Err()
 		}
 		f := t.locate(st, enteredID, asFailure(err))
-		if i := matchRetrier(st.retry, f.Name); i >= 0 && attempts[i] < st.retry[i].maxAttempts {
-			delay := retryDelay(st.retry[i], attempts[i])
+		r := matchRetrier(st.retry, f.Name)
+		if r >= 0 && attempts[r] < st.retry[r].maxAttempts {
+			delay := retryDelay(st.retry[r], attempts[r])
 			if e.inspect != nil {
 				// RunState: the retry is reported, not made.
-				e.inspect.failed(f, i, delay, -1)
+				e.inspect.retrying(f, r, delay)
 				return nil, "", f
 			}
-			attempts[i]++
+			attempts[r]++
 			e.retryCount++
 			e.ctxObj, e.statesNative = nil, nil
 			if err := t.exec.clock.Sleep(ctx, delay); err != nil {
@@ -263,7 +264,7 @@ func (t *thread) runState(ctx context.Context, st *state, input any) (out any, n
 		}
 		if i := matchCatcher(st.catch, f.Name); i >= 0 {
 			c := st.catch[i]
-			e.inspect.failed(f, -1, 0, i)
+			e.inspect.failed(f, r, i)
 			// AWS writes the error output as {"Error", "Cause"}, in that order.
 			errOut := value.NewObject(2)
 			errOut.Set("Error", f.Name)
@@ -274,7 +275,7 @@ func (t *thread) runState(ctx context.Context, st *state, input any) (out any, n
 			}
 			return t.exit(st, e, caught, c.next, vars)
 		}
-		e.inspect.failed(f, -1, 0, -1)
+		e.inspect.failed(f, r, -1)
 		return nil, "", f
 	}
 }
@@ -284,6 +285,10 @@ func (t *thread) runState(ctx context.Context, st *state, input any) (out any, n
 // expression as its own event.
 func (t *thread) locate(st *state, enteredID int64, f *Failure) *Failure {
 	if f.located || !locatedErrors[f.Name] || (st.typ == typeFail && f.Name != ErrNameQueryEvaluationError) {
+		return f
+	}
+	if one := t.exec.single; one != nil && one.state == st {
+		// RunState: TestState's causes name no event (it records none).
 		return f
 	}
 	f = &Failure{Name: f.Name, Cause: fmt.Sprintf("An error occurred while executing the state '%s' (entered at the event id #%d). %s", st.name, enteredID, f.Cause), located: true, location: f.location}

@@ -48,6 +48,7 @@ var operations = map[string]operation{
 	"ListExecutions":       op((*Service).ListExecutions),
 	"GetExecutionHistory":  op((*Service).GetExecutionHistory),
 	"StopExecution":        op((*Service).StopExecution),
+	"TestState":            op((*Service).TestState),
 }
 
 // op adapts a method with *sfn.Client's signature to the wire: it decodes the body into the

@@ -79,6 +79,10 @@ type Service struct {
 	faultMu sync.Mutex
 	rng     *rand.Rand
 
+	// testDefinitions keeps TestState's parsed definitions: a test suite tests many states of
+	// the same one (testDefinitionCache).
+	testDefinitions testDefinitionCache
+
 	mu            sync.Mutex
 	stateMachines map[string]*stateMachine // by ARN
 	executions    map[string]*execution    // STANDARD executions by ARN

@@ -221,6 +221,12 @@ func TestEveryOperationThroughTheSDK(t *testing.T) {
 		"StopExecution": func(t *testing.T) {
 			compare(t, env.client.StopExecution, env.svc.StopExecution, &sfn.StopExecutionInput{ExecutionArn: stopped.ExecutionArn}, nil)
 		},
+		"TestState": func(t *testing.T) {
+			compare(t, env.client.TestState, env.svc.TestState, &sfn.TestStateInput{
+				Definition: aws.String(`{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"FunctionName":"f"},"Retry":[{"ErrorEquals":["E"]}],"Next":"After"}`),
+				Input:      aws.String(`{"k":"v"}`), InspectionLevel: types.InspectionLevelTrace, Variables: aws.String(`{"v":1}`),
+				Mock: &types.MockInput{ErrorOutput: &types.MockErrorOutput{Error: aws.String("E"), Cause: aws.String("mocked")}}}, nil)
+		},
 	}
 	for _, op := range slices.Sorted(maps.Keys(operations)) {
 		t.Run(op, func(t *testing.T) {
