@@ -53,6 +53,11 @@ type Config struct {
 	// appended, in order. It runs while the history is locked: it must not
 	// call back into the Execution.
 	OnEvent func(HistoryEvent)
+	// Tokens is where callback tasks register their task tokens, shared by
+	// the executions of one local Step Functions so that its
+	// SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat reach them.
+	// Nil: a registry of the execution's own.
+	Tokens *TaskTokens
 
 	// historyLimit overrides maxHistoryEvents, so that the package's own
 	// tests and fuzz target can reach the quota in a few events.
@@ -81,6 +86,7 @@ type Execution struct {
 	sm     *StateMachine
 	cfg    Config
 	clock  Clock
+	tokens *TaskTokens
 	region string
 	input  any
 
@@ -128,10 +134,15 @@ func newExecution(ctx context.Context, sm *StateMachine, cfg Config) *Execution 
 		clock = RealClock{}
 	}
 	ectx, cancel := context.WithCancelCause(ctx)
+	tokens := cfg.Tokens
+	if tokens == nil {
+		tokens = NewTaskTokens()
+	}
 	e := &Execution{
 		sm:     sm,
 		cfg:    cfg,
 		clock:  clock,
+		tokens: tokens,
 		region: regionOf(cfg.Context.Execution.ID),
 		ctx:    ectx,
 		cancel: cancel,
