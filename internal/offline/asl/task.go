@@ -239,11 +239,13 @@ func (t *thread) task(ctx context.Context, st *state, k *taskKind, in any, e *en
 	if t.exec.cfg.Invoker == nil {
 		return nil, failf(ErrNameRuntime, "No invoker is configured to run the resource '%s'", k.resource)
 	}
-	timeout, err := k.seconds(k.timeout, in, e)
+	// TimeoutSecondsPath and HeartbeatSecondsPath read the state's input,
+	// not its Parameters (AWS-recorded: test_multiple_heartbeat_notifications).
+	timeout, err := k.seconds(k.timeout, e.stateInput, e)
 	if err != nil {
 		return nil, err
 	}
-	heartbeat, err := k.seconds(k.heartbeat, in, e)
+	heartbeat, err := k.seconds(k.heartbeat, e.stateInput, e)
 	if err != nil {
 		return nil, err
 	}
