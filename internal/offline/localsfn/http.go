@@ -48,6 +48,9 @@ var operations = map[string]operation{
 	"ListExecutions":       op((*Service).ListExecutions),
 	"GetExecutionHistory":  op((*Service).GetExecutionHistory),
 	"StopExecution":        op((*Service).StopExecution),
+	"SendTaskSuccess":      op((*Service).SendTaskSuccess),
+	"SendTaskFailure":      op((*Service).SendTaskFailure),
+	"SendTaskHeartbeat":    op((*Service).SendTaskHeartbeat),
 }
 
 // op adapts a method with *sfn.Client's signature to the wire: it decodes the body into the
