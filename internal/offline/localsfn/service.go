@@ -236,3 +236,14 @@ func contextObject(e *execution) asl.ContextObject {
 	c.StateMachine.Name = e.sm.name
 	return c
 }
+
+// ExecutionDone returns a channel that is closed once a STANDARD execution has ended and its
+// result is recorded, so that in-process callers (tests, the stack's tools) wait for the event
+// rather than poll DescribeExecution.
+func (s *Service) ExecutionDone(executionARN string) (<-chan struct{}, error) {
+	e, err := s.lookupExecution(executionARN)
+	if err != nil {
+		return nil, err
+	}
+	return e.finishedDone, nil
+}
