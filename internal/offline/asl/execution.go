@@ -86,8 +86,11 @@ type Execution struct {
 	sm     *StateMachine
 	cfg    Config
 	clock  Clock
-	tokens *TaskTokens
 	region string
+	// tokens is Config.Tokens, or a registry of the execution's own made
+	// when a callback task first needs it.
+	tokens     *TaskTokens
+	tokensOnce sync.Once
 	input  any
 
 	ctx    context.Context
@@ -134,15 +137,11 @@ func newExecution(ctx context.Context, sm *StateMachine, cfg Config) *Execution 
 		clock = RealClock{}
 	}
 	ectx, cancel := context.WithCancelCause(ctx)
-	tokens := cfg.Tokens
-	if tokens == nil {
-		tokens = NewTaskTokens()
-	}
 	e := &Execution{
 		sm:     sm,
 		cfg:    cfg,
 		clock:  clock,
-		tokens: tokens,
+		tokens: cfg.Tokens,
 		region: regionOf(cfg.Context.Execution.ID),
 		ctx:    ectx,
 		cancel: cancel,
@@ -158,6 +157,17 @@ func newExecution(ctx context.Context, sm *StateMachine, cfg Config) *Execution 
 		e.cfg.Context.Execution.StartTime = clock.Now()
 	}
 	return e
+}
+
+// taskTokens is where the execution's callback tasks register their
+// tokens.
+func (e *Execution) taskTokens() *TaskTokens {
+	e.tokensOnce.Do(func() {
+		if e.tokens == nil {
+			e.tokens = NewTaskTokens()
+		}
+	})
+	return e.tokens
 }
 
 // close wakes the timeout goroutines and waits for them, so that nothing

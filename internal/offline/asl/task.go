@@ -184,12 +184,12 @@ func (k *taskKind) run(ctx context.Context, t *thread, st *state, in any, e *env
 // issueToken registers a callback task's token for this attempt and puts it
 // in the context object; done closes it once the attempt has ended.
 func (k *taskKind) issueToken(t *thread, e *env) (done func(), err error) {
-	w, err := t.exec.tokens.issue()
+	w, err := t.exec.taskTokens().issue()
 	if err != nil {
 		return nil, err
 	}
 	e.callback, e.ctxObj, e.statesNative = w, nil, nil
-	return func() { t.exec.tokens.close(w) }, nil
+	return func() { t.exec.taskTokens().close(w) }, nil
 }
 
 func (*taskKind) hasResult() bool     { return true }
@@ -289,7 +289,7 @@ func (t *thread) task(ctx context.Context, st *state, k *taskKind, in any, e *en
 	w := e.callback
 	var hb *heartbeatWatch
 	if w != nil {
-		req.TaskToken, req.tokens = w.token, t.exec.tokens
+		req.TaskToken, req.tokens = w.token, t.exec.taskTokens()
 		if req.Heartbeat > 0 {
 			hb = &heartbeatWatch{t: t, ctx: tctx, every: req.Heartbeat, expire: cancel}
 			hb.restart()

@@ -41,13 +41,14 @@ type env struct {
 	// callback is a callback task's token for this attempt ($$.Task.Token).
 	callback *callbackWait
 
-	// $states of a JSONata state.
+	// $states of a JSONata state. (The flags sit together: an env is
+	// allocated per state run, and padding would cost a size class.)
 	stateInput     any
 	result         any
-	hasResult      bool
 	errorOutput    any
-	hasErrorOutput bool
 	statesNative   *jsonata.Native // $states converted for the library
+	hasResult      bool
+	hasErrorOutput bool
 	statesKey      statesKey
 
 	// outputFlow replaces the state's flow for its output: a Choice rule
