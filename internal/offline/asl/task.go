@@ -110,6 +110,8 @@ type taskKind struct {
 	// token is issued before the effective input is built, so that
 	// $$.Task.Token can be read by Parameters or Arguments.
 	callback bool
+	pattern  integrationPattern
+	loc      string // the state's JSON pointer, for ExpressProblems
 }
 
 // integrationPattern is how a Task state waits for an optimised
@@ -149,8 +151,8 @@ func (k *taskKind) decode(d *decoder, st *state, obj map[string]any, loc string)
 	if k.resource != "" && !strings.HasPrefix(k.resource, "arn:") {
 		d.problem(CodeSchemaValidationFailed, "The value for the field 'Resource' must be a valid ARN", loc+"/Resource")
 	}
-	_, pattern := splitPattern(k.resource)
-	k.callback = pattern != requestResponse
+	_, k.pattern = splitPattern(k.resource)
+	k.callback, k.loc = k.pattern != requestResponse, loc
 	seconds := func(v any, at string) {
 		n, _ := v.(json.Number)
 		if i, err := n.Int64(); err != nil || i < 1 || i > defaultTaskTimeoutSeconds {
@@ -165,6 +167,38 @@ func (k *taskKind) decode(d *decoder, st *state, obj map[string]any, loc string)
 		d.problem(CodeSchemaValidationFailed, "'HeartbeatSeconds' must be smaller than 'TimeoutSeconds'", loc+"/HeartbeatSeconds")
 	}
 	d.errorHandling(st, obj, loc)
+}
+
+// ExpressProblems is why an EXPRESS state machine may not have this
+// definition, nil when it may: Express workflows have neither the .sync nor
+// the .waitForTaskToken integration pattern, and Step Functions refuses them
+// at CreateStateMachine with these messages (AWS-recorded: LocalStack's
+// test_sfn_api_express.py::test_illegal_callbacks).
+func (sm *StateMachine) ExpressProblems() *DefinitionError {
+	var problems []Problem
+	var walk func(g *graph)
+	walk = func(g *graph) {
+		for _, name := range sortedKeys(g.states) {
+			st := g.states[name]
+			if k, ok := st.kind.(*taskKind); ok {
+				switch k.pattern {
+				case waitForTaskToken:
+					// AWS's message has a space before the location's.
+					problems = append(problems, Problem{CodeSchemaValidationFailed, "Express state machine does not support '.waitForTaskToken' service integration ", k.loc + "/Resource"})
+				case runJob, runJob2:
+					problems = append(problems, Problem{CodeSchemaValidationFailed, "Express state machine does not support '.sync' service integration", k.loc + "/Resource"})
+				}
+			}
+			for _, sub := range st.kind.subgraphs() {
+				walk(sub)
+			}
+		}
+	}
+	walk(sm.root)
+	if len(problems) == 0 {
+		return nil
+	}
+	return &DefinitionError{Problems: problems}
 }
 
 // literalNumber is a field's value when it is a number in the definition.

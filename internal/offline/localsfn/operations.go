@@ -57,6 +57,11 @@ func (s *Service) CreateStateMachine(_ context.Context, in *sfn.CreateStateMachi
 		return nil, errConstraint("type", "Member must satisfy enum value set: [STANDARD, EXPRESS]")
 	}
 	machine, err := asl.Parse([]byte(definition))
+	if err == nil && typ == types.StateMachineTypeExpress {
+		if problems := machine.ExpressProblems(); problems != nil {
+			err = problems
+		}
+	}
 	if err != nil {
 		var defErr *asl.DefinitionError
 		if errors.As(err, &defErr) {
