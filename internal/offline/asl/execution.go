@@ -91,7 +91,7 @@ type Execution struct {
 	// when a callback task first needs it.
 	tokens     *TaskTokens
 	tokensOnce sync.Once
-	input  any
+	input      any
 
 	ctx    context.Context
 	cancel context.CancelCauseFunc
