@@ -148,7 +148,7 @@ var callbackRecordedCases = []callbackRecorded{
 var callbackRecordedSkipped = map[string]string{
 	"test_sqs_failure_in_wait_for_task_tok_no_error_field[SQS_PARALLEL_WAIT_FOR_TASK_TOKEN]": "AWS records a TaskStateAborted event for the branch's task, whose conditions are not known (LocalStack skips this case too); this engine records none",
 	"test_multiple_executions_and_heartbeat_notifications":                                   "six executions of test_multiple_heartbeat_notifications's machine at once; the one-execution case is here",
-	"test_start_execution_sync*, test_sync_with_task_token":                                  "nested executions: localsfn's nested_aws_recorded_test.go, which has a second state machine to start",
+	"test_start_execution_sync*, test_sync_with_task_token":                                  "nested executions: localsfn's nested_test.go (TestAWSRecordedNestedExecutions, TestSyncTaskSettledByItsToken), where a second state machine can be started",
 	"test_sns_publish_wait_for_task_token: messages":                                         "the message SNS delivered to SQS is SNS's own behaviour; the execution's is here",
 }
 
