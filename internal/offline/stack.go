@@ -21,10 +21,12 @@ import (
 
 	"github.com/stepgate/stepgate/internal/devtools/samtemplate"
 	"github.com/stepgate/stepgate/internal/offline/account"
+	"github.com/stepgate/stepgate/internal/offline/asl"
 	"github.com/stepgate/stepgate/internal/offline/localapi"
 	"github.com/stepgate/stepgate/internal/offline/localec2"
 	"github.com/stepgate/stepgate/internal/offline/locallambda"
 	"github.com/stepgate/stepgate/internal/offline/localsfn"
+	"github.com/stepgate/stepgate/internal/offline/mockconfig"
 )
 
 // The local region and account, as package account holds them, for this package's callers.
@@ -98,6 +100,18 @@ type Config struct {
 	DrainTimeout time.Duration
 	// BodyTimeout bounds how long the API waits for a request's body; 10 s when zero.
 	BodyTimeout time.Duration
+	// MockConfig is AWS's Step Functions Local mock configuration (a MockConfigFile.json, what
+	// SFN_MOCK_CONFIG names for Step Functions Local); empty: none. StartExecution on
+	// "<stateMachineArn>#<TestCaseName>" runs one of its test cases.
+	MockConfig string
+	// OnExecutionEvent, when set, sees every history event of every execution as the engine
+	// appends it, after the console (tests wait on it rather than poll). It runs while the engine
+	// holds the execution's history lock: it must not block or call back into the stack.
+	OnExecutionEvent func(executionARN string, ev asl.HistoryEvent)
+	// MockTestCases chooses the test case of the executions that name none, by state machine
+	// name (stepgate_Order → HappyPath): those the HTTP routes start, which cannot add
+	// "#<TestCaseName>". Each must be in MockConfig.
+	MockTestCases map[string]string
 }
 
 // Stack is a running offline stack.
@@ -121,6 +135,11 @@ type Stack struct {
 	// integrations is the one registry of the local services that Task states and the AWS
 	// endpoint reach (services.go).
 	integrations []integration
+	// mocks is Config.MockConfig (mockFile), parsed; mockDefaults is Config.MockTestCases
+	// (mocks.go).
+	mocks        *mockconfig.Config
+	mockFile     string
+	mockDefaults map[string]string
 
 	apiServer, awsServer *http.Server
 	wg                   sync.WaitGroup
