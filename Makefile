@@ -113,8 +113,12 @@ bench-load: build ## Load run against its own offline stack (free ports): POST /
 # ---- run ---------------------------------------------------------------------------------------
 .PHONY: local invoke deploy
 LOCAL_FLAGS ?=
-local: build ## The whole product on this machine: API on 127.0.0.1:3000, AWS endpoint on 127.0.0.1:4566, dashboard on 127.0.0.1:3001 (TEMPLATE=examples/<name>/template.yaml runs an example; LOCAL_FLAGS="-api-addr 127.0.0.1:3002 -aws-addr 127.0.0.1:4567"; "-h" lists options)
-	@$(HOST_DIR)/bin/stepgate-local -build-dir $(HOST_DIR) -template $(TEMPLATE) $(LOCAL_FLAGS)
+# AWS's Step Functions Local mock configuration (a MockConfigFile.json; SFN_MOCK_CONFIG works too), and
+# the test case of the executions the API starts, per state machine: MOCK_TEST_CASE=stepgate_Order=HappyPath
+MOCK_CONFIG ?=
+MOCK_TEST_CASE ?=
+local: build ## The whole product on this machine: API on 127.0.0.1:3000, AWS endpoint on 127.0.0.1:4566, dashboard on 127.0.0.1:3001 (TEMPLATE=examples/<name>/template.yaml runs an example; LOCAL_FLAGS="-api-addr 127.0.0.1:3002 -aws-addr 127.0.0.1:4567"; MOCK_CONFIG=MockConfigFile.json MOCK_TEST_CASE=machine=case; "-h" lists options)
+	@$(HOST_DIR)/bin/stepgate-local -build-dir $(HOST_DIR) -template $(TEMPLATE) $(if $(MOCK_CONFIG),-mock-config $(MOCK_CONFIG)) $(if $(MOCK_TEST_CASE),-mock-test-case $(MOCK_TEST_CASE)) $(LOCAL_FLAGS)
 
 FN       ?= start
 EVENT    ?= events/express-instance.json

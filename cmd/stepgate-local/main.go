@@ -18,6 +18,7 @@ import (
 	"os/signal"
 	"runtime/pprof"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -25,6 +26,7 @@ import (
 	"github.com/stepgate/stepgate/internal/devtools/routereader"
 	"github.com/stepgate/stepgate/internal/offline"
 	"github.com/stepgate/stepgate/internal/offline/localsfn"
+	"github.com/stepgate/stepgate/internal/offline/mockconfig"
 )
 
 func main() {
@@ -58,7 +60,12 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		readyFile  = fs.String("ready-file", "", "once the stack serves, write its description (the AWS endpoint's "+offline.HealthPath+" answer) to this file")
 		cpuProfile = fs.String("cpuprofile", "", "write a CPU profile of the stack process to this file until it stops")
 		dashAddr   = fs.String("dashboard", dashboard.DefaultAddr, "serve the dashboard on this loopback address (empty: no dashboard)")
+		mocks      = fs.String("mock-config", os.Getenv(mockconfig.EnvVar), "AWS's Step Functions Local mock configuration, a MockConfigFile.json (default $"+mockconfig.EnvVar+"); StartExecution on <stateMachineArn>#<TestCaseName> runs a test case")
+		testCases  = map[string]string{}
 	)
+	fs.Func("mock-test-case", "the mock test case of the executions that name none (those the API starts): STATE_MACHINE_NAME=TEST_CASE[,…], repeatable", func(v string) error {
+		return parseTestCases(v, testCases)
+	})
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -115,6 +122,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		LogLevel:        level,
 		LogFormat:       *logFormat,
 		Routes:          routereader.Read,
+		MockConfig:      *mocks,
+		MockTestCases:   testCases,
 	})
 	if err != nil {
 		return err
@@ -142,6 +151,21 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	shutdown, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	return stack.Close(shutdown)
+}
+
+// parseTestCases reads -mock-test-case's MACHINE=CASE[,MACHINE=CASE…] into cases.
+func parseTestCases(v string, cases map[string]string) error {
+	for pair := range strings.SplitSeq(v, ",") {
+		machine, testCase, ok := strings.Cut(strings.TrimSpace(pair), "=")
+		if !ok || machine == "" || testCase == "" {
+			return fmt.Errorf("%q: want STATE_MACHINE_NAME=TEST_CASE (stepgate_Order=HappyPath)", pair)
+		}
+		if old, dup := cases[machine]; dup && old != testCase {
+			return fmt.Errorf("%s has two test cases, %s and %s", machine, old, testCase)
+		}
+		cases[machine] = testCase
+	}
+	return nil
 }
 
 // loopback reports whether addr (host:port) is on a loopback interface.

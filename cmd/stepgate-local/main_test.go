@@ -62,6 +62,8 @@ func TestRunRefusesWhatItCannotServe(t *testing.T) {
 		{"dashboard not loopback", append([]string{"-build-dir", "x", "-dashboard", "0.0.0.0:3001"}, free...), "not a loopback address"},
 		{"dashboard address busy", append([]string{"-build-dir", "x", "-dashboard", held.Addr().String()}, free...), "already in use"},
 		{"template missing", append([]string{"-build-dir", "x", "-template", "nope.yaml", "-dashboard", "127.0.0.1:0"}, free...), "nope.yaml"},
+		{"a mock test case without its machine", []string{"-build-dir", "x", "-mock-test-case", "HappyPath"}, "want STATE_MACHINE_NAME=TEST_CASE"},
+		{"two test cases for one machine", []string{"-build-dir", "x", "-mock-test-case", "M=A,M=B"}, "M has two test cases"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -169,6 +171,23 @@ func TestTextOutputBanner(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("the console lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// -mock-config (or SFN_MOCK_CONFIG) loads AWS's mock configuration; the banner says how test
+// cases are chosen, and a default test case the file lacks stops make local before it serves.
+func TestMockConfig(t *testing.T) {
+	mocks := filepath.Join("..", "..", "internal", "offline", "mockconfig", "testdata", "MockConfigFile.json")
+	t.Setenv("SFN_MOCK_CONFIG", mocks)
+	lines := runUntil(t, nil, func(line string) bool { return strings.HasPrefix(line, "Ctrl-C stops everything") })
+	if out := strings.Join(lines, "\n"); !strings.Contains(out, "  mocks         "+mocks+" (StartExecution on <stateMachineArn>#<TestCaseName> runs a test case)") {
+		t.Errorf("the banner lacks the mock configuration:\n%s", out)
+	}
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"-build-dir", fakeBuildDir(t), "-template", template, "-api-addr", "127.0.0.1:0", "-aws-addr", "127.0.0.1:0",
+		"-dashboard", "", "-mock-test-case", "stepgate_Express=HappyPath"}, &out)
+	if err == nil || !strings.Contains(err.Error(), `no state machine "stepgate_Express"`) {
+		t.Errorf("a default test case the mock configuration lacks: %v", err)
 	}
 }
 

@@ -28,6 +28,9 @@ func (s *Stack) Announce(dashboardURL string) {
 		if dashboardURL != "" {
 			attrs = append(attrs, slog.String("dashboardUrl", dashboardURL))
 		}
+		if s.mockFile != "" {
+			attrs = append(attrs, slog.String("mockConfig", s.mockFile), slog.Any("mockTestCases", s.mockDefaults))
+		}
 		s.console.always("stack ready", attrs...)
 		return
 	}
@@ -66,6 +69,17 @@ func (s *Stack) Announce(dashboardURL string) {
 	for i, r := range s.Routes {
 		machine := r.StateMachineARN[strings.LastIndexByte(r.StateMachineARN, ':')+1:]
 		fmt.Fprintf(&b, "  %-13s %-*s %-*s  %-*s → %s\n", label(i, "routes"), methodWidth, r.Method, pathWidth, r.Path, modeWidth, mode(r), machine)
+	}
+	if s.mockFile != "" {
+		var defaults []string
+		for _, m := range slices.Sorted(maps.Keys(s.mockDefaults)) {
+			defaults = append(defaults, m+"="+s.mockDefaults[m])
+		}
+		how := "StartExecution on <stateMachineArn>#<TestCaseName> runs a test case"
+		if len(defaults) > 0 {
+			how += "; executions that name none run " + strings.Join(defaults, ", ")
+		}
+		fmt.Fprintf(&b, "  mocks         %s (%s)\n", s.mockFile, how)
 	}
 	if s.timeScale != 1 {
 		fmt.Fprintf(&b, "  time          workflows run %gx faster than real time (-time-scale)\n", s.timeScale)

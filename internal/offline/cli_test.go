@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/stepgate/stepgate/internal/offline"
+	"github.com/stepgate/stepgate/internal/offline/asl"
 	"github.com/stepgate/stepgate/internal/offline/localec2"
 )
 
@@ -230,5 +233,82 @@ func TestAWSCLI(t *testing.T) {
 	})
 	t.Run("ec2 unknown instance", func(t *testing.T) {
 		c.fails(t, "InvalidInstanceID.NotFound", "ec2", "start-instances", "--instance-ids", "i-0ccccccccccccccc3")
+	})
+}
+
+// TestAWSCLICallbacks resumes a workflow that waits for a person with the AWS CLI's
+// send-task-success, send-task-failure and send-task-heartbeat against the local endpoint. The
+// approval machine of testdata/integrations.yaml hands its task token to a nested execution
+// (states:startExecution.waitForTaskToken), whose input is where the "person" reads it.
+func TestAWSCLICallbacks(t *testing.T) {
+	c := cli{path: awsCLI(t)}
+	// The person reads the token once the approval's task has handed it over (TaskSubmitted).
+	var submitted sync.Map // execution ARN → chan struct{}
+	submittedCh := func(arn string) chan struct{} {
+		ch, _ := submitted.LoadOrStore(arn, make(chan struct{}))
+		return ch.(chan struct{})
+	}
+	s := startStack(t, func(cfg *offline.Config) {
+		cfg.Template = filepath.Join("testdata", "integrations.yaml")
+		cfg.OnExecutionEvent = func(arn string, ev asl.HistoryEvent) {
+			if ev.Type == asl.EventTaskSubmitted {
+				close(submittedCh(arn))
+			}
+		}
+	})
+	c.endpoint = s.AWSURL
+	approval, inbox := s.StateMachineARNs["ApprovalStateMachine"], s.StateMachineARNs["InboxStateMachine"]
+
+	// ask starts an approval and returns its ARN and the token its nested execution got.
+	ask := func(t *testing.T, name string) (string, string) {
+		t.Helper()
+		started := c.run(t, nil, "stepfunctions", "start-execution", "--state-machine-arn", approval, "--name", name, "--input", `{"id":"`+name+`"}`)
+		arn, _ := started["executionArn"].(string)
+		<-submittedCh(arn)
+		events := c.run(t, nil, "stepfunctions", "get-execution-history", "--execution-arn", arn)["events"].([]any)
+		for _, e := range events {
+			ev := e.(map[string]any)
+			if d, ok := ev["taskSubmittedEventDetails"].(map[string]any); ok {
+				var child struct{ ExecutionArn string }
+				if err := json.Unmarshal([]byte(d["output"].(string)), &child); err != nil {
+					t.Fatal(err)
+				}
+				in := c.run(t, nil, "stepfunctions", "describe-execution", "--execution-arn", child.ExecutionArn)
+				var input struct{ Order, Token string }
+				if err := json.Unmarshal([]byte(in["input"].(string)), &input); err != nil || input.Order != name || input.Token == "" {
+					t.Fatalf("the nested execution's input %v: %v", in["input"], err)
+				}
+				if in["stateMachineArn"] != inbox {
+					t.Errorf("nested execution of %v", in["stateMachineArn"])
+				}
+				return arn, input.Token
+			}
+		}
+		t.Fatalf("no TaskSubmitted in %v", events)
+		return "", ""
+	}
+
+	t.Run("send-task-success", func(t *testing.T) {
+		arn, token := ask(t, "approve-1")
+		c.run(t, nil, "stepfunctions", "send-task-heartbeat", "--task-token", token)
+		c.run(t, nil, "stepfunctions", "send-task-success", "--task-token", token, "--task-output", `{"approved":true}`)
+		out := waitEnd(t, s, arn)
+		if out.Status != "SUCCEEDED" || aws.ToString(out.Output) != `{"approved":true}` {
+			t.Fatalf("%s %s", out.Status, aws.ToString(out.Output))
+		}
+		c.fails(t, "TaskTimedOut", "stepfunctions", "send-task-success", "--task-token", token, "--task-output", `{}`)
+	})
+	t.Run("send-task-failure", func(t *testing.T) {
+		arn, token := ask(t, "reject-1")
+		c.run(t, nil, "stepfunctions", "send-task-failure", "--task-token", token, "--error", "Rejected", "--cause", "over budget")
+		out := waitEnd(t, s, arn)
+		if out.Status != "FAILED" || aws.ToString(out.Error) != "Rejected" || aws.ToString(out.Cause) != "over budget" {
+			t.Fatalf("%s %s %s", out.Status, aws.ToString(out.Error), aws.ToString(out.Cause))
+		}
+	})
+	t.Run("errors", func(t *testing.T) {
+		_, token := ask(t, "errors-1")
+		c.fails(t, "InvalidOutput", "stepfunctions", "send-task-success", "--task-token", token, "--task-output", `{"approved":`)
+		c.fails(t, "InvalidToken", "stepfunctions", "send-task-success", "--task-token", "not-a-token", "--task-output", `{}`)
 	})
 }

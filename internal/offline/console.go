@@ -275,6 +275,9 @@ func readableValue(v slog.Value) string {
 	if v.Kind() == slog.KindDuration {
 		return readableDuration(v.Duration())
 	}
+	if raw, ok := v.Any().(json.RawMessage); ok {
+		return string(raw) // JSON to paste, as it is
+	}
 	s := v.String()
 	if strings.HasPrefix(s, "arn:aws:states:") && (strings.Contains(s, ":execution:") || strings.Contains(s, ":express:")) {
 		return ShortExecution(s)

@@ -62,8 +62,10 @@ func (s *Stack) startEC2(_ context.Context, st *setup) error {
 		accepts:        func(r *http.Request) bool { return r.Header.Get("X-Amz-Target") == "" },
 		resourcePrefix: ec2Integration,
 		invoke: func(ctx context.Context, req asl.TaskRequest) (json.RawMessage, error) {
-			// A failed call is already an *asl.Failure.
-			out, err := s.EC2.Call(ctx, strings.TrimPrefix(req.Resource, ec2Integration), req.Input)
+			// A failed call is already an *asl.Failure. A .waitForTaskToken call is the same
+			// call; the task then waits for its token.
+			action := strings.TrimSuffix(strings.TrimPrefix(req.Resource, ec2Integration), ".waitForTaskToken")
+			out, err := s.EC2.Call(ctx, action, req.Input)
 			if errors.Is(err, localec2.ErrUnknownAction) {
 				return nil, fmt.Errorf("%w: the local EC2 does not serve %s", asl.ErrUnknownResource, req.Resource)
 			}
@@ -126,34 +128,62 @@ func (s *Stack) invokeFunction(ctx context.Context, req asl.TaskRequest) (json.R
 		return nil, err
 	}
 	if resp.FunctionError != "" {
-		// Step Functions names the failure with the function's errorType and keeps the whole
-		// error body as the cause.
-		var body struct {
-			ErrorType string `json:"errorType"`
-		}
-		name := "Lambda.Unknown"
-		if json.Unmarshal(resp.Payload, &body) == nil && body.ErrorType != "" {
-			name = body.ErrorType
-		}
-		return nil, &asl.Failure{Name: name, Cause: string(resp.Payload)}
+		return nil, functionError(resp.Payload)
 	}
 	return resp.Payload, nil
 }
 
+// functionError is a function's error as Step Functions names it: the function's errorType,
+// with the whole error body as the cause.
+func functionError(payload json.RawMessage) *asl.Failure {
+	var body struct {
+		ErrorType string `json:"errorType"`
+	}
+	name := "Lambda.Unknown"
+	if json.Unmarshal(payload, &body) == nil && body.ErrorType != "" {
+		name = body.ErrorType
+	}
+	return &asl.Failure{Name: name, Cause: string(payload)}
+}
+
 // startStepFunctions starts the local Step Functions with the template's state machines and
-// their substitutions; Task states reach the other services through the registry.
+// their substitutions; Task states reach the other services through the registry, each
+// execution with the mock test case it runs (mocks.go). Step Functions is itself one of the
+// integrations: states:startExecution starts a nested execution on it.
 func (s *Stack) startStepFunctions(ctx context.Context, st *setup) error {
+	sms, err := st.tmpl.StateMachines()
+	if err != nil {
+		return err
+	}
+	var names []string
+	for _, sm := range sms {
+		names = append(names, st.names.machineName(sm.LogicalID))
+	}
+	if s.mocks, err = st.loadMocks(names); err != nil {
+		return err
+	}
+	s.mockFile, s.mockDefaults = st.cfg.MockConfig, st.cfg.MockTestCases
 	var clk clock.Clock = clock.Real{}
-	if st.cfg.TimeScale != 1 {
+	switch {
+	case st.cfg.Clock != nil:
+		clk = st.cfg.Clock
+	case st.cfg.TimeScale != 1:
 		clk = clock.NewScaled(st.cfg.TimeScale)
+	}
+	onEvent := st.console.executionEvent
+	if hook := st.cfg.OnExecutionEvent; hook != nil {
+		onEvent = func(arn string, ev asl.HistoryEvent) {
+			st.console.executionEvent(arn, ev)
+			hook(arn, ev)
+		}
 	}
 	s.SFN = localsfn.New(localsfn.Config{
 		Region: account.Region, AccountID: account.ID,
-		Invoker:          invoker{s},
+		ExecutionInvoker: s.executionInvoker,
 		Clock:            clk,
 		Faults:           st.cfg.Faults,
 		Logger:           st.console.logger.With("service", "states"),
-		OnExecutionEvent: st.console.executionEvent,
+		OnExecutionEvent: onEvent,
 	})
 	s.integrations = append(s.integrations, integration{
 		name:    "states",
@@ -162,11 +192,9 @@ func (s *Stack) startStepFunctions(ctx context.Context, st *setup) error {
 		accepts: func(r *http.Request) bool {
 			return strings.HasPrefix(r.Header.Get("X-Amz-Target"), "AWSStepFunctions.")
 		},
+		resourcePrefix: localsfn.StartExecutionResource,
+		invoke:         s.SFN.StartExecutionTask,
 	})
-	sms, err := st.tmpl.StateMachines()
-	if err != nil {
-		return err
-	}
 	for _, sm := range sms {
 		def, err := sm.Definition()
 		if err != nil {
@@ -186,8 +214,13 @@ func (s *Stack) startStepFunctions(ctx context.Context, st *setup) error {
 	return nil
 }
 
-// invoker runs the engine's Task states on whichever registered service serves the resource.
-type invoker struct{ s *Stack }
+// invoker runs one execution's Task states on whichever registered service serves the
+// resource; machine and testCase (the mock test case the execution runs, "" for none) name the
+// mock entry to add when none does.
+type invoker struct {
+	s                 *Stack
+	machine, testCase string
+}
 
 var _ asl.Invoker = invoker{}
 
@@ -199,11 +232,15 @@ func (i invoker) Invoke(ctx context.Context, req asl.TaskRequest) (json.RawMessa
 			continue
 		}
 		if strings.HasPrefix(req.Resource, in.resourcePrefix) {
-			return in.invoke(ctx, req)
+			out, err := in.invoke(ctx, req)
+			if isUnserved(err) {
+				return nil, i.unserved(req, strings.TrimPrefix(err.Error(), asl.ErrUnknownResource.Error()+": "))
+			}
+			return out, err
 		}
 		served = append(served, in.resourcePrefix+"…")
 	}
-	return nil, fmt.Errorf("%w: the offline stack serves %s, not %s", asl.ErrUnknownResource, strings.Join(served, " and "), req.Resource)
+	return nil, i.unserved(req, fmt.Sprintf("the offline stack serves %s", strings.Join(served, ", ")))
 }
 
 // startAPI builds the local API Gateway from the template's routes and gateway responses.

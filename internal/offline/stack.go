@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/stepgate/stepgate/internal/clock"
 	"io"
 	"log/slog"
 	"net"
@@ -21,10 +22,12 @@ import (
 
 	"github.com/stepgate/stepgate/internal/devtools/samtemplate"
 	"github.com/stepgate/stepgate/internal/offline/account"
+	"github.com/stepgate/stepgate/internal/offline/asl"
 	"github.com/stepgate/stepgate/internal/offline/localapi"
 	"github.com/stepgate/stepgate/internal/offline/localec2"
 	"github.com/stepgate/stepgate/internal/offline/locallambda"
 	"github.com/stepgate/stepgate/internal/offline/localsfn"
+	"github.com/stepgate/stepgate/internal/offline/mockconfig"
 )
 
 // The local region and account, as package account holds them, for this package's callers.
@@ -70,6 +73,9 @@ type Config struct {
 	// TimeScale > 1 runs the workflows' time (Wait states, retry intervals, state machine and task
 	// timeouts) that many times faster; 1 is real time.
 	TimeScale float64
+	// Clock, when set, is the workflows' clock instead (TimeScale is then unused): a test moves
+	// time itself, so that a HeartbeatSeconds or TimeoutSeconds expires when it says.
+	Clock clock.Clock
 	// TransitionDelay is how long EC2's pending and stopping states last.
 	TransitionDelay time.Duration
 	// Faults makes the local Step Functions fail a share of API calls.
@@ -98,6 +104,18 @@ type Config struct {
 	DrainTimeout time.Duration
 	// BodyTimeout bounds how long the API waits for a request's body; 10 s when zero.
 	BodyTimeout time.Duration
+	// MockConfig is AWS's Step Functions Local mock configuration (a MockConfigFile.json, what
+	// SFN_MOCK_CONFIG names for Step Functions Local); empty: none. StartExecution on
+	// "<stateMachineArn>#<TestCaseName>" runs one of its test cases.
+	MockConfig string
+	// OnExecutionEvent, when set, sees every history event of every execution as the engine
+	// appends it, after the console (tests wait on it rather than poll). It runs while the engine
+	// holds the execution's history lock: it must not block or call back into the stack.
+	OnExecutionEvent func(executionARN string, ev asl.HistoryEvent)
+	// MockTestCases chooses the test case of the executions that name none, by state machine
+	// name (stepgate_Order → HappyPath): those the HTTP routes start, which cannot add
+	// "#<TestCaseName>". Each must be in MockConfig.
+	MockTestCases map[string]string
 }
 
 // Stack is a running offline stack.
@@ -121,6 +139,11 @@ type Stack struct {
 	// integrations is the one registry of the local services that Task states and the AWS
 	// endpoint reach (services.go).
 	integrations []integration
+	// mocks is Config.MockConfig (mockFile), parsed; mockDefaults is Config.MockTestCases
+	// (mocks.go).
+	mocks        *mockconfig.Config
+	mockFile     string
+	mockDefaults map[string]string
 
 	apiServer, awsServer *http.Server
 	wg                   sync.WaitGroup

@@ -43,6 +43,9 @@ type Failure struct {
 
 	located  bool   // the cause already names the state it happened in
 	location string // the field whose JSONata expression failed, for EvaluationFailed
+	// nullWhenEmpty: an empty Name or Cause was not given (SendTaskFailure
+	// without them), and a catcher's error output holds null for it.
+	nullWhenEmpty bool
 }
 
 // Error implements error.
@@ -91,4 +94,13 @@ func (e *DefinitionError) Error() string {
 		parts[i] = p.String()
 	}
 	return "Invalid State Machine Definition: '" + strings.Join(parts, ", ") + "'"
+}
+
+// errorOutput is a catcher's Error or Cause: null when a callback's
+// SendTaskFailure left it out, as AWS records it.
+func (f *Failure) errorOutput(s string) any {
+	if s == "" && f.nullWhenEmpty {
+		return nil
+	}
+	return s
 }

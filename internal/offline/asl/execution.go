@@ -53,6 +53,11 @@ type Config struct {
 	// appended, in order. It runs while the history is locked: it must not
 	// call back into the Execution.
 	OnEvent func(HistoryEvent)
+	// Tokens is where callback tasks register their task tokens, shared by
+	// the executions of one local Step Functions so that its
+	// SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat reach them.
+	// Nil: a registry of the execution's own.
+	Tokens *TaskTokens
 
 	// historyLimit overrides maxHistoryEvents, so that the package's own
 	// tests and fuzz target can reach the quota in a few events.
@@ -82,7 +87,11 @@ type Execution struct {
 	cfg    Config
 	clock  Clock
 	region string
-	input  any
+	// tokens is Config.Tokens, or a registry of the execution's own made
+	// when a callback task first needs it.
+	tokens     *TaskTokens
+	tokensOnce sync.Once
+	input      any
 
 	ctx    context.Context
 	cancel context.CancelCauseFunc
@@ -132,6 +141,7 @@ func newExecution(ctx context.Context, sm *StateMachine, cfg Config) *Execution 
 		sm:     sm,
 		cfg:    cfg,
 		clock:  clock,
+		tokens: cfg.Tokens,
 		region: regionOf(cfg.Context.Execution.ID),
 		ctx:    ectx,
 		cancel: cancel,
@@ -147,6 +157,17 @@ func newExecution(ctx context.Context, sm *StateMachine, cfg Config) *Execution 
 		e.cfg.Context.Execution.StartTime = clock.Now()
 	}
 	return e
+}
+
+// taskTokens is where the execution's callback tasks register their
+// tokens.
+func (e *Execution) taskTokens() *TaskTokens {
+	e.tokensOnce.Do(func() {
+		if e.tokens == nil {
+			e.tokens = NewTaskTokens()
+		}
+	})
+	return e.tokens
 }
 
 // close wakes the timeout goroutines and waits for them, so that nothing

@@ -20,6 +20,7 @@ const (
 	EventLambdaFunctionTimedOut  = "LambdaFunctionTimedOut"
 	EventTaskScheduled           = "TaskScheduled"
 	EventTaskStarted             = "TaskStarted"
+	EventTaskSubmitted           = "TaskSubmitted"
 	EventTaskSucceeded           = "TaskSucceeded"
 	EventTaskFailed              = "TaskFailed"
 	EventTaskTimedOut            = "TaskTimedOut"
@@ -68,6 +69,7 @@ type HistoryEvent struct {
 
 	TaskScheduledEventDetails *TaskScheduledEventDetails
 	TaskStartedEventDetails   *TaskEventDetails
+	TaskSubmittedEventDetails *TaskEventDetails
 	TaskSucceededEventDetails *TaskEventDetails
 	TaskFailedEventDetails    *TaskEventDetails
 	TaskTimedOutEventDetails  *TaskEventDetails
@@ -159,8 +161,9 @@ type TaskScheduledEventDetails struct {
 	HeartbeatInSeconds int64  `json:"heartbeatInSeconds,omitempty"`
 }
 
-// TaskEventDetails are the details of TaskStarted, TaskSucceeded, TaskFailed
-// and TaskTimedOut: the resource, plus output or error and cause.
+// TaskEventDetails are the details of TaskStarted, TaskSubmitted (the
+// integration's answer to a callback task), TaskSucceeded, TaskFailed and
+// TaskTimedOut: the resource, plus output or error and cause.
 type TaskEventDetails struct {
 	ResourceType  string                            `json:"resourceType"`
 	Resource      string                            `json:"resource"`
@@ -206,6 +209,7 @@ func (e HistoryEvent) MarshalJSON() ([]byte, error) {
 
 		TaskScheduledEventDetails *TaskScheduledEventDetails `json:"taskScheduledEventDetails,omitempty"`
 		TaskStartedEventDetails   *TaskEventDetails          `json:"taskStartedEventDetails,omitempty"`
+		TaskSubmittedEventDetails *TaskEventDetails          `json:"taskSubmittedEventDetails,omitempty"`
 		TaskSucceededEventDetails *TaskEventDetails          `json:"taskSucceededEventDetails,omitempty"`
 		TaskFailedEventDetails    *TaskEventDetails          `json:"taskFailedEventDetails,omitempty"`
 		TaskTimedOutEventDetails  *TaskEventDetails          `json:"taskTimedOutEventDetails,omitempty"`
@@ -237,6 +241,7 @@ func (e HistoryEvent) MarshalJSON() ([]byte, error) {
 		LambdaFunctionTimedOutEventDetails:  e.LambdaFunctionTimedOutEventDetails,
 		TaskScheduledEventDetails:           e.TaskScheduledEventDetails,
 		TaskStartedEventDetails:             e.TaskStartedEventDetails,
+		TaskSubmittedEventDetails:           e.TaskSubmittedEventDetails,
 		TaskSucceededEventDetails:           e.TaskSucceededEventDetails,
 		TaskFailedEventDetails:              e.TaskFailedEventDetails,
 		TaskTimedOutEventDetails:            e.TaskTimedOutEventDetails,

@@ -17,6 +17,14 @@ import (
 // integrations, a test's fake. A failed task returns *Failure; a resource no
 // backend serves returns an error wrapping ErrUnknownResource. The context
 // is cancelled when the task times out or the execution stops.
+//
+// A callback task (a resource ending in .waitForTaskToken, .sync or
+// .sync:2) carries its TaskToken: the Invoker calls the integration and
+// returns its answer (recorded as TaskSubmitted), and the task's result is
+// what comes back with the token, through TaskTokens (SendTaskSuccess,
+// SendTaskFailure), before TimeoutSeconds. A .sync integration reports its
+// job's end that way itself; its context lives until the task ends, with
+// the cause ErrTaskCompleted when the task has its outcome.
 type Invoker interface {
 	Invoke(ctx context.Context, req TaskRequest) (json.RawMessage, error)
 }
@@ -52,13 +60,32 @@ type TaskRequest struct {
 	// $$.StateMachine.Id.
 	ExecutionARN    string
 	StateMachineARN string
-	// TaskToken is $$.Task.Token for a .waitForTaskToken task; empty
-	// otherwise.
+	// TaskToken is $$.Task.Token of a callback task (.waitForTaskToken,
+	// .sync, .sync:2); empty otherwise.
 	TaskToken string
 	// Timeout and Heartbeat are the state's TimeoutSeconds and
 	// HeartbeatSeconds (or their …Path and JSONata forms); 0 when unset.
 	// The engine enforces Timeout by cancelling ctx.
 	Timeout, Heartbeat time.Duration
+
+	tokens *TaskTokens // where TaskToken is registered
+}
+
+// Complete answers a callback task with its final result now, for an
+// Invoker that has it at once (a mock, a test's fake): the task does not
+// wait for its token. It returns what the Invoker returns. For any other
+// task it returns result as it is.
+func (r TaskRequest) Complete(result json.RawMessage) (json.RawMessage, error) {
+	if r.TaskToken == "" || r.tokens == nil {
+		return result, nil
+	}
+	if len(strings.TrimSpace(string(result))) == 0 {
+		result = json.RawMessage("null")
+	}
+	if err := r.tokens.Succeed(r.TaskToken, string(result)); err != nil {
+		return nil, fmt.Errorf("complete the task of %s: %w", r.StateName, err)
+	}
+	return result, nil
 }
 
 // defaultTaskTimeoutSeconds is what Step Functions uses when a Task state
@@ -78,6 +105,40 @@ var errTaskTimedOut = errors.New("task timed out")
 type taskKind struct {
 	resource           string
 	timeout, heartbeat *field // nil: none
+	// callback: the resource's integration pattern waits for a task token
+	// (.waitForTaskToken, and .sync, whose job reports through one): the
+	// token is issued before the effective input is built, so that
+	// $$.Task.Token can be read by Parameters or Arguments.
+	callback bool
+	pattern  integrationPattern
+	loc      string // the state's JSON pointer, for ExpressProblems
+}
+
+// integrationPattern is how a Task state waits for an optimised
+// integration (arn:aws:states:::<service>:<action>[.<pattern>]).
+type integrationPattern int
+
+const (
+	requestResponse  integrationPattern = iota
+	runJob                              // .sync
+	runJob2                             // .sync:2
+	waitForTaskToken                    // .waitForTaskToken
+)
+
+// splitPattern cuts the integration pattern off a Task state's resource.
+func splitPattern(resource string) (base string, p integrationPattern) {
+	if !strings.HasPrefix(resource, "arn:aws:states:::") {
+		return resource, requestResponse
+	}
+	for _, s := range [...]struct {
+		suffix string
+		p      integrationPattern
+	}{{".sync:2", runJob2}, {".sync", runJob}, {".waitForTaskToken", waitForTaskToken}} {
+		if b, ok := strings.CutSuffix(resource, s.suffix); ok {
+			return b, s.p
+		}
+	}
+	return resource, requestResponse
 }
 
 func (*taskKind) fields(f fieldSets) (required, optional []string) {
@@ -90,6 +151,8 @@ func (k *taskKind) decode(d *decoder, st *state, obj map[string]any, loc string)
 	if k.resource != "" && !strings.HasPrefix(k.resource, "arn:") {
 		d.problem(CodeSchemaValidationFailed, "The value for the field 'Resource' must be a valid ARN", loc+"/Resource")
 	}
+	_, k.pattern = splitPattern(k.resource)
+	k.callback, k.loc = k.pattern != requestResponse, loc
 	seconds := func(v any, at string) {
 		n, _ := v.(json.Number)
 		if i, err := n.Int64(); err != nil || i < 1 || i > defaultTaskTimeoutSeconds {
@@ -106,6 +169,38 @@ func (k *taskKind) decode(d *decoder, st *state, obj map[string]any, loc string)
 	d.errorHandling(st, obj, loc)
 }
 
+// ExpressProblems is why an EXPRESS state machine may not have this
+// definition, nil when it may: Express workflows have neither the .sync nor
+// the .waitForTaskToken integration pattern, and Step Functions refuses them
+// at CreateStateMachine with these messages (AWS-recorded: LocalStack's
+// test_sfn_api_express.py::test_illegal_callbacks).
+func (sm *StateMachine) ExpressProblems() *DefinitionError {
+	var problems []Problem
+	var walk func(g *graph)
+	walk = func(g *graph) {
+		for _, name := range sortedKeys(g.states) {
+			st := g.states[name]
+			if k, ok := st.kind.(*taskKind); ok {
+				switch k.pattern {
+				case waitForTaskToken:
+					// AWS's message has a space before the location's.
+					problems = append(problems, Problem{CodeSchemaValidationFailed, "Express state machine does not support '.waitForTaskToken' service integration ", k.loc + "/Resource"})
+				case runJob, runJob2:
+					problems = append(problems, Problem{CodeSchemaValidationFailed, "Express state machine does not support '.sync' service integration", k.loc + "/Resource"})
+				}
+			}
+			for _, sub := range st.kind.subgraphs() {
+				walk(sub)
+			}
+		}
+	}
+	walk(sm.root)
+	if len(problems) == 0 {
+		return nil
+	}
+	return &DefinitionError{Problems: problems}
+}
+
 // literalNumber is a field's value when it is a number in the definition.
 func literalNumber(f *field) (json.Number, bool) {
 	if f == nil || f.kind != fieldLiteral {
@@ -118,6 +213,17 @@ func literalNumber(f *field) (json.Number, bool) {
 func (k *taskKind) run(ctx context.Context, t *thread, st *state, in any, e *env) (any, string, error) {
 	out, err := t.task(ctx, st, k, in, e)
 	return out, st.next, err
+}
+
+// issueToken registers a callback task's token for this attempt and puts it
+// in the context object; done closes it once the attempt has ended.
+func (k *taskKind) issueToken(t *thread, e *env) (done func(), err error) {
+	w, err := t.exec.taskTokens().issue()
+	if err != nil {
+		return nil, err
+	}
+	e.callback, e.ctxObj, e.statesNative = w, nil, nil
+	return func() { t.exec.taskTokens().close(w) }, nil
 }
 
 func (*taskKind) hasResult() bool     { return true }
@@ -135,16 +241,19 @@ func classifyResource(arn string) resourceKind {
 	if strings.HasPrefix(arn, "arn:aws:lambda:") {
 		return resourceKind{lambdaFunction: true}
 	}
-	// arn:aws:states:::<service>:<action>[.<pattern>]
-	rest, ok := strings.CutPrefix(arn, "arn:aws:states:::")
+	// arn:aws:states:::<service>:<action>[.<pattern>], the pattern (which
+	// may hold a colon: .sync:2) with the action
+	base, _ := splitPattern(arn)
+	rest, ok := strings.CutPrefix(base, "arn:aws:states:::")
 	if !ok {
 		return resourceKind{resourceType: arn, resource: arn}
 	}
+	pattern := arn[len(base):]
 	i := strings.LastIndex(rest, ":")
 	if i < 0 {
-		return resourceKind{resourceType: rest, resource: rest}
+		return resourceKind{resourceType: rest, resource: rest + pattern}
 	}
-	return resourceKind{resourceType: rest[:i], resource: rest[i+1:]}
+	return resourceKind{resourceType: rest[:i], resource: rest[i+1:] + pattern}
 }
 
 // seconds evaluates an optional TimeoutSeconds or HeartbeatSeconds; 0 when
@@ -157,16 +266,20 @@ func (k *taskKind) seconds(f *field, in any, e *env) (int64, error) {
 }
 
 // task runs a Task state's resource with its effective input and returns the
-// raw result (before ResultSelector).
+// raw result (before ResultSelector). A callback task then waits for its
+// token to come back (SendTaskSuccess, SendTaskFailure), within its
+// TimeoutSeconds and, between heartbeats, its HeartbeatSeconds.
 func (t *thread) task(ctx context.Context, st *state, k *taskKind, in any, e *env) (any, error) {
 	if t.exec.cfg.Invoker == nil {
 		return nil, failf(ErrNameRuntime, "No invoker is configured to run the resource '%s'", k.resource)
 	}
-	timeout, err := k.seconds(k.timeout, in, e)
+	// TimeoutSecondsPath and HeartbeatSecondsPath read the state's input,
+	// not its Parameters (AWS-recorded: test_multiple_heartbeat_notifications).
+	timeout, err := k.seconds(k.timeout, e.stateInput, e)
 	if err != nil {
 		return nil, err
 	}
-	heartbeat, err := k.seconds(k.heartbeat, in, e)
+	heartbeat, err := k.seconds(k.heartbeat, e.stateInput, e)
 	if err != nil {
 		return nil, err
 	}
@@ -202,16 +315,40 @@ func (t *thread) task(ctx context.Context, st *state, k *taskKind, in any, e *en
 		Heartbeat:       durationOfSeconds(float64(heartbeat)),
 	}
 	tctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
+	defer cancel(ErrTaskCompleted)
 	if timeout < defaultTaskTimeoutSeconds {
 		req.Timeout = durationOfSeconds(float64(timeout))
 		t.exec.afterSleep(tctx, req.Timeout, func() { cancel(errTaskTimedOut) })
 	}
+	w := e.callback
+	var hb *heartbeatWatch
+	if w != nil {
+		req.TaskToken, req.tokens = w.token, t.exec.taskTokens()
+		if req.Heartbeat > 0 {
+			hb = &heartbeatWatch{t: t, ctx: tctx, every: req.Heartbeat, expire: cancel}
+			hb.restart()
+			defer hb.end()
+		}
+	}
 	var out any
-	if m := e.mocked(); m != nil {
+	m := e.mocked()
+	if m != nil {
+		// TestState's mock stands in for the whole task, its callback included.
 		out, _, err = m.result(st)
 	} else {
 		out, err = t.invoke(tctx, req, in)
+	}
+	if err == nil && w != nil && m == nil {
+		// The integration took the task; its answer is recorded, and the
+		// task's result is what comes back with the token.
+		submitted, merr := marshalValue(out)
+		if merr != nil {
+			return nil, asFailure(merr)
+		}
+		t.emit(HistoryEvent{Type: EventTaskSubmitted, TaskSubmittedEventDetails: &TaskEventDetails{
+			ResourceType: kind.resourceType, Resource: kind.resource, Output: &submitted, OutputDetails: &HistoryEventExecutionDataDetails{},
+		}})
+		out, err = awaitCallback(tctx, w, hb)
 	}
 	if err == nil && tctx.Err() != nil {
 		err = tctx.Err()
@@ -221,8 +358,11 @@ func (t *thread) task(ctx context.Context, st *state, k *taskKind, in any, e *en
 			return nil, ctx.Err()
 		}
 		f := taskFailure(err, k.resource)
-		if errors.Is(context.Cause(tctx), errTaskTimedOut) {
+		switch cause := context.Cause(tctx); {
+		case errors.Is(cause, errTaskTimedOut):
 			f = &Failure{Name: ErrNameTimeout}
+		case errors.Is(cause, errHeartbeatTimedOut):
+			f = &Failure{Name: ErrNameHeartbeatTimeout}
 		}
 		t.taskFailed(kind, f)
 		return nil, f
@@ -256,7 +396,7 @@ func timeoutField(timeout int64) int64 {
 }
 
 func (t *thread) taskFailed(kind resourceKind, f *Failure) {
-	timedOut := f.Name == ErrNameTimeout
+	timedOut := f.Name == ErrNameTimeout || f.Name == ErrNameHeartbeatTimeout
 	switch {
 	case kind.lambdaFunction && timedOut:
 		t.emit(HistoryEvent{Type: EventLambdaFunctionTimedOut, LambdaFunctionTimedOutEventDetails: &ErrorEventDetails{Error: f.Name, Cause: f.Cause}})
@@ -281,17 +421,19 @@ func taskFailure(err error, resource string) *Failure {
 	return &Failure{Name: ErrNameTaskFailed, Cause: err.Error()}
 }
 
-// invoke calls the Invoker, unwrapping lambda:invoke.
+// invoke calls the Invoker, unwrapping lambda:invoke (and
+// lambda:invoke.waitForTaskToken, whose function gets the token in its
+// payload).
 func (t *thread) invoke(ctx context.Context, req TaskRequest, in any) (any, error) {
-	base, _, _ := strings.Cut(req.Resource, ".")
-	if base != lambdaInvokeARN && !strings.HasPrefix(req.Resource, "arn:aws:states:::lambda:invoke.") {
+	base, pattern := splitPattern(req.Resource)
+	if base != lambdaInvokeARN {
 		raw, err := t.exec.cfg.Invoker.Invoke(ctx, req)
 		if err != nil {
 			return nil, err
 		}
 		return decodeResult(raw)
 	}
-	if req.Resource != lambdaInvokeARN {
+	if pattern != requestResponse && pattern != waitForTaskToken {
 		return nil, failf(ErrNameRuntime, "The integration pattern of '%s' is not supported by this engine", req.Resource)
 	}
 	fnVal, _, _ := value.Field(in, "FunctionName")

@@ -38,14 +38,17 @@ type env struct {
 	mapItem     *mapItem
 	ctxObj      any
 	vars        *scope
+	// callback is a callback task's token for this attempt ($$.Task.Token).
+	callback *callbackWait
 
-	// $states of a JSONata state.
+	// $states of a JSONata state. (The flags sit together: an env is
+	// allocated per state run, and padding would cost a size class.)
 	stateInput     any
 	result         any
-	hasResult      bool
 	errorOutput    any
-	hasErrorOutput bool
 	statesNative   *jsonata.Native // $states converted for the library
+	hasResult      bool
+	hasErrorOutput bool
 	statesKey      statesKey
 
 	// outputFlow replaces the state's flow for its output: a Choice rule
@@ -111,6 +114,9 @@ func (v *env) contextObject() any {
 	}
 	if v.mapItem != nil {
 		obj["Map"] = v.mapItemObject()
+	}
+	if v.callback != nil {
+		obj["Task"] = map[string]any{"Token": v.callback.token}
 	}
 	v.ctxObj = obj
 	return obj
@@ -267,8 +273,8 @@ func (t *thread) runState(ctx context.Context, st *state, input any) (out any, n
 			e.inspect.failed(f, r, i)
 			// AWS writes the error output as {"Error", "Cause"}, in that order.
 			errOut := value.NewObject(2)
-			errOut.Set("Error", f.Name)
-			errOut.Set("Cause", f.Cause)
+			errOut.Set("Error", f.errorOutput(f.Name))
+			errOut.Set("Cause", f.errorOutput(f.Cause))
 			caught, vars, rerr := c.flow.caught(input, errOut, e)
 			if rerr != nil {
 				return nil, "", rerr
@@ -302,6 +308,13 @@ func (t *thread) locate(st *state, enteredID int64, f *Failure) *Failure {
 // and variable assignments: the flow (query language) builds the effective
 // input, the kind does the work, the flow builds the output.
 func (t *thread) execute(ctx context.Context, st *state, raw any, e *env) (any, string, map[string]any, error) {
+	if k, ok := st.kind.(*taskKind); ok && k.callback {
+		done, err := k.issueToken(t, e)
+		if err != nil {
+			return nil, "", nil, err
+		}
+		defer done()
+	}
 	in, err := st.flow.effectiveInput(raw, e)
 	if err != nil {
 		return nil, "", nil, err

@@ -2,6 +2,7 @@ package localsfn
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http/httptest"
 	"testing"
@@ -14,6 +15,8 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/stepgate/stepgate/internal/offline/asl"
 )
 
 const (
@@ -37,6 +40,19 @@ const (
 		"roleArn.$":"$$.Execution.RoleArn","input.$":"$$.Execution.Input",
 		"machineId.$":"$$.StateMachine.Id","machineName.$":"$$.StateMachine.Name"},"End":true}}}`
 )
+
+// askDefinition waits for a person: its callback task hands its token to the test's worker.
+const askDefinition = `{"StartAt":"Ask","States":{"Ask":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+	"Parameters":{"QueueUrl":"q","MessageBody":{"TaskToken.$":"$$.Task.Token","input.$":"$"}},"End":true}}}`
+
+// workerQueue stands for the queue a callback task writes to: each request goes to the test,
+// which plays the worker.
+type workerQueue chan asl.TaskRequest
+
+func (q workerQueue) Invoke(_ context.Context, req asl.TaskRequest) (json.RawMessage, error) {
+	q <- req
+	return json.RawMessage(`{"MessageId":"m-1"}`), nil
+}
 
 // testEnv is a Service behind an httptest server and a real SDK client pointed at it.
 type testEnv struct {

@@ -49,6 +49,9 @@ var operations = map[string]operation{
 	"GetExecutionHistory":  op((*Service).GetExecutionHistory),
 	"StopExecution":        op((*Service).StopExecution),
 	"TestState":            op((*Service).TestState),
+	"SendTaskSuccess":      op((*Service).SendTaskSuccess),
+	"SendTaskFailure":      op((*Service).SendTaskFailure),
+	"SendTaskHeartbeat":    op((*Service).SendTaskHeartbeat),
 }
 
 // op adapts a method with *sfn.Client's signature to the wire: it decodes the body into the

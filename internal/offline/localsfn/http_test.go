@@ -59,7 +59,7 @@ func TestProtocol(t *testing.T) {
 					t.Errorf("creationDate = %#v, want epoch seconds", body["creationDate"])
 				}
 			}},
-		{name: "unknown operation", method: http.MethodPost, target: "AWSStepFunctions.SendTaskSuccess", body: `{}`,
+		{name: "unknown operation", method: http.MethodPost, target: "AWSStepFunctions.GetActivityTask", body: `{}`,
 			wantStatus: 400, wantType: "UnknownOperationException"},
 		{name: "missing target", method: http.MethodPost, body: `{}`, wantStatus: 400, wantType: "UnknownOperationException"},
 		{name: "another service's target", method: http.MethodPost, target: "AmazonEC2.DescribeInstances", body: `{}`,

@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"github.com/stepgate/stepgate/internal/offline/asl"
+	"github.com/stepgate/stepgate/internal/offline/mockconfig"
 )
 
 // The methods below mirror *sfn.Client's signatures (options are accepted and ignored), so a
@@ -56,6 +57,11 @@ func (s *Service) CreateStateMachine(_ context.Context, in *sfn.CreateStateMachi
 		return nil, errConstraint("type", "Member must satisfy enum value set: [STANDARD, EXPRESS]")
 	}
 	machine, err := asl.Parse([]byte(definition))
+	if err == nil && typ == types.StateMachineTypeExpress {
+		if problems := machine.ExpressProblems(); problems != nil {
+			err = problems
+		}
+	}
 	if err != nil {
 		var defErr *asl.DefinitionError
 		if errors.As(err, &defErr) {
@@ -145,14 +151,27 @@ func (s *Service) DeleteStateMachine(_ context.Context, in *sfn.DeleteStateMachi
 // StartExecution starts an execution. For a STANDARD machine the name is unique among the kept
 // executions: the same name and input while the first is RUNNING returns that execution again,
 // anything else is ExecutionAlreadyExists. An EXPRESS execution runs but cannot be described.
+//
+// As Step Functions Local does, "<stateMachineArn>#<TestCaseName>" runs the mock test case named
+// after the '#' when Config.ExecutionInvoker is set.
 func (s *Service) StartExecution(_ context.Context, in *sfn.StartExecutionInput, _ ...func(*sfn.Options)) (*sfn.StartExecutionOutput, error) {
+	e, err := s.launch(in)
+	if err != nil {
+		return nil, err
+	}
+	return &sfn.StartExecutionOutput{ExecutionArn: ptr(e.arn), StartDate: ptr(e.startDate)}, nil
+}
+
+// launch starts an execution as StartExecution does and returns it: the running one it already
+// had for the same STANDARD name and input, or a new one.
+func (s *Service) launch(in *sfn.StartExecutionInput) (*execution, error) {
 	e, err := s.newExecution(in.StateMachineArn, in.Name, in.Input, in.TraceHeader)
 	if err != nil {
 		return nil, err
 	}
 	if e.express {
 		s.start(e, json.RawMessage(e.input))
-		return &sfn.StartExecutionOutput{ExecutionArn: ptr(e.arn), StartDate: ptr(e.startDate)}, nil
+		return e, nil
 	}
 
 	s.mu.Lock()
@@ -160,7 +179,7 @@ func (s *Service) StartExecution(_ context.Context, in *sfn.StartExecutionInput,
 		s.mu.Unlock()
 		status, _, _ := s.snapshot(old)
 		if status == types.ExecutionStatusRunning && old.input == e.input {
-			return &sfn.StartExecutionOutput{ExecutionArn: ptr(old.arn), StartDate: ptr(old.startDate)}, nil
+			return old, nil
 		}
 		return nil, &types.ExecutionAlreadyExists{Message: ptr(fmt.Sprintf("Execution Already Exists: '%s'", e.arn))}
 	}
@@ -168,7 +187,7 @@ func (s *Service) StartExecution(_ context.Context, in *sfn.StartExecutionInput,
 	s.start(e, json.RawMessage(e.input))
 	s.mu.Unlock()
 	s.log.Debug("execution started", "executionArn", e.arn)
-	return &sfn.StartExecutionOutput{ExecutionArn: ptr(e.arn), StartDate: ptr(e.startDate)}, nil
+	return e, nil
 }
 
 // StartSyncExecution runs an EXPRESS execution to its end and returns its result. If ctx ends
@@ -367,11 +386,22 @@ func (s *Service) StopExecution(ctx context.Context, in *sfn.StopExecutionInput,
 }
 
 // newExecution validates a start request and builds the execution it describes (not yet
-// started or stored).
+// started or stored), with the Invoker its Task states use.
 func (s *Service) newExecution(smARN, name, input, traceHeader *string) (*execution, error) {
-	sm, err := s.lookupStateMachine(deref(smARN))
+	machineARN, testCase := deref(smARN), ""
+	if s.cfg.ExecutionInvoker != nil {
+		var err error
+		if machineARN, testCase, err = mockconfig.SplitTestCase(machineARN); err != nil {
+			return nil, errInvalidArn(err.Error())
+		}
+	}
+	sm, err := s.lookupStateMachine(machineARN)
 	if err != nil {
 		return nil, err
+	}
+	invoker, err := s.invoker(sm.name, testCase)
+	if err != nil {
+		return nil, errInvalidName(fmt.Sprintf("%s#%s: %v", sm.arn, testCase, err))
 	}
 	n := deref(name)
 	if name != nil {
@@ -399,6 +429,7 @@ func (s *Service) newExecution(smARN, name, input, traceHeader *string) (*execut
 		input:       in,
 		traceHeader: deref(traceHeader),
 		startDate:   apiTime(s.clock.Now()),
+		invoker:     invoker,
 	}, nil
 }
 
@@ -511,4 +542,13 @@ func optional(s string) *string {
 		return nil
 	}
 	return &s
+}
+
+// invoker is the Invoker a run of the state machine's Task states uses under the mock test case
+// ("" for none): Config.ExecutionInvoker's when set, else Config.Invoker (nil when neither is).
+func (s *Service) invoker(stateMachine, testCase string) (asl.Invoker, error) {
+	if s.cfg.ExecutionInvoker != nil {
+		return s.cfg.ExecutionInvoker(stateMachine, testCase)
+	}
+	return s.cfg.Invoker, nil
 }

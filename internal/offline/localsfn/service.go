@@ -30,6 +30,11 @@ type Config struct {
 	AccountID string
 	// Invoker runs Task states (Lambda functions and aws-sdk integrations).
 	Invoker asl.Invoker
+	// ExecutionInvoker, when set, chooses each execution's Invoker instead: it is given the
+	// state machine's name and the mock test case the execution runs (what follows '#' in
+	// StartExecution's stateMachineArn, as Step Functions Local takes it; "" when none). Its
+	// error refuses the start (InvalidName). When nil, a '#' names no state machine.
+	ExecutionInvoker func(stateMachine, testCase string) (asl.Invoker, error)
 	// Clock drives Wait states and timeouts in the engine; nil means asl.RealClock{}.
 	Clock asl.Clock
 	// Faults makes a share of HTTP API calls fail, so clients exercise their error paths.
@@ -82,6 +87,8 @@ type Service struct {
 	// testDefinitions keeps TestState's parsed definitions: a test suite tests many states of
 	// the same one (testDefinitionCache).
 	testDefinitions testDefinitionCache
+	// tokens are the task tokens of the executions' callback tasks (SendTask*).
+	tokens *asl.TaskTokens
 
 	mu            sync.Mutex
 	stateMachines map[string]*stateMachine // by ARN
@@ -105,6 +112,7 @@ type execution struct {
 	input        string
 	traceHeader  string
 	startDate    time.Time
+	invoker      asl.Invoker // its Task states'
 	run          *asl.Execution
 	finishOnce   sync.Once
 	finishedDone chan struct{} // closed once result and stopDate are recorded
@@ -124,6 +132,7 @@ func New(cfg Config) *Service {
 		stateMachines: make(map[string]*stateMachine),
 		executions:    make(map[string]*execution),
 		rng:           cfg.Faults.Rand,
+		tokens:        asl.NewTaskTokens(),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -151,9 +160,10 @@ func (s *Service) Close() {
 func (s *Service) start(e *execution, input json.RawMessage) {
 	ctxObj := contextObject(e)
 	cfg := asl.Config{
-		Invoker: s.cfg.Invoker,
+		Invoker: e.invoker,
 		Clock:   s.clock,
 		Context: ctxObj,
+		Tokens:  s.tokens,
 	}
 	if hook := s.cfg.OnExecutionEvent; hook != nil {
 		arn := e.arn
@@ -228,4 +238,15 @@ func contextObject(e *execution) asl.ContextObject {
 	c.StateMachine.ID = e.sm.arn
 	c.StateMachine.Name = e.sm.name
 	return c
+}
+
+// ExecutionDone returns a channel that is closed once a STANDARD execution has ended and its
+// result is recorded, so that in-process callers (tests, the stack's tools) wait for the event
+// rather than poll DescribeExecution.
+func (s *Service) ExecutionDone(executionARN string) (<-chan struct{}, error) {
+	e, err := s.lookupExecution(executionARN)
+	if err != nil {
+		return nil, err
+	}
+	return e.finishedDone, nil
 }

@@ -155,8 +155,17 @@ func TestWireAgainstTheSDK(t *testing.T) {
 // without a case here fails.
 func TestEveryOperationThroughTheSDK(t *testing.T) {
 	ctx := context.Background()
-	env := newTestEnv(t, Config{})
+	worker := make(workerQueue, 5)
+	env := newTestEnv(t, Config{Invoker: worker})
 	standard := env.createMachine(t, "Hold", waitDefinition, types.StateMachineTypeStandard)
+	asking := env.createMachine(t, "Ask", askDefinition, types.StateMachineTypeStandard)
+	tokens := make([]string, 5)
+	for i := range tokens {
+		if _, err := env.client.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(asking)}); err != nil {
+			t.Fatal(err)
+		}
+		tokens[i] = (<-worker).TaskToken
+	}
 	express := env.createMachine(t, "Quick", passDefinition, types.StateMachineTypeExpress)
 	env.createMachine(t, "Doomed", passDefinition, types.StateMachineTypeStandard)
 	started, err := env.client.StartExecution(ctx, &sfn.StartExecutionInput{
@@ -227,6 +236,26 @@ func TestEveryOperationThroughTheSDK(t *testing.T) {
 				Input:      aws.String(`{"k":"v"}`), InspectionLevel: types.InspectionLevelTrace, Variables: aws.String(`{"v":1}`),
 				Mock: &types.MockInput{ErrorOutput: &types.MockErrorOutput{Error: aws.String("E"), Cause: aws.String("mocked")}}}, nil)
 		},
+		// A task has one outcome: the SDK and the Service each settle a task of their own, and
+		// both then answer TaskTimedOut for it.
+		"SendTaskSuccess": func(t *testing.T) {
+			compareEach(t, env.client.SendTaskSuccess, env.svc.SendTaskSuccess,
+				&sfn.SendTaskSuccessInput{TaskToken: aws.String(tokens[0]), Output: aws.String(`{"ok":true}`)},
+				&sfn.SendTaskSuccessInput{TaskToken: aws.String(tokens[1]), Output: aws.String(`{"ok":true}`)}, nil)
+			again := &sfn.SendTaskSuccessInput{TaskToken: aws.String(tokens[0]), Output: aws.String(`{}`)}
+			_, viaSDK := env.client.SendTaskSuccess(ctx, again)
+			_, direct := env.svc.SendTaskSuccess(ctx, again)
+			wantCode(t, viaSDK, "TaskTimedOut")
+			wantCode(t, direct, "TaskTimedOut")
+		},
+		"SendTaskFailure": func(t *testing.T) {
+			compareEach(t, env.client.SendTaskFailure, env.svc.SendTaskFailure,
+				&sfn.SendTaskFailureInput{TaskToken: aws.String(tokens[2]), Error: aws.String("E"), Cause: aws.String("C")},
+				&sfn.SendTaskFailureInput{TaskToken: aws.String(tokens[3])}, nil)
+		},
+		"SendTaskHeartbeat": func(t *testing.T) {
+			compare(t, env.client.SendTaskHeartbeat, env.svc.SendTaskHeartbeat, &sfn.SendTaskHeartbeatInput{TaskToken: aws.String(tokens[4])}, nil)
+		},
 	}
 	for _, op := range slices.Sorted(maps.Keys(operations)) {
 		t.Run(op, func(t *testing.T) {
@@ -243,11 +272,18 @@ func TestEveryOperationThroughTheSDK(t *testing.T) {
 // normalize, when set, clears what legitimately differs between two calls.
 func compare[In, Out any](t *testing.T, viaSDK, direct func(context.Context, *In, ...func(*sfn.Options)) (*Out, error), in *In, normalize func(*Out)) {
 	t.Helper()
-	got, err := viaSDK(context.Background(), in)
+	compareEach(t, viaSDK, direct, in, in, normalize)
+}
+
+// compareEach is compare with an input for each side, for an operation that may not be called
+// twice with the same input.
+func compareEach[In, Out any](t *testing.T, viaSDK, direct func(context.Context, *In, ...func(*sfn.Options)) (*Out, error), inSDK, inDirect *In, normalize func(*Out)) {
+	t.Helper()
+	got, err := viaSDK(context.Background(), inSDK)
 	if err != nil {
 		t.Fatalf("through the SDK: %v", err)
 	}
-	want, err := direct(context.Background(), in)
+	want, err := direct(context.Background(), inDirect)
 	if err != nil {
 		t.Fatalf("on the Service: %v", err)
 	}

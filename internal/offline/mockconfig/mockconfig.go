@@ -24,7 +24,8 @@
 //     {"StatusCode", "Payload", …}; a function-ARN resource passes on its Payload, as it would a real
 //     one's.
 //
-// The package only reads and answers; the engine and the local Step Functions decide when to ask.
+// The package only reads and answers; the offline stack (internal/offline/mocks.go) decides when
+// to ask: per execution, for the test case its StartExecution named or its machine's default.
 package mockconfig
 
 import (
