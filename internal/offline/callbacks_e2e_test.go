@@ -3,6 +3,7 @@ package offline_test
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -353,17 +354,9 @@ func TestCallbackRoutes(t *testing.T) {
 // iteration's execution is not timed. go test -run '^$' -bench BenchmarkCallbackRoute -benchtime=200x ./internal/offline/
 func BenchmarkCallbackRoute(b *testing.B) {
 	evs := newEvents()
-	s, err := offline.Start(context.Background(), offline.Config{
-		Template: filepath.Join("testdata", "callbacks.yaml"), BuildDir: buildDir,
-		APIAddr: "127.0.0.1:0", AWSAddr: "127.0.0.1:0", OnExecutionEvent: evs.record, LogLevel: slog.LevelWarn,
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		s.Close(ctx)
+	s := startStackB(b, func(c *offline.Config) {
+		c.Template, c.TimeScale, c.EnvVars = filepath.Join("testdata", "callbacks.yaml"), 1, nil
+		c.OnExecutionEvent, c.Log, c.LogLevel = evs.record, io.Discard, slog.LevelWarn
 	})
 	post := func(path, body string) (int, map[string]any) {
 		resp, err := http.Post(s.APIURL+path, "application/json", strings.NewReader(body))

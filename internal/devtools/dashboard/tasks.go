@@ -2,8 +2,6 @@ package dashboard
 
 import (
 	"encoding/json"
-	"errors"
-	"fmt"
 	"net/http"
 	"regexp"
 	"slices"
@@ -12,7 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/stepgate/stepgate/internal/app/execution"
 	"github.com/stepgate/stepgate/internal/clock"
@@ -57,14 +54,8 @@ func (s *Server) serveTasks(w http.ResponseWriter, r *http.Request) {
 	for {
 		out, err := s.cfg.StepFunctions.GetExecutionHistory(r.Context(), in, func(o *sfn.Options) { o.Region = arn.Region })
 		if err != nil {
-			s.log.Error("get execution history", "arn", arn.String(), "error", err)
-			code := "unknown"
-			var apiErr smithy.APIError
-			if errors.As(err, &apiErr) {
-				code = apiErr.ErrorCode()
-			}
-			s.refuse(w, r, http.StatusBadGateway, "GetExecutionHistoryFailed",
-				fmt.Sprintf("Step Functions refused GetExecutionHistory (%s): the tasks waiting for a callback need states:GetExecutionHistory on the stack's executions.", code))
+			s.refuseStepFunctions(w, r, "GetExecutionHistory", arn.String(),
+				"the tasks waiting for a callback need states:GetExecutionHistory on the stack's executions", err)
 			return
 		}
 		events = append(events, out.Events...)
