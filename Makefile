@@ -19,11 +19,13 @@ NODE_DIR    := tools/node
 GO_FLAGS     = -tags lambda.norpc -trimpath -ldflags='-s -w'
 GO_BUILD     = CGO_ENABLED=0 GOOS=linux $(GO) build $(GO_FLAGS)
 
-# template.yaml is the only list of functions. A function <Name>Function is built from the package
-# functions/<name in lower case> (samtemplate.FunctionFolder states the same rule; a test keeps the
-# template, this Makefile and the folders in step).
+# The template is the only list of functions: template.yaml, or an example's with
+# TEMPLATE=examples/<name>/template.yaml (make local, build). A function <Name>Function is built from
+# the package functions/<name in lower case> (samtemplate.FunctionFolder states the same rule; a test
+# keeps the templates, this Makefile and the folders in step).
+TEMPLATE  ?= template.yaml
 FUNCTIONS = $(shell awk '/^  [A-Za-z0-9]+:$$/ { id = substr($$1, 1, length($$1) - 1) } \
-                         /^    Type: AWS::Serverless::Function$$/ { print id }' template.yaml)
+                         /^    Type: AWS::Serverless::Function$$/ { print id }' $(TEMPLATE))
 lower     = $(shell echo '$(1)' | tr '[:upper:]' '[:lower:]')
 pkg       = ./functions/$(call lower,$(1:%Function=%))
 # Everything make local, invoke and bench-load run. One `go build` with one set of flags builds
@@ -70,12 +72,12 @@ $(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package.json $(NODE_DIR)/packag
 	cd $(NODE_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-lint: node-tools ## gofmt, go vet, staticcheck, and both ASL validators on statemachines/
+lint: node-tools ## gofmt, go vet, staticcheck, and both ASL validators on statemachines/ and the examples
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './tools/*')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
-	node $(NODE_DIR)/asl-lint.mjs statemachines/*.asl.json
+	node $(NODE_DIR)/asl-lint.mjs statemachines/*.asl.json examples/*/statemachines/*.asl.json
 
 # gotestsum prints what `go test` prints, then lists every skipped test with its reason (`go test`
 # shows skips only with -v), so a missing tool is seen.
@@ -115,8 +117,8 @@ LOCAL_FLAGS ?=
 # the test case of the executions the API starts, per state machine: MOCK_TEST_CASE=stepgate_Order=HappyPath
 MOCK_CONFIG ?=
 MOCK_TEST_CASE ?=
-local: build ## The whole product on this machine: API on 127.0.0.1:3000, AWS endpoint on 127.0.0.1:4566, dashboard on 127.0.0.1:3001 (LOCAL_FLAGS="-api-addr 127.0.0.1:3002 -aws-addr 127.0.0.1:4567"; MOCK_CONFIG=MockConfigFile.json MOCK_TEST_CASE=machine=case; "-h" lists options)
-	@$(HOST_DIR)/bin/stepgate-local -build-dir $(HOST_DIR) $(if $(MOCK_CONFIG),-mock-config $(MOCK_CONFIG)) $(if $(MOCK_TEST_CASE),-mock-test-case $(MOCK_TEST_CASE)) $(LOCAL_FLAGS)
+local: build ## The whole product on this machine: API on 127.0.0.1:3000, AWS endpoint on 127.0.0.1:4566, dashboard on 127.0.0.1:3001 (TEMPLATE=examples/<name>/template.yaml runs an example; LOCAL_FLAGS="-api-addr 127.0.0.1:3002 -aws-addr 127.0.0.1:4567"; MOCK_CONFIG=MockConfigFile.json MOCK_TEST_CASE=machine=case; "-h" lists options)
+	@$(HOST_DIR)/bin/stepgate-local -build-dir $(HOST_DIR) -template $(TEMPLATE) $(if $(MOCK_CONFIG),-mock-config $(MOCK_CONFIG)) $(if $(MOCK_TEST_CASE),-mock-test-case $(MOCK_TEST_CASE)) $(LOCAL_FLAGS)
 
 FN       ?= start
 EVENT    ?= events/express-instance.json
@@ -130,8 +132,8 @@ invoke: build ## Invoke one function's bootstrap under AWS's Lambda emulator: ma
 STACK    ?= stepgate
 API      ?=
 .PHONY: dashboard
-dashboard: ## The dashboard for the deployed stack STACK (default stepgate) on 127.0.0.1:3001, its routes and API read from the stack (STEPGATE_API_KEY=… for AuthMode API_KEY; API=<URL> for a custom domain)
-	$(GO) run ./cmd/dashboard -stack '$(STACK)' $(if $(API),-api '$(API)')
+dashboard: ## The dashboard for the deployed stack STACK (default stepgate) on 127.0.0.1:3001, its routes and API read from the stack and TEMPLATE (STEPGATE_API_KEY=… for AuthMode API_KEY; API=<URL> for a custom domain)
+	$(GO) run ./cmd/dashboard -stack '$(STACK)' -template '$(TEMPLATE)' $(if $(API),-api '$(API)')
 
 deploy: ## sam build && sam deploy --guided (needs the SAM CLI and AWS credentials)
 	sam build && sam deploy --guided

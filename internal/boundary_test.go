@@ -1,7 +1,7 @@
 // Package internal_test holds the test that keeps the repository's three rooms apart: what the
 // Lambdas ship (functions/, internal/app/), the offline stack (internal/offline/) and the tooling
-// for people and tests (internal/devtools/); internal/clock, which both the Lambdas and the
-// offline stack use, stands outside all three.
+// for people and tests (internal/devtools/); internal/clock and internal/tasktoken, which both the
+// Lambdas and the offline stack use, stand outside all three.
 package internal_test
 
 import (
@@ -55,6 +55,8 @@ func TestBoundaries(t *testing.T) {
 		{"internal/offline", []string{"internal/app", "functions"}},
 		// internal/clock is shared by the Lambdas and the offline stack, so it reaches neither.
 		{"internal/clock", []string{"internal/app", "internal/offline", "internal/devtools", "functions"}},
+		// internal/tasktoken (a task token's public name) is shared alike.
+		{"internal/tasktoken", []string{"internal/app", "internal/offline", "internal/devtools", "functions"}},
 	}
 	checked := map[string]int{}
 	for _, p := range listPackages(t) {

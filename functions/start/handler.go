@@ -19,6 +19,7 @@ import (
 	"github.com/stepgate/stepgate/internal/app/httpapi"
 	"github.com/stepgate/stepgate/internal/app/route"
 	"github.com/stepgate/stepgate/internal/clock"
+	"github.com/stepgate/stepgate/internal/tasktoken"
 )
 
 // syncMargin is kept between the end of StartSyncExecution and the Lambda's own deadline, so
@@ -30,6 +31,9 @@ type stepFunctions interface {
 	StartSyncExecution(ctx context.Context, in *sfn.StartSyncExecutionInput, optFns ...func(*sfn.Options)) (*sfn.StartSyncExecutionOutput, error)
 	StartExecution(ctx context.Context, in *sfn.StartExecutionInput, optFns ...func(*sfn.Options)) (*sfn.StartExecutionOutput, error)
 	DescribeExecution(ctx context.Context, in *sfn.DescribeExecutionInput, optFns ...func(*sfn.Options)) (*sfn.DescribeExecutionOutput, error)
+	SendTaskSuccess(ctx context.Context, in *sfn.SendTaskSuccessInput, optFns ...func(*sfn.Options)) (*sfn.SendTaskSuccessOutput, error)
+	SendTaskFailure(ctx context.Context, in *sfn.SendTaskFailureInput, optFns ...func(*sfn.Options)) (*sfn.SendTaskFailureOutput, error)
+	SendTaskHeartbeat(ctx context.Context, in *sfn.SendTaskHeartbeatInput, optFns ...func(*sfn.Options)) (*sfn.SendTaskHeartbeatOutput, error)
 }
 
 var _ stepFunctions = (*sfn.Client)(nil)
@@ -64,16 +68,21 @@ func NewHandler(cfg Config, client stepFunctions, logger *slog.Logger) *Handler 
 	return h
 }
 
-// serve finds the request's route, builds and checks its input, and starts its machine. Every
-// answer about an execution carries X-Execution-Arn: a success, and an error whose body names the
-// execution (FAILED, TIMED_OUT, an Idempotency-Key reused with another body).
+// serve finds the request's route, builds and checks its input, and starts its machine, or
+// reports on a waiting task for a callback route. Every answer about an execution carries
+// X-Execution-Arn: a success, and an error whose body names the execution (FAILED, TIMED_OUT, an
+// Idempotency-Key reused with another body).
 func (h *Handler) serve(ctx context.Context, request events.APIGatewayProxyRequest, entry *httpapi.LogEntry) (events.APIGatewayProxyResponse, error) {
 	req := &request
+	entry.Path = h.cfg.Routes.LogPath(req)
 	rt, params, err := h.cfg.Routes.Match(req)
 	if err != nil {
 		return events.APIGatewayProxyResponse{}, err
 	}
 	entry.Route = rt.Key
+	if rt.Mode == route.Callback {
+		return h.report(ctx, req, rt, params, entry)
+	}
 	in, err := rt.Build(req, params)
 	if err != nil {
 		return events.APIGatewayProxyResponse{}, err
@@ -306,3 +315,79 @@ func executionName(identity, key string) string {
 	sum := sha256.Sum256([]byte(identity + "\x00" + key))
 	return hex.EncodeToString(sum[:])
 }
+
+// report sends a callback route's report on a waiting task (SendTaskSuccess, SendTaskFailure or
+// SendTaskHeartbeat) and answers 200 {} once Step Functions took it. The token is a secret: the
+// log and an error's body name it by its hash, and its text is taken out of any error logged.
+func (h *Handler) report(ctx context.Context, req *events.APIGatewayProxyRequest, rt *route.Route, params map[string]string, entry *httpapi.LogEntry) (events.APIGatewayProxyResponse, error) {
+	rep, err := rt.BuildReport(req, params)
+	if rep.Token != "" {
+		entry.TaskTokenHash = tasktoken.Hash(rep.Token)
+	}
+	if err == nil {
+		err = h.send(ctx, rep, entry.TaskTokenHash)
+	}
+	switch {
+	case err != nil && rep.Token != "":
+		return events.APIGatewayProxyResponse{}, httpapi.AsError(err).With("taskTokenHash", entry.TaskTokenHash)
+	case err != nil:
+		return events.APIGatewayProxyResponse{}, err
+	}
+	return httpapi.JSON(req.RequestContext.RequestID, http.StatusOK, struct{}{}), nil
+}
+
+// send makes the report's call and maps Step Functions' answers about the token; hash names the
+// token in the error's text.
+func (h *Handler) send(ctx context.Context, rep route.Report, hash string) error {
+	token := aws.String(rep.Token)
+	var err error
+	switch rep.Outcome {
+	case route.Success:
+		_, err = h.sfn.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: token, Output: aws.String(string(rep.Output))})
+	case route.Failure:
+		in := &sfn.SendTaskFailureInput{TaskToken: token}
+		if rep.Error != "" {
+			in.Error = aws.String(rep.Error)
+		}
+		if rep.Cause != "" {
+			in.Cause = aws.String(rep.Cause)
+		}
+		_, err = h.sfn.SendTaskFailure(ctx, in)
+	default: // route.Heartbeat
+		_, err = h.sfn.SendTaskHeartbeat(ctx, &sfn.SendTaskHeartbeatInput{TaskToken: token})
+	}
+	if err == nil {
+		return nil
+	}
+	err = redacted{err: fmt.Errorf("send task %s: %w", rep.Outcome, err), token: rep.Token, hash: hash}
+	var (
+		missing  *types.TaskDoesNotExist
+		invalid  *types.InvalidToken
+		timedOut *types.TaskTimedOut
+		output   *types.InvalidOutput
+	)
+	switch {
+	case errors.As(err, &missing) || errors.As(err, &invalid):
+		return httpapi.NewError(http.StatusNotFound, "TaskNotFound",
+			"No task waits for this token: Step Functions does not know it. Check that the token was copied whole.").Wrap(err)
+	case errors.As(err, &timedOut):
+		return httpapi.NewError(http.StatusGone, "TaskTimedOut",
+			"The task no longer waits for a callback: it timed out, its execution ended, or it was already answered.").Wrap(err)
+	case errors.As(err, &output):
+		return httpapi.InvalidRequest("Step Functions refused the task's output: it must be JSON of at most 262144 bytes.").Wrap(err)
+	}
+	return err
+}
+
+// redacted is an error whose text has the task token replaced by its hash: SDK and emulator
+// messages may quote the token, and the error's text is logged.
+type redacted struct {
+	err         error
+	token, hash string
+}
+
+func (r redacted) Error() string {
+	return strings.ReplaceAll(r.err.Error(), r.token, "{taskToken:"+r.hash+"}")
+}
+
+func (r redacted) Unwrap() error { return r.err }

@@ -76,9 +76,14 @@ type fakeSFN struct {
 	describeOut *sfn.DescribeExecutionOutput
 	describeErr error
 
-	syncCalls     []*sfn.StartSyncExecutionInput
-	startCalls    []*sfn.StartExecutionInput
-	describeCalls []*sfn.DescribeExecutionInput
+	sendErr error // the answer to every SendTask* call
+
+	syncCalls      []*sfn.StartSyncExecutionInput
+	startCalls     []*sfn.StartExecutionInput
+	describeCalls  []*sfn.DescribeExecutionInput
+	successCalls   []*sfn.SendTaskSuccessInput
+	failureCalls   []*sfn.SendTaskFailureInput
+	heartbeatCalls []*sfn.SendTaskHeartbeatInput
 }
 
 func (f *fakeSFN) StartSyncExecution(ctx context.Context, in *sfn.StartSyncExecutionInput, _ ...func(*sfn.Options)) (*sfn.StartSyncExecutionOutput, error) {
@@ -108,6 +113,30 @@ func (f *fakeSFN) DescribeExecution(_ context.Context, in *sfn.DescribeExecution
 		return nil, f.describeErr
 	}
 	return f.describeOut, nil
+}
+
+func (f *fakeSFN) SendTaskSuccess(_ context.Context, in *sfn.SendTaskSuccessInput, _ ...func(*sfn.Options)) (*sfn.SendTaskSuccessOutput, error) {
+	f.successCalls = append(f.successCalls, in)
+	if f.sendErr != nil {
+		return nil, f.sendErr
+	}
+	return &sfn.SendTaskSuccessOutput{}, nil
+}
+
+func (f *fakeSFN) SendTaskFailure(_ context.Context, in *sfn.SendTaskFailureInput, _ ...func(*sfn.Options)) (*sfn.SendTaskFailureOutput, error) {
+	f.failureCalls = append(f.failureCalls, in)
+	if f.sendErr != nil {
+		return nil, f.sendErr
+	}
+	return &sfn.SendTaskFailureOutput{}, nil
+}
+
+func (f *fakeSFN) SendTaskHeartbeat(_ context.Context, in *sfn.SendTaskHeartbeatInput, _ ...func(*sfn.Options)) (*sfn.SendTaskHeartbeatOutput, error) {
+	f.heartbeatCalls = append(f.heartbeatCalls, in)
+	if f.sendErr != nil {
+		return nil, f.sendErr
+	}
+	return &sfn.SendTaskHeartbeatOutput{}, nil
 }
 
 // succeeding is a fake whose every call succeeds.

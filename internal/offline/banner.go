@@ -47,7 +47,9 @@ func (s *Stack) Announce(dashboardURL string) {
 	if dashboardURL != "" {
 		fmt.Fprintf(&b, "  dashboard     %s\n", dashboardURL)
 	}
-	fmt.Fprintf(&b, "  instances     %s\n", strings.Join(ids, ", "))
+	if len(ids) > 0 {
+		fmt.Fprintf(&b, "  instances     %s\n", strings.Join(ids, ", "))
+	}
 	// The state machines by logical ID, then one line per declared route: method, path, mode and
 	// the machine it starts (by name).
 	machines := slices.Sorted(maps.Keys(s.StateMachineARNs))
@@ -58,13 +60,15 @@ func (s *Stack) Announce(dashboardURL string) {
 	for i, id := range machines {
 		fmt.Fprintf(&b, "  %-13s %-*s  %s\n", label(i, "machines"), idWidth, id, s.StateMachineARNs[id])
 	}
-	methodWidth, pathWidth := 0, 0
+	// A callback route's mode names its outcome too: "callback success".
+	mode := func(r DeclaredRoute) string { return strings.TrimSpace(r.Mode + " " + r.Outcome) }
+	methodWidth, pathWidth, modeWidth := 0, 0, 5
 	for _, r := range s.Routes {
-		methodWidth, pathWidth = max(methodWidth, len(r.Method)), max(pathWidth, len(r.Path))
+		methodWidth, pathWidth, modeWidth = max(methodWidth, len(r.Method)), max(pathWidth, len(r.Path)), max(modeWidth, len(mode(r)))
 	}
 	for i, r := range s.Routes {
 		machine := r.StateMachineARN[strings.LastIndexByte(r.StateMachineARN, ':')+1:]
-		fmt.Fprintf(&b, "  %-13s %-*s %-*s  %-5s → %s\n", label(i, "routes"), methodWidth, r.Method, pathWidth, r.Path, r.Mode, machine)
+		fmt.Fprintf(&b, "  %-13s %-*s %-*s  %-*s → %s\n", label(i, "routes"), methodWidth, r.Method, pathWidth, r.Path, modeWidth, mode(r), machine)
 	}
 	if s.mockFile != "" {
 		var defaults []string

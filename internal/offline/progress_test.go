@@ -327,14 +327,19 @@ func BenchmarkEventLatency(b *testing.B) {
 	b.ReportMetric(float64(len(latencies)), "events")
 }
 
-// startStackB is startStack for a benchmark: the same configuration, the console discarded.
-func startStackB(b *testing.B) *offline.Stack {
+// startStackB is startStack for a benchmark: the same configuration, the console discarded,
+// changed by mutate.
+func startStackB(b *testing.B, mutate ...func(*offline.Config)) *offline.Stack {
 	b.Helper()
-	s, err := offline.Start(context.Background(), offline.Config{
+	cfg := offline.Config{
 		Template: filepath.Join(repoRoot, "template.yaml"), BuildDir: buildDir,
 		APIAddr: "127.0.0.1:0", AWSAddr: "127.0.0.1:0", TimeScale: 20,
 		EnvVars: map[string]map[string]string{"Parameters": {"ALLOWED_INSTANCE_IDS": instanceID}},
-	})
+	}
+	for _, m := range mutate {
+		m(&cfg)
+	}
+	s, err := offline.Start(context.Background(), cfg)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/stepgate/stepgate/internal/devtools/samtemplate"
+	"github.com/stepgate/stepgate/internal/tasktoken"
 )
 
 // RoutesEnv is the variable that holds a function's routes document (the start function's ROUTES).
@@ -16,14 +17,44 @@ const RoutesEnv = "ROUTES"
 type DeclaredRoute struct {
 	Method          string `json:"method"`
 	Path            string `json:"path"` // the template: /instances/{instance_id}
-	Mode            string `json:"mode"` // sync or async
+	Mode            string `json:"mode"` // sync, async or callback
 	StateMachineARN string `json:"stateMachineArn"`
-	Function        string `json:"function"` // the logical ID of the function that serves it
+	// Outcome is a callback route's: success, failure or heartbeat.
+	Outcome string `json:"outcome,omitempty"`
+	// Token says where a callback route's requests carry the task token.
+	Token    *RouteToken `json:"token,omitempty"`
+	Function string      `json:"function"` // the logical ID of the function that serves it
 	// Description is the route as its reader describes it for tools that show the stack (JSON: the
 	// start function's route.Description, with its input sources, required fields and field
 	// rules). This package passes it on unread: the health route serves it, the dashboard builds
 	// its forms from it.
 	Description json.RawMessage `json:"description,omitempty"`
+}
+
+// RouteToken is where a callback route's requests carry the task token.
+type RouteToken struct {
+	From string `json:"from"` // path, query or body
+	Name string `json:"name"`
+}
+
+// redactPath hides the task tokens in a request's path for the console: a path that one of the
+// callback routes carries its token in has that segment replaced by the token's hash, as the start
+// function's own log does.
+func redactPath(routes []DeclaredRoute) func(path string) string {
+	var inPath []DeclaredRoute
+	for _, r := range routes {
+		if r.Token != nil && r.Token.From == "path" {
+			inPath = append(inPath, r)
+		}
+	}
+	return func(path string) string {
+		for _, r := range inPath {
+			if redacted, ok := tasktoken.RedactPath(path, r.Path, r.Token.Name); ok {
+				return redacted
+			}
+		}
+		return path
+	}
 }
 
 // RouteReader reads a routes document as the function that holds it will (getenv reads the

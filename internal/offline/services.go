@@ -164,7 +164,10 @@ func (s *Stack) startStepFunctions(ctx context.Context, st *setup) error {
 	}
 	s.mockFile, s.mockDefaults = st.cfg.MockConfig, st.cfg.MockTestCases
 	var clk clock.Clock = clock.Real{}
-	if st.cfg.TimeScale != 1 {
+	switch {
+	case st.cfg.Clock != nil:
+		clk = st.cfg.Clock
+	case st.cfg.TimeScale != 1:
 		clk = clock.NewScaled(st.cfg.TimeScale)
 	}
 	onEvent := st.console.executionEvent
@@ -285,6 +288,7 @@ func (s *Stack) startAPI(_ context.Context, st *setup) error {
 		Stage:            stage,
 		BodyTimeout:      st.cfg.BodyTimeout,
 		Logger:           st.console.logger.With("service", "api"),
+		LogPath:          redactPath(s.Routes),
 		Invoke: func(ctx context.Context, function string, payload []byte) ([]byte, string, error) {
 			resp, err := s.Lambda.Invoke(ctx, function, payload)
 			return resp.Payload, resp.FunctionError, err

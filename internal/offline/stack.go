@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/stepgate/stepgate/internal/clock"
 	"io"
 	"log/slog"
 	"net"
@@ -72,6 +73,9 @@ type Config struct {
 	// TimeScale > 1 runs the workflows' time (Wait states, retry intervals, state machine and task
 	// timeouts) that many times faster; 1 is real time.
 	TimeScale float64
+	// Clock, when set, is the workflows' clock instead (TimeScale is then unused): a test moves
+	// time itself, so that a HeartbeatSeconds or TimeoutSeconds expires when it says.
+	Clock clock.Clock
 	// TransitionDelay is how long EC2's pending and stopping states last.
 	TransitionDelay time.Duration
 	// Faults makes the local Step Functions fail a share of API calls.

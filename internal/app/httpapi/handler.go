@@ -25,6 +25,12 @@ type LogEntry struct {
 	Route string
 	// ExecutionARN is the execution the request started or named.
 	ExecutionARN string
+	// Path replaces the request's path in the log when that holds a secret (a task token); empty:
+	// the request's path.
+	Path string
+	// TaskTokenHash names the task a callback request reported on (tasktoken.Hash): the token
+	// itself is a secret and never logged.
+	TaskTokenHash string
 }
 
 // Handler is the plumbing every HTTP function shares around its ServeFunc, written once (as
@@ -74,14 +80,21 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest)
 	if route == "" {
 		route = req.Resource
 	}
+	path := entry.Path
+	if path == "" {
+		path = req.Path
+	}
 	attrs := []slog.Attr{
 		slog.String("requestId", req.RequestContext.RequestID),
 		slog.String("method", req.HTTPMethod),
-		slog.String("path", req.Path),
+		slog.String("path", path),
 		slog.String("route", route),
 		slog.Int("status", resp.StatusCode),
 		slog.String("executionArn", entry.ExecutionARN),
 		slog.Duration("duration", h.clock.Now().Sub(started)),
+	}
+	if entry.TaskTokenHash != "" {
+		attrs = append(attrs, slog.String("taskTokenHash", entry.TaskTokenHash))
 	}
 	if err != nil {
 		attrs = append(attrs, slog.String("error", err.Error()))

@@ -10,9 +10,16 @@ type Description struct {
 	// Path is the template, with {parameters}: "/orders/{order_id}".
 	Path string `json:"path"`
 	Mode Mode   `json:"mode"`
-	// StateMachineARN is the machine the route starts.
+	// StateMachineARN is the machine the route starts, or for a callback route the machine whose
+	// waiting tasks it resumes (the token alone decides which task Step Functions resumes).
 	StateMachineARN string `json:"stateMachineArn"`
-	Input           Inputs `json:"input"`
+	// Outcome is what a callback route reports: success, failure or heartbeat; absent otherwise.
+	Outcome Outcome `json:"outcome,omitempty"`
+	// Token says where a callback route's requests carry the task token; absent otherwise.
+	Token *TokenSource `json:"token,omitempty"`
+	// Input is where the execution input comes from, or a callback's output (success) or error
+	// and cause (failure).
+	Input Inputs `json:"input"`
 	// Required lists the fields the execution input must have (a fixed value counts).
 	Required []string `json:"required"`
 	// Fields are the rules a caller's values follow on this route, by name.
@@ -28,6 +35,14 @@ type Inputs struct {
 	Query []string `json:"query"`
 	// Fixed values are set whatever the caller sends, each as JSON text.
 	Fixed map[string]json.RawMessage `json:"fixed"`
+}
+
+// TokenSource is where a callback route's requests carry the task token.
+type TokenSource struct {
+	// From is "path", "query" or "body".
+	From string `json:"from"`
+	// Name is the path parameter, query parameter or body field that holds it.
+	Name string `json:"name"`
 }
 
 // Field is the rule one input field follows, when the caller supplies it.
@@ -58,6 +73,9 @@ func (r *Route) describe() Description {
 			Fixed: make(map[string]json.RawMessage, len(r.fixed))},
 		Required: append([]string{}, r.required...),
 		Fields:   make([]Field, 0, len(r.fieldOrder)),
+	}
+	if r.Mode == Callback {
+		d.Outcome, d.Token = r.Outcome, &TokenSource{From: r.token.from, Name: r.token.name}
 	}
 	for name, v := range r.fixed {
 		d.Input.Fixed[name], _ = encode(v) // decoded from JSON at start-up: encodes again

@@ -27,18 +27,35 @@ type Input struct {
 // last word). Errors are *httpapi.Error: 400 InvalidRequest, 413 PayloadTooLarge, or the
 // allowlist's error from the route's table.
 func (r *Route) Build(req *events.APIGatewayProxyRequest, params map[string]string) (Input, error) {
-	values := map[string]any{}
+	var body map[string]any
 	if r.body {
-		body, err := httpapi.JSONObjectBody(req)
-		if err != nil {
+		var err error
+		if body, err = objectBody(req); err != nil {
 			return Input{}, err
 		}
-		v, err := decode(body)
-		obj, ok := v.(map[string]any)
-		if err != nil || !ok {
-			return Input{}, httpapi.InvalidRequest("The request body must be a JSON object.")
-		}
-		values = obj
+	}
+	return r.build(req, params, body)
+}
+
+// objectBody reads the request's body as a JSON object (400 or 413 otherwise).
+func objectBody(req *events.APIGatewayProxyRequest) (map[string]any, error) {
+	body, err := httpapi.JSONObjectBody(req)
+	if err != nil {
+		return nil, err
+	}
+	v, err := decode(body)
+	obj, ok := v.(map[string]any)
+	if err != nil || !ok {
+		return nil, httpapi.InvalidRequest("The request body must be a JSON object.")
+	}
+	return obj, nil
+}
+
+// build is Build on the body already read (nil: the route takes none).
+func (r *Route) build(req *events.APIGatewayProxyRequest, params map[string]string, body map[string]any) (Input, error) {
+	values := body
+	if values == nil {
+		values = map[string]any{}
 	}
 	for _, name := range r.query {
 		v, ok, err := httpapi.Query(req, name)

@@ -1,9 +1,10 @@
 // Package route is the start function's configuration: the routes template.yaml declares in the
 // ROUTES environment variable (one JSON document), the one place a route is declared. For each
-// route it holds the state machine, the mode (sync: StartSyncExecution; async: StartExecution),
-// how the execution input is built from the request (JSON body, path and query parameters, fixed
-// values), the rules the input's fields follow (an anchored pattern, optional allowlist), and which
-// workflow errors answer which HTTP status. The API sends every start route to the function
+// route it holds the state machine, the mode (sync: StartSyncExecution; async: StartExecution;
+// callback: SendTaskSuccess, SendTaskFailure or SendTaskHeartbeat with a task token the request
+// carries), how the execution input (or a callback's task output) is built from the request (JSON
+// body, path and query parameters, fixed values), the rules the input's fields follow (an anchored
+// pattern, optional allowlist), and which workflow errors answer which HTTP status. The API sends every start route to the function
 // through one greedy resource, so Match finds a request's route by its method and path itself.
 // The start function knows no workflow: everything workflow-specific is data read here, once, at
 // start-up, and Describe gives tools (the dashboard) the same routes read-only.
@@ -40,6 +41,29 @@ const (
 	Sync Mode = "sync"
 	// Async starts a machine with StartExecution and answers 202 with where to follow it.
 	Async Mode = "async"
+	// Callback resumes a task of the machine that waits for a task token (.waitForTaskToken): the
+	// request carries the token, the route's Outcome says what it reports.
+	Callback Mode = "callback"
+)
+
+// Outcome is what a callback route reports about the waiting task.
+type Outcome string
+
+// The outcomes.
+const (
+	// Success ends the task with an output built like an execution input (SendTaskSuccess).
+	Success Outcome = "success"
+	// Failure ends the task with the input's error and cause (SendTaskFailure).
+	Failure Outcome = "failure"
+	// Heartbeat tells Step Functions the task is still being worked on (SendTaskHeartbeat).
+	Heartbeat Outcome = "heartbeat"
+)
+
+// The token sources of a callback route: where in the request the task token is.
+const (
+	FromPath  = "path"
+	FromQuery = "query"
+	FromBody  = "body"
 )
 
 // document is the JSON the template writes. Unknown keys are refused so a typo fails at start-up
@@ -54,6 +78,8 @@ type document struct {
 type routeDoc struct {
 	StateMachine string              `json:"stateMachine"`
 	Mode         Mode                `json:"mode"`
+	Token        *tokenDoc           `json:"token"`
+	Outcome      Outcome             `json:"outcome"`
 	Input        inputDoc            `json:"input"`
 	Required     []string            `json:"required"`
 	Fields       map[string]fieldDoc `json:"fields"`
@@ -65,6 +91,13 @@ type inputDoc struct {
 	Path  []string                   `json:"path"`
 	Query []string                   `json:"query"`
 	Fixed map[string]json.RawMessage `json:"fixed"`
+}
+
+// tokenDoc names where a callback route's task token is: exactly one of the three.
+type tokenDoc struct {
+	Path  string `json:"path"`
+	Query string `json:"query"`
+	Body  string `json:"body"`
 }
 
 type fieldDoc struct {
@@ -85,8 +118,9 @@ type errorDoc struct {
 
 // Config is the parsed routes document.
 type Config struct {
-	routes map[string]*Route // by Key
-	tree   *node             // the routes' paths, segment by segment
+	routes     map[string]*Route // by Key
+	tree       *node             // the routes' paths, segment by segment
+	pathTokens bool              // some callback route takes its task token from the path
 }
 
 // Route is one configured route.
@@ -96,8 +130,11 @@ type Route struct {
 	Method, Path string
 	StateMachine execution.StateMachine
 	Mode         Mode
+	// Outcome is what a callback route reports; "" for the other modes.
+	Outcome Outcome
 
 	segments    []string // Path split at "/"; a parameter's segment is "{name}"
+	token       tokenSource
 	body        bool
 	path, query []string
 	fixed       map[string]any
@@ -213,6 +250,7 @@ func (c *Config) add(r *Route) error {
 	}
 	n.routes[r.Method] = r
 	c.routes[r.Key] = r
+	c.pathTokens = c.pathTokens || r.tokenInPath()
 	return nil
 }
 
@@ -252,10 +290,18 @@ func parseRoute(key string, rd routeDoc, sharedFields map[string]*field, sharedE
 	if r.StateMachine, err = execution.ParseStateMachine(rd.StateMachine); err != nil {
 		return nil, err
 	}
-	if r.Mode != Sync && r.Mode != Async {
-		return nil, fmt.Errorf("mode %q: want %q or %q", rd.Mode, Sync, Async)
+	switch {
+	case r.Mode == Callback:
+		if err := r.parseCallback(rd, params); err != nil {
+			return nil, err
+		}
+	case r.Mode != Sync && r.Mode != Async:
+		return nil, fmt.Errorf("mode %q: want %q, %q or %q", rd.Mode, Sync, Async, Callback)
+	case rd.Token != nil || rd.Outcome != "":
+		return nil, fmt.Errorf("token and outcome belong to %q routes; this one is %q", Callback, r.Mode)
 	}
-	if !r.body && len(r.path) == 0 && len(r.query) == 0 && len(rd.Input.Fixed) == 0 {
+	takesNothing := !r.body && len(r.path) == 0 && len(r.query) == 0 && len(rd.Input.Fixed) == 0
+	if takesNothing && (r.Mode != Callback || r.Outcome == Success) {
 		return nil, errors.New("input takes nothing: set body, path, query or fixed")
 	}
 	for _, p := range r.path {
@@ -380,8 +426,14 @@ func (c *Config) Match(req *events.APIGatewayProxyRequest) (*Route, map[string]s
 			fmt.Sprintf("No route of this API serves /%s.", path))
 	case !ok:
 		allow := slices.Sorted(maps.Keys(n.routes))
+		shown := "/" + path
+		for _, other := range n.routes {
+			if other.tokenInPath() {
+				shown = other.Path // the path holds a task token, a secret: name the template
+			}
+		}
 		return nil, nil, httpapi.NewError(http.StatusMethodNotAllowed, "MethodNotAllowed",
-			fmt.Sprintf("/%s does not serve %s; use %s.", path, req.HTTPMethod, strings.Join(allow, " or "))).
+			fmt.Sprintf("%s does not serve %s; use %s.", shown, req.HTTPMethod, strings.Join(allow, " or "))).
 			WithHeader("Allow", strings.Join(allow, ", "))
 	}
 	var params map[string]string
@@ -396,6 +448,27 @@ func (c *Config) Match(req *events.APIGatewayProxyRequest) (*Route, map[string]s
 		}
 	}
 	return r, params, nil
+}
+
+// LogPath is the request's path fit for its log line: when the path is one whose routes take a
+// task token from it, the token's segment is replaced by its hash (Route.RedactPath), whatever the
+// method; any other path is returned as it is.
+func (c *Config) LogPath(req *events.APIGatewayProxyRequest) string {
+	if !c.pathTokens {
+		return req.Path
+	}
+	path, greedy := matchedPath(req)
+	if !greedy {
+		path = req.Resource
+	}
+	if n := c.tree.find(strings.Trim(path, "/")); n != nil {
+		for _, r := range n.routes {
+			if r.tokenInPath() {
+				return r.RedactPath(req.Path)
+			}
+		}
+	}
+	return req.Path
 }
 
 // matchedPath is the path a greedy resource ({name+}, last) matched: the resource's literal

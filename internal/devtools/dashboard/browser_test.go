@@ -86,6 +86,11 @@ type pageState struct {
 	Trail     []string          `json:"trail"`
 	Rows      []row             `json:"rows"`
 	GraphSize int               `json:"graphSize"`
+	// Tasks are the followed execution's tasks waiting for a callback, as "state:tokenHash", and
+	// Answers what each callback form shows of its last call, by its route.
+	Tasks   []string          `json:"tasks"`
+	Answers map[string]result `json:"answers"`
+	Text    string            `json:"text"` // everything the page shows, for what it must not
 }
 
 // result is what a route's form shows of its last call.
@@ -114,6 +119,10 @@ const pageProbe = `window.__probe = window.__probe || (() => {
     for (const r of all('.route-form .result')) {
       if (!r.hidden) results[r.dataset.route] = { ok: r.dataset.ok || '', status: r.dataset.status || '', text: r.textContent };
     }
+    const answers = {};
+    for (const r of all('.callback-form .result')) {
+      if (!r.hidden) answers[r.dataset.route] = { ok: r.dataset.ok || '', status: r.dataset.status || '', text: r.textContent };
+    }
     return JSON.stringify({
       reads, results,
       tabs: all('#route-tabs .tab').map((b) => b.dataset.route),
@@ -128,6 +137,9 @@ const pageProbe = `window.__probe = window.__probe || (() => {
       trail: window.__trail || [],
       rows: all('#executions tbody tr').map((tr) => ({ machine: tr.dataset.machine, status: tr.dataset.status })),
       graphSize: all('#graph .node').length,
+      tasks: all('#waiting-tasks .task').map((c) => c.dataset.state + ':' + c.dataset.tokenHash),
+      answers,
+      text: document.body.innerText,
     });
   };
   const changed = (before) => new Promise((resolve) => {

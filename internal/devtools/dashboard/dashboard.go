@@ -54,9 +54,12 @@ var pageFiles = []string{"/", "/app.js", "/app.css"}
 
 // stepFunctions is what the page reads from Step Functions itself, with the user's credentials
 // rather than through the API: the definition of the state machine an execution runs, for its
-// graph. *sfn.Client and the offline stack's local Step Functions both satisfy it.
+// graph, and an execution's history, for the tasks that wait for a callback (their tokens never
+// go through the stack's status function). *sfn.Client and the offline stack's local Step
+// Functions both satisfy it.
 type stepFunctions interface {
 	DescribeStateMachine(ctx context.Context, in *sfn.DescribeStateMachineInput, optFns ...func(*sfn.Options)) (*sfn.DescribeStateMachineOutput, error)
+	GetExecutionHistory(ctx context.Context, in *sfn.GetExecutionHistoryInput, optFns ...func(*sfn.Options)) (*sfn.GetExecutionHistoryOutput, error)
 }
 
 var _ stepFunctions = (*sfn.Client)(nil)
@@ -72,7 +75,8 @@ type Config struct {
 	// from an execute-api host name when empty).
 	Credentials aws.CredentialsProvider
 	Region      string
-	// StepFunctions answers DescribeStateMachine for the graph.
+	// StepFunctions answers DescribeStateMachine for the graph and GetExecutionHistory for the
+	// tasks that wait for a callback.
 	StepFunctions stepFunctions
 	// Client sends the forwarded calls; a client with a 40 s timeout when nil (longer than the
 	// API's 29 s, so the API's own timeout answer reaches the page).
@@ -160,6 +164,7 @@ func New(addr string, cfg Config) (*Server, error) {
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("GET /dashboard/stack", s.serveStack)
 	s.mux.HandleFunc("GET /dashboard/state-machine", s.serveStateMachine)
+	s.mux.HandleFunc("GET /dashboard/tasks", s.serveTasks)
 	s.mux.HandleFunc("/api/", s.forward)
 	for _, path := range pageFiles {
 		pattern := "GET " + path

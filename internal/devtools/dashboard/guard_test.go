@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -28,10 +29,28 @@ const (
 	testMachine  = "arn:aws:states:us-east-1:123456789012:stateMachine:stepgate_Standard"
 )
 
-// fakeDescriber answers DescribeStateMachine for one ARN.
+// fakeDescriber answers DescribeStateMachine for one ARN, and GetExecutionHistory with a canned
+// history, two events a page (so that the reader must follow NextToken).
 type fakeDescriber struct {
 	definition string
 	err        error
+	history    []sfntypes.HistoryEvent
+}
+
+func (f fakeDescriber) GetExecutionHistory(_ context.Context, in *sfn.GetExecutionHistoryInput, _ ...func(*sfn.Options)) (*sfn.GetExecutionHistoryOutput, error) {
+	if f.err != nil {
+		return nil, f.err
+	}
+	from := 0
+	if in.NextToken != nil {
+		from, _ = strconv.Atoi(aws.ToString(in.NextToken))
+	}
+	to := min(from+2, len(f.history))
+	out := &sfn.GetExecutionHistoryOutput{Events: f.history[from:to]}
+	if to < len(f.history) {
+		out.NextToken = aws.String(strconv.Itoa(to))
+	}
+	return out, nil
 }
 
 func (f fakeDescriber) DescribeStateMachine(_ context.Context, in *sfn.DescribeStateMachineInput, _ ...func(*sfn.Options)) (*sfn.DescribeStateMachineOutput, error) {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"slices"
 	"strings"
@@ -13,10 +14,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/chromedp/chromedp"
 
 	"github.com/stepgate/stepgate/internal/devtools/routereader"
 	"github.com/stepgate/stepgate/internal/offline"
+	"github.com/stepgate/stepgate/internal/tasktoken"
 )
 
 // buildDir holds the bootstraps `make build` made for this package's tests, once.
@@ -37,7 +41,7 @@ func TestMain(m *testing.M) {
 // startOfflineStack starts make local's stack from the template at path on free ports, with
 // freshly built bootstraps and the workflows' time 20 times faster, and serves the dashboard in
 // front of it as make local does; it returns the page's URL.
-func startOfflineStack(t *testing.T, template string) (*offline.Stack, string) {
+func startOfflineStack(t *testing.T, template string, mutate ...func(*offline.Config)) (*offline.Stack, string) {
 	t.Helper()
 	buildOnce.Do(func() {
 		if buildDir, buildErr = os.MkdirTemp("", "dashboard-build-"); buildErr != nil {
@@ -51,7 +55,7 @@ func startOfflineStack(t *testing.T, template string) (*offline.Stack, string) {
 	if buildErr != nil {
 		t.Fatalf("make build: %v", buildErr)
 	}
-	s, err := offline.Start(context.Background(), offline.Config{
+	cfg := offline.Config{
 		Template:        template,
 		BuildDir:        filepath.Join(buildDir, runtime.GOOS+"-"+runtime.GOARCH),
 		APIAddr:         "127.0.0.1:0",
@@ -59,7 +63,11 @@ func startOfflineStack(t *testing.T, template string) (*offline.Stack, string) {
 		TimeScale:       20,
 		TransitionDelay: 300 * time.Millisecond,
 		Routes:          routereader.Read,
-	})
+	}
+	for _, m := range mutate {
+		m(&cfg)
+	}
+	s, err := offline.Start(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,4 +176,113 @@ func TestBrowserAgainstYourWorkflow(t *testing.T) {
 	waitFor(ctx, t, "the report is listed with its machine", func(s pageState) bool {
 		return slices.Contains(s.Rows, row{"Report", "SUCCEEDED"})
 	})
+}
+
+// answerTask fills the form of the waiting task's callback route with outcome (success, failure,
+// heartbeat) as a person would, and presses its button (Approve, Reject, Heartbeat).
+func answerTask(ctx context.Context, t *testing.T, outcome string, fields map[string]string) {
+	t.Helper()
+	form := `#waiting-tasks form[data-outcome="` + outcome + `"]`
+	var steps []chromedp.Action[chromedp.Void]
+	for name, value := range fields {
+		sel := chromedp.CSS(form + ` [data-name="` + name + `"]`)
+		steps = append(steps, chromedp.Evaluate[chromedp.Void](`document.querySelector('`+string(sel)+`').value = ''`), chromedp.SendKeys(sel, value))
+	}
+	steps = append(steps, chromedp.Click(chromedp.CSS(form+` button[type="submit"]`)))
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		t.Fatalf("answer the task (%s) with %v: %v", outcome, fields, err)
+	}
+}
+
+// TestBrowserApprovesTheApprovalExample: examples/approval through make local's stack and the
+// page, as an approver uses it: a request started from its form waits in AskApprover, the page
+// shows the waiting task (its token only as its hash) with a form per callback route, and
+// Heartbeat, then Approve, resume it; a second request is rejected the same way.
+func TestBrowserApprovesTheApprovalExample(t *testing.T) {
+	ctx := newBrowser(t)
+	dir := filepath.Join(repoRoot, "examples", "approval")
+	stack, pageURL := startOfflineStack(t, filepath.Join(dir, "template.yaml"), func(c *offline.Config) {
+		c.MockConfig = filepath.Join(dir, "MockConfigFile.json")
+		c.MockTestCases = map[string]string{"stepgate_Notify": "SendNothing"}
+	})
+	if err := chromedp.Do(ctx, chromedp.Navigate(pageURL)); err != nil {
+		t.Fatal(err)
+	}
+	first := waitFor(ctx, t, "the forms are built", func(s pageState) bool { return len(s.Tabs) > 0 })
+	if !slices.Equal(first.Tabs, []string{"POST /approvals"}) {
+		t.Errorf("the page offers %v; want the start route only (callback routes answer tasks)", first.Tabs)
+	}
+	waitingTask := func(s pageState) bool { return len(s.Tasks) == 1 && strings.HasPrefix(s.Tasks[0], "AskApprover:") }
+	request := func(id string) string {
+		t.Helper()
+		callRoute(ctx, t, "POST /approvals", map[string]string{"request_id": id, "requester": "ada", "amount": "250"})
+		s := waitFor(ctx, t, id+" waits for an approver, its task shown", waitingTask)
+		arn := s.Results["POST /approvals"].Text
+		arn = arn[strings.Index(arn, "arn:"):]
+		token := waitingToken(t, stack, arn)
+		if want := "AskApprover:" + tasktoken.Hash(token); s.Tasks[0] != want {
+			t.Errorf("the page shows the task %s, want %s", s.Tasks[0], want)
+		}
+		if strings.Contains(s.Text, token) {
+			t.Error("the page shows the task token")
+		}
+		return arn
+	}
+
+	approved := request("req-7")
+	if out := os.Getenv("DASHBOARD_APPROVAL_SCREENSHOT"); out != "" {
+		screenshot(ctx, t, out)
+	}
+	answerTask(ctx, t, "heartbeat", nil)
+	waitFor(ctx, t, "the heartbeat is answered", func(s pageState) bool {
+		return s.Answers["POST /approvals/heartbeat"].Status == "200" && len(s.Tasks) == 1 && s.Status == "RUNNING"
+	})
+	answerTask(ctx, t, "success", map[string]string{"approver": "grace"})
+	done := waitFor(ctx, t, "the approved request ends SUCCEEDED, no task waiting", func(s pageState) bool {
+		return ended("SUCCEEDED")(s) && len(s.Tasks) == 0
+	})
+	if !slices.Equal(done.Visited, []string{"AskApprover"}) {
+		t.Errorf("visited %v, want AskApprover only", done.Visited)
+	}
+	sameOutput(t, stack, approved, `{"request_id":"req-7","status":"APPROVED","approver":"grace"}`)
+
+	rejected := request("req-8")
+	answerTask(ctx, t, "failure", map[string]string{"cause": "over budget"})
+	done = waitFor(ctx, t, "the rejected request ends SUCCEEDED through Rejected", func(s pageState) bool {
+		return ended("SUCCEEDED")(s) && len(s.Tasks) == 0 && slices.Contains(s.Visited, "Rejected")
+	})
+	sameOutput(t, stack, rejected, `{"request_id":"req-8","status":"REJECTED","reason":"over budget"}`)
+	if len(done.Errors) != 0 {
+		t.Errorf("the page shows errors: %v", done.Errors)
+	}
+}
+
+// waitingToken is the token of execution arn's waiting task, from its history on the local endpoint.
+func waitingToken(t *testing.T, s *offline.Stack, arn string) string {
+	t.Helper()
+	out, err := s.SFN.GetExecutionHistory(context.Background(), &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(arn)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tasks := waitingTasks(out.Events)
+	if len(tasks) != 1 {
+		t.Fatalf("%s: waiting tasks %+v", arn, tasks)
+	}
+	return tasks[0].Token
+}
+
+func sameOutput(t *testing.T, s *offline.Stack, arn, want string) {
+	t.Helper()
+	out, err := s.SFN.DescribeExecution(context.Background(), &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got, w any
+	if err := json.Unmarshal([]byte(aws.ToString(out.Output)), &got); err != nil {
+		t.Fatal(err)
+	}
+	_ = json.Unmarshal([]byte(want), &w)
+	if !reflect.DeepEqual(got, w) {
+		t.Errorf("%s output %s, want %s", arn, aws.ToString(out.Output), want)
+	}
 }

@@ -27,14 +27,7 @@ func (s *Server) serveStateMachine(w http.ResponseWriter, r *http.Request) {
 	out, err := s.cfg.StepFunctions.DescribeStateMachine(r.Context(), &sfn.DescribeStateMachineInput{StateMachineArn: aws.String(arn)},
 		func(o *sfn.Options) { o.Region = sm.Region }) // the machine's Region, whatever the profile's
 	if err != nil {
-		s.log.Error("describe state machine", "arn", arn, "error", err)
-		code := "unknown"
-		var apiErr smithy.APIError
-		if errors.As(err, &apiErr) {
-			code = apiErr.ErrorCode()
-		}
-		s.refuse(w, r, http.StatusBadGateway, "DescribeStateMachineFailed",
-			fmt.Sprintf("Step Functions refused DescribeStateMachine (%s): the graph needs states:DescribeStateMachine on the stack's state machines.", code))
+		s.refuseStepFunctions(w, r, "DescribeStateMachine", arn, "the graph needs states:DescribeStateMachine on the stack's state machines", err)
 		return
 	}
 	def := json.RawMessage(aws.ToString(out.Definition))
@@ -48,4 +41,17 @@ func (s *Server) serveStateMachine(w http.ResponseWriter, r *http.Request) {
 		"type":            string(out.Type),
 		"definition":      def,
 	})
+}
+
+// refuseStepFunctions answers a call the page makes of Step Functions itself (with the user's
+// credentials) that Step Functions refused: 502 <Operation>Failed naming Step Functions' error
+// code and what the user's credentials need; the whole error goes to the log.
+func (s *Server) refuseStepFunctions(w http.ResponseWriter, r *http.Request, operation, arn, need string, err error) {
+	s.log.Error(operation, "arn", arn, "error", err)
+	code := "unknown"
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		code = apiErr.ErrorCode()
+	}
+	s.refuse(w, r, http.StatusBadGateway, operation+"Failed", fmt.Sprintf("Step Functions refused %s (%s): %s.", operation, code, need))
 }

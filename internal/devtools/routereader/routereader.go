@@ -26,8 +26,12 @@ func Read(document string, getenv func(string) string) ([]offline.DeclaredRoute,
 		if err != nil {
 			return nil, fmt.Errorf("describe route %s %s: %w", d.Method, d.Path, err)
 		}
-		out = append(out, offline.DeclaredRoute{Method: d.Method, Path: d.Path, Mode: string(d.Mode), StateMachineARN: d.StateMachineARN,
-			Description: desc})
+		r := offline.DeclaredRoute{Method: d.Method, Path: d.Path, Mode: string(d.Mode), StateMachineARN: d.StateMachineARN,
+			Outcome: string(d.Outcome), Description: desc}
+		if d.Token != nil {
+			r.Token = &offline.RouteToken{From: d.Token.From, Name: d.Token.Name}
+		}
+		out = append(out, r)
 	}
 	return out, nil
 }

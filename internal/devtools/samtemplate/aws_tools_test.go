@@ -38,7 +38,21 @@ func requirePython(t *testing.T, modules ...string) {
 	}
 }
 
-func TestCfnLint(t *testing.T) { cfnLint(t, "template.yaml") }
+// repoTemplates is Templates for the tests: every stepgate stack of the repository.
+func repoTemplates(t *testing.T) []string {
+	t.Helper()
+	paths, err := Templates(repoRoot)
+	if err != nil || len(paths) < 3 {
+		t.Fatalf("Templates = %v, %v; want template.yaml and the examples", paths, err)
+	}
+	return paths
+}
+
+func TestCfnLint(t *testing.T) {
+	for _, path := range repoTemplates(t) {
+		t.Run(path, func(t *testing.T) { cfnLint(t, path) })
+	}
+}
 
 // cfnLint runs cfn-lint on the template at path (relative to the repository root, or absolute).
 func cfnLint(t *testing.T, path string) {
@@ -59,24 +73,33 @@ type translation struct {
 	time   int64
 }
 
-// translate runs tools/sam/translate.py on template.yaml once for all runs and loads each
-// CloudFormation template with this package's loader, so that conditions and Fn::If are evaluated
-// as CloudFormation would.
-func translate(t *testing.T, runs ...translation) []*Template {
-	t.Helper()
-	return translateAt(t, "template.yaml", runs...)
-}
-
-// translateAt is translate for the template at path (relative to the repository root, or absolute).
+// translateAt runs tools/sam/translate.py on the template at path (relative to the repository
+// root, or absolute) once for all runs and loads each CloudFormation template with this package's
+// loader, so that conditions and Fn::If are evaluated as CloudFormation would.
 func translateAt(t *testing.T, path string, runs ...translation) []*Template {
 	t.Helper()
 	requirePython(t, "samtranslator")
+	// ImageId, where the template has it, is an SSM parameter type that CloudFormation would read.
+	sam, err := Load(filepath.Join(repoRoot, path), Options{})
+	if filepath.IsAbs(path) {
+		sam, err = Load(path, Options{})
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	fixed := map[string]string{}
+	if _, ok := sam.Parameters["ImageId"]; ok {
+		fixed["ImageId"] = testImage
+	}
 	args := []string{"tools/sam/translate.py", path}
 	for i, r := range runs {
 		if i > 0 {
 			args = append(args, "+")
 		}
-		args = append(args, "--time", strconv.FormatInt(r.time, 10), "ImageId="+testImage)
+		args = append(args, "--time", strconv.FormatInt(r.time, 10))
+		for k, v := range fixed {
+			args = append(args, k+"="+v)
+		}
 		for _, k := range slices.Sorted(maps.Keys(r.params)) {
 			args = append(args, k+"="+r.params[k])
 		}
@@ -100,7 +123,7 @@ func translateAt(t *testing.T, path string, runs ...translation) []*Template {
 		if err := os.WriteFile(path, doc, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		params := map[string]string{"ImageId": testImage}
+		params := maps.Clone(fixed)
 		for k, v := range runs[i].params {
 			params[k] = v
 		}
@@ -115,30 +138,33 @@ func translateAt(t *testing.T, path string, runs ...translation) []*Template {
 
 var authModes = []string{"AWS_IAM", "API_KEY", "NONE"}
 
-// translatedModes holds one translation per AuthMode, made once for the tests below.
+// translatedModes holds, per template, one translation per AuthMode, made once for the tests below.
 var translatedModes = struct {
-	once   sync.Once
-	byMode map[string]*Template
-}{}
+	sync.Mutex
+	byPath map[string]map[string]*Template
+}{byPath: map[string]map[string]*Template{}}
 
-func translatedByMode(t *testing.T) map[string]*Template {
+// translatedByMode translates the template at path (relative to the repository root) once per
+// AuthMode.
+func translatedByMode(t *testing.T, path string) map[string]*Template {
 	t.Helper()
 	requirePython(t, "samtranslator")
-	translatedModes.once.Do(func() {
-		var runs []translation
-		for _, m := range authModes {
-			runs = append(runs, translation{params: map[string]string{"AuthMode": m}, time: 1_800_000_000})
-		}
-		out := translate(t, runs...)
-		translatedModes.byMode = map[string]*Template{}
-		for i, m := range authModes {
-			translatedModes.byMode[m] = out[i]
-		}
-	})
-	if translatedModes.byMode == nil {
-		t.Fatal("translation failed in an earlier test")
+	translatedModes.Lock()
+	defer translatedModes.Unlock()
+	if byMode, ok := translatedModes.byPath[path]; ok {
+		return byMode
 	}
-	return translatedModes.byMode
+	var runs []translation
+	for _, m := range authModes {
+		runs = append(runs, translation{params: map[string]string{"AuthMode": m}, time: 1_800_000_000})
+	}
+	out := translateAt(t, path, runs...)
+	byMode := map[string]*Template{}
+	for i, m := range authModes {
+		byMode[m] = out[i]
+	}
+	translatedModes.byPath[path] = byMode
+	return byMode
 }
 
 func resourcesOfType(tmpl *Template, typ string) []string {
@@ -175,8 +201,18 @@ func methodAuthorization(t *testing.T, body map[string]any, op map[string]any) s
 	return "?"
 }
 
+// TestSAMTransform: in the CloudFormation the translator makes for each template and AuthMode,
+// every operation (the greedy start operation's included) has the mode's authorization, the key and
+// usage plan exist only with API_KEY, there is one stage, and each of the two functions has one
+// permission that covers every route it serves.
 func TestSAMTransform(t *testing.T) {
-	sam, err := Load(templatePath, Options{})
+	for _, path := range repoTemplates(t) {
+		t.Run(path, func(t *testing.T) { samTransform(t, path) })
+	}
+}
+
+func samTransform(t *testing.T, path string) {
+	sam, err := Load(filepath.Join(repoRoot, path), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +220,7 @@ func TestSAMTransform(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for mode, cfn := range translatedByMode(t) {
+	for mode, cfn := range translatedByMode(t, path) {
 		t.Run("AuthMode="+mode, func(t *testing.T) {
 			apis := resourcesOfType(cfn, "AWS::ApiGateway::RestApi")
 			if len(apis) != 1 {
@@ -209,7 +245,7 @@ func TestSAMTransform(t *testing.T) {
 				}
 			}
 			if ops != len(samRoutes) || ops == 0 {
-				t.Errorf("%d operations in the RestApi body, %d routes in template.yaml", ops, len(samRoutes))
+				t.Errorf("%d operations in the RestApi body, %d routes in %s", ops, len(samRoutes), path)
 			}
 			// Every start route goes through one greedy any-method operation, closed like the others.
 			proxy, _ := dig(paths, "/{proxy+}", "x-amazon-apigateway-any-method").(map[string]any)
@@ -272,7 +308,7 @@ func TestSAMTransform(t *testing.T) {
 			// SourceArn, * matches any characters, "/" included, as Lambda evaluates it.
 			param := regexp.MustCompile(`\{[^}]+\}`)
 			calls := slices.Clone(samRoutes)
-			for _, key := range startRoutes(t, loadStack(t, map[string]string{"AuthMode": mode})).Keys() {
+			for _, key := range startRoutes(t, loadStackAt(t, filepath.Join(repoRoot, path), map[string]string{"AuthMode": mode})).Keys() {
 				method, path, _ := strings.Cut(key, " ")
 				calls = append(calls, Route{Method: method, Path: path, FunctionLogicalID: "StartFunction"})
 			}
@@ -298,11 +334,17 @@ func TestSAMTransform(t *testing.T) {
 // has no resource-level permission), and every state machine is named inside that pattern, so a
 // route added with its Name and ROUTES entry needs no IAM edit.
 func TestSAMStackMachinesIAM(t *testing.T) {
-	cfn := translatedByMode(t)["AWS_IAM"]
+	for _, path := range repoTemplates(t) {
+		t.Run(path, func(t *testing.T) { samStackMachinesIAM(t, translatedByMode(t, path)["AWS_IAM"]) })
+	}
+}
+
+func samStackMachinesIAM(t *testing.T, cfn *Template) {
 	const machines = "arn:aws:states:us-east-1:123456789012:stateMachine:stepgate_*"
 	const executions = "arn:aws:states:us-east-1:123456789012:execution:stepgate_*:*"
 	want := map[string]map[string]string{
-		"StartFunctionRole": {"states:StartExecution": machines, "states:StartSyncExecution": machines, "states:DescribeExecution": executions},
+		"StartFunctionRole": {"states:StartExecution": machines, "states:StartSyncExecution": machines, "states:DescribeExecution": executions,
+			"states:SendTaskSuccess": "*", "states:SendTaskFailure": "*", "states:SendTaskHeartbeat": "*"},
 		"StatusFunctionRole": {"states:DescribeExecution": executions, "states:StopExecution": executions, "states:GetExecutionHistory": executions,
 			"states:ListExecutions": machines, "states:ListStateMachines": "*"},
 	}
@@ -334,6 +376,12 @@ func TestSAMStackMachinesIAM(t *testing.T) {
 // (a new logical ID), or the stage keeps serving the old method settings: an API switched from
 // NONE to AWS_IAM would stay open.
 func TestSAMDeploymentFollowsAuthMode(t *testing.T) {
+	for _, path := range repoTemplates(t) {
+		t.Run(path, func(t *testing.T) { samDeploymentFollowsAuthMode(t, path) })
+	}
+}
+
+func samDeploymentFollowsAuthMode(t *testing.T, path string) {
 	const t0 = 1_800_000_000
 	var runs []translation
 	for _, m := range authModes {
@@ -342,7 +390,7 @@ func TestSAMDeploymentFollowsAuthMode(t *testing.T) {
 	for _, m := range authModes {
 		runs = append(runs, translation{params: map[string]string{"AuthMode": m}, time: t0 + 60})
 	}
-	out := translate(t, runs...)
+	out := translateAt(t, path, runs...)
 	deployment := func(tmpl *Template) string {
 		ids := resourcesOfType(tmpl, "AWS::ApiGateway::Deployment")
 		if len(ids) != 1 {
@@ -367,7 +415,12 @@ func TestSAMDeploymentFollowsAuthMode(t *testing.T) {
 // the functions and state machines (with the managed policy SAM adds, and nothing broader), and
 // each function logging to its declared log group.
 func TestSAMTracingAndLogs(t *testing.T) {
-	cfn := translatedByMode(t)["AWS_IAM"]
+	for _, path := range repoTemplates(t) {
+		t.Run(path, func(t *testing.T) { samTracingAndLogs(t, translatedByMode(t, path)["AWS_IAM"]) })
+	}
+}
+
+func samTracingAndLogs(t *testing.T, cfn *Template) {
 	const xray = "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess"
 	for _, id := range resourcesOfType(cfn, "AWS::Lambda::Function") {
 		p := cfn.Resources[id].Properties

@@ -121,3 +121,23 @@ func RepoFixtures(root, logicalID string) ([]string, error) {
 	}
 	return t.Fixtures(filepath.Join(root, "events"), logicalID)
 }
+
+// Templates lists the repository's SAM templates, relative to its root: template.yaml, then each
+// example's examples/<name>/template.yaml, sorted. Each is a stepgate stack, and the checks that
+// hold for one (cfn-lint, the SAM translator per AuthMode, the routes and roles) hold for all.
+func Templates(root string) ([]string, error) {
+	examples, err := filepath.Glob(filepath.Join(root, "examples", "*", "template.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	out := []string{"template.yaml"}
+	for _, path := range examples {
+		rel, err := filepath.Rel(root, path)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, filepath.ToSlash(rel))
+	}
+	sort.Strings(out[1:])
+	return out, nil
+}

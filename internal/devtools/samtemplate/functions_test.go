@@ -99,7 +99,8 @@ func TestMakefileBuildsTemplateFunctions(t *testing.T) {
 	}
 	// make build compiles every package in one go build and links <LogicalId>/bootstrap to its binary.
 	build := dryRun("build", "BUILD_DIR=/out")
-	linked := regexp.MustCompile(`ln -sf \.\./bin/([a-z0-9]+) /out/[^/\s]+/([A-Za-z0-9]+)/bootstrap`).FindAllStringSubmatch(build, -1)
+	linkedRE := regexp.MustCompile(`ln -sf \.\./bin/([a-z0-9]+) /out/[^/\s]+/([A-Za-z0-9]+)/bootstrap`)
+	linked := linkedRE.FindAllStringSubmatch(build, -1)
 	var got []string
 	for _, m := range linked {
 		got = append(got, m[2])
@@ -113,6 +114,26 @@ func TestMakefileBuildsTemplateFunctions(t *testing.T) {
 	slices.Sort(got)
 	if !slices.Equal(got, ids) {
 		t.Errorf("make build builds %v; the template's functions are %v", got, ids)
+	}
+	// TEMPLATE=examples/<name>/template.yaml builds that template's functions (make local runs it).
+	for _, path := range repoTemplates(t)[1:] {
+		tmpl, err := Load(filepath.Join(repoRoot, path), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := tmpl.logicalIDsOfType("AWS::Serverless::Function")
+		slices.Sort(want)
+		var got []string
+		for _, m := range linkedRE.FindAllStringSubmatch(dryRun("build", "BUILD_DIR=/out", "TEMPLATE="+path), -1) {
+			got = append(got, m[2])
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Errorf("make build TEMPLATE=%s builds %v; its functions are %v", path, got, want)
+		}
+		if local := dryRun("local", "TEMPLATE="+path); !strings.Contains(local, "-template "+path) {
+			t.Errorf("make local TEMPLATE=%s does not run that template:\n%s", path, local)
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package samtemplate
 
 import (
 	"path"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -12,7 +13,12 @@ import (
 // that method and path. API Gateway matches SourceArn as ArnLike, where * spans slashes too; a
 // route without one answers 500 on AWS, and the offline stack would not notice.
 func TestEveryRouteInvokable(t *testing.T) {
-	tmpl := loadStack(t, nil)
+	for _, path := range repoTemplates(t) {
+		t.Run(path, func(t *testing.T) { everyRouteInvokable(t, loadStackAt(t, filepath.Join(repoRoot, path), nil)) })
+	}
+}
+
+func everyRouteInvokable(t *testing.T, tmpl *Template) {
 	const prefix = "arn:aws:execute-api:us-east-1:123456789012:${StepgateApi}/*/"
 	perFunction := map[string][]*regexp.Regexp{}
 	for id, r := range tmpl.Resources {

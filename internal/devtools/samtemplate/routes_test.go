@@ -9,6 +9,7 @@ package samtemplate
 import (
 	"encoding/json"
 	"maps"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -32,7 +33,12 @@ func startRoutes(t *testing.T, tmpl *Template) *route.Config {
 // ones an EXPRESS machine), reaches StartFunction through the API's one greedy operation, and is
 // shadowed by no explicit operation (API Gateway would send its requests elsewhere).
 func TestRoutesDeclaredOnce(t *testing.T) {
-	tmpl := loadStack(t, nil)
+	for _, path := range repoTemplates(t) {
+		t.Run(path, func(t *testing.T) { routesDeclaredOnce(t, loadStackAt(t, filepath.Join(repoRoot, path), nil)) })
+	}
+}
+
+func routesDeclaredOnce(t *testing.T, tmpl *Template) {
 	cfg := startRoutes(t, tmpl)
 	machines := map[string]StateMachine{} // by resolved ARN
 	for _, sm := range stateMachinesByID(t, tmpl) {
@@ -83,7 +89,14 @@ func TestRoutesDeclaredOnce(t *testing.T) {
 // with the same pattern cover it), and so is every route's machine: each statusUrl the start
 // function hands out is one the status function serves, with no list to keep.
 func TestFunctionsServeEveryRoutesMachine(t *testing.T) {
-	tmpl := loadStack(t, nil)
+	for _, path := range repoTemplates(t) {
+		t.Run(path, func(t *testing.T) {
+			functionsServeEveryRoutesMachine(t, loadStackAt(t, filepath.Join(repoRoot, path), nil))
+		})
+	}
+}
+
+func functionsServeEveryRoutesMachine(t *testing.T, tmpl *Template) {
 	fns := functionsByID(t, tmpl)
 	patterns := map[string]bool{}
 	for _, id := range []string{"StartFunction", "StatusFunction"} {
@@ -138,6 +151,12 @@ func TestOverlaps(t *testing.T) {
 // ways of counting are checked: the keys and values themselves, and their JSON encoding (ROUTES is
 // JSON, so its quotes double when escaped).
 func TestStartEnvironmentSize(t *testing.T) {
+	for _, path := range repoTemplates(t) {
+		t.Run(path, func(t *testing.T) { startEnvironmentSize(t, filepath.Join(repoRoot, path)) })
+	}
+}
+
+func startEnvironmentSize(t *testing.T, path string) {
 	const limit = 4096
 	long := func(id, attr string) (string, bool) {
 		name := id + "-" + strings.Repeat("X", 80-len(id)-1)
@@ -153,7 +172,7 @@ func TestStartEnvironmentSize(t *testing.T) {
 		}
 		return "", false
 	}
-	tmpl, err := Load(templatePath, Options{Resolve: long, Parameters: map[string]string{"LogLevel": "DEBUG"},
+	tmpl, err := Load(path, Options{Resolve: long, Parameters: map[string]string{"LogLevel": "DEBUG"},
 		Partition: "aws-iso-b", Region: "ap-southeast-5", StackName: strings.Repeat("s", 80-len("_Standard"))})
 	if err != nil {
 		t.Fatal(err)

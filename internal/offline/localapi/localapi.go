@@ -72,6 +72,9 @@ type Config struct {
 	// body and sends none is answered 408); 10 s when zero.
 	BodyTimeout time.Duration
 	Logger      *slog.Logger
+	// LogPath turns a request's path into the one logged, hiding what is secret in it (a task
+	// token); nil logs the path as sent.
+	LogPath func(path string) string
 }
 
 // maxRequestBody is API Gateway's payload limit.
@@ -130,9 +133,13 @@ func (a *API) Stop() { a.stop() }
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	req := &request{r: r, requestID: uuid.NewString(), extendedRequestID: newExtendedRequestID(), start: time.Now()}
 	status, function := a.serve(w, req)
+	path := r.URL.EscapedPath()
+	if a.cfg.LogPath != nil {
+		path = a.cfg.LogPath(path)
+	}
 	attrs := []slog.Attr{
 		slog.String("method", r.Method),
-		slog.String("path", r.URL.EscapedPath()),
+		slog.String("path", path),
 		slog.String("resource", req.resourcePath),
 		slog.Int("status", status),
 		slog.Duration("duration", time.Since(req.start)),

@@ -4,7 +4,9 @@
 // start route, a live read card per route that needs no one's input (a synchronous GET whose path
 // parameters all have allowlist values), and labels; the executions of the stack's STANDARD
 // machines come from the generic status routes, and any of them is followed live (graph +
-// timeline) through the events route's long poll. Every call goes to this page's own origin:
+// timeline) through the events route's long poll; a task of it that waits for a callback gets
+// Approve, Reject and Heartbeat buttons, one per callback route the stack declares for its machine.
+// Every call goes to this page's own origin:
 // /api/... is forwarded to the stack by the dashboard command, /dashboard/... is answered by it.
 // Data only ever reaches the DOM through textContent and attributes, never as markup.
 'use strict';
@@ -345,8 +347,9 @@ function chooseRoute(key) {
   document.querySelectorAll('#route-forms form').forEach((f) => { f.hidden = f.dataset.route !== key; });
 }
 
-// request builds a route's call from its form: the path with its parameters, the query, the body.
-function request(route, form) {
+// request builds a route's call from its form: the path with its parameters, the query, the body;
+// token ({from, name, value}), for a callback route, goes where the route takes it.
+function request(route, form, token) {
   const values = {};
   const query = new URLSearchParams();
   let body = null;
@@ -355,7 +358,10 @@ function request(route, form) {
     try { body = JSON.parse(extra.value); } catch (e) { body = null; }
     if (!body || typeof body !== 'object' || Array.isArray(body)) throw new Error('more fields: write a JSON object, such as {"note": "hi"}');
   }
-  if (hasBody(route)) body = body || {};
+  if (hasBody(route) || (token && token.from === 'body')) body = body || {};
+  if (token && token.from === 'path') values[token.name] = token.value;
+  if (token && token.from === 'query') query.set(token.name, token.value);
+  if (token && token.from === 'body') body[token.name] = token.value;
   for (const c of form.querySelectorAll('[data-in][data-name]:not([readonly])')) {
     const v = c.value;
     if (c.dataset.in === 'path') values[c.dataset.name] = v;
@@ -470,7 +476,9 @@ async function definitionOf(stateMachineArn) {
 
 async function select(arn) {
   if (following) following.stopped = true;
-  const f = following = { arn, stopped: false, events: [], status: 'RUNNING', graph: null, start: 0, end: 0 };
+  const f = following = { arn, stopped: false, events: [], status: 'RUNNING', graph: null, start: 0, end: 0,
+    machineArn: '', waits: false, tasks: [], tasksKey: '', tasksTimer: 0 };
+  renderTasks(f);
   history.replaceState(null, '', '#' + enc(arn));
   document.querySelectorAll('#executions tbody tr').forEach((tr) => tr.classList.toggle('selected', tr.dataset.arn === arn));
   $('#execution-name').textContent = arn;
@@ -495,9 +503,14 @@ async function select(arn) {
   }
   if (f.stopped) return;
   f.status = desc.status;
+  f.machineArn = desc.stateMachineArn;
   setStatus(desc.status);
   try {
-    f.graph = drawGraph(await definitionOf(desc.stateMachineArn));
+    const def = await definitionOf(desc.stateMachineArn);
+    f.graph = drawGraph(def);
+    // Only a machine with a callback task, and a stack with a callback route for it, needs its
+    // executions' history read for waiting tasks.
+    f.waits = JSON.stringify(def).includes('.waitForTaskToken') && callbackRoutes(f.machineArn).length > 0;
     clearError('graph');
   } catch (e) {
     showError('graph', 'State machine graph', e);
@@ -646,6 +659,7 @@ function model(f) {
 const panels = [
   (f, m, closed) => { if (f.graph) paintGraph(f.graph, m, f.status === 'RUNNING' && !closed); },
   (f, m, closed) => renderTimeline(m, closed),
+  (f, m, closed) => watchTasks(f, m, closed),
 ];
 
 function render(f) {
@@ -688,6 +702,115 @@ function renderTimeline(m, closed) {
       li.append(bar);
     }
     ol.append(li);
+  }
+}
+
+// ---- tasks waiting for a callback ----------------------------------------------------------------------
+
+// The followed execution's tasks that wait for a callback (.waitForTaskToken) come from its history,
+// which the dashboard reads from Step Functions with the user's credentials (GET /dashboard/tasks:
+// tokens never go through the stack's status function). Each gets a small form per callback route
+// the stack declares for the execution's machine: Approve (outcome success), Reject (failure),
+// Heartbeat; the token goes where the route takes it, and the page shows only its hash.
+const OUTCOMES = { success: 'Approve', failure: 'Reject', heartbeat: 'Heartbeat' };
+const OUTCOME_ORDER = ['success', 'failure', 'heartbeat'];
+
+const callbackRoutes = (machineArn) => stack.routes
+  .filter((r) => r.mode === 'callback' && r.stateMachineArn === machineArn && r.token)
+  .sort((a, b) => OUTCOME_ORDER.indexOf(a.outcome) - OUTCOME_ORDER.indexOf(b.outcome));
+
+// watchTasks reads the waiting tasks again whenever a state is entered or left, and every 5 s while
+// the execution runs (a task is scheduled a moment after its state is entered).
+function watchTasks(f, m, closed) {
+  if (!f.waits) return;
+  const key = closed ? 'closed' : f.events.filter((e) => e.type === 'StateEntered' || e.type === 'StateExited').length;
+  if (key === f.tasksKey) return;
+  f.tasksKey = key;
+  refreshTasks(f);
+}
+
+async function refreshTasks(f) {
+  clearTimeout(f.tasksTimer);
+  if (f.tasksKey === 'closed') {
+    f.tasks = [];
+    renderTasks(f);
+    return;
+  }
+  try {
+    const r = await call('GET', `/dashboard/tasks?arn=${enc(f.arn)}`);
+    if (f.stopped) return;
+    f.tasks = r.body.tasks || [];
+    clearError('tasks');
+  } catch (e) {
+    if (f.stopped) return;
+    showError('tasks', 'Tasks waiting for a callback', e);
+  }
+  renderTasks(f);
+  if (f.status === 'RUNNING' && f.tasksKey !== 'closed') f.tasksTimer = setTimeout(() => refreshTasks(f), 5000);
+}
+
+// renderTasks shows one card per waiting task; a card already shown stays as it is (a half-filled
+// form is not wiped), a task no longer waiting goes.
+function renderTasks(f) {
+  if (following !== f) return;
+  const box = $('#waiting-tasks');
+  const waiting = new Set(f.tasks.map((t) => t.tokenHash));
+  box.querySelectorAll('.task').forEach((c) => { if (!waiting.has(c.dataset.tokenHash)) c.remove(); });
+  for (const task of f.tasks) {
+    if (box.querySelector(`.task[data-token-hash="${task.tokenHash}"]`)) continue;
+    box.append(taskCard(f, task));
+  }
+  $('#callbacks').hidden = f.tasks.length === 0;
+}
+
+function taskCard(f, task) {
+  const card = make('div', { class: 'task', data: { state: task.state, tokenHash: task.tokenHash } },
+    make('p', { class: 'task-line' }, make('strong', {}, task.state), ` waits since ${fmtTime(task.since)}`,
+      task.heartbeatSeconds ? ` · heartbeat every ${task.heartbeatSeconds} s` : '',
+      ' · token ', make('code', { title: 'the first 12 hex digits of its SHA-256, as the start function logs it' }, task.tokenHash)));
+  const routes = callbackRoutes(f.machineArn);
+  if (!routes.length) card.append(make('p', { class: 'muted' }, 'The stack declares no callback route for this machine.'));
+  for (const route of routes) {
+    const key = `${route.method} ${route.path}`;
+    const inputs = inputsOf(route).filter((inp) => inp.name !== route.token.name);
+    const label = OUTCOMES[route.outcome] || route.outcome;
+    // Required inputs and fixed values; any other body field as JSON (a comment, say).
+    const shown = inputs.filter((inp) => inp.required || inp.where === 'fixed').map(fieldControl);
+    if (hasBody(route)) {
+      shown.push(make('label', { class: 'field extra' },
+        make('span', { class: 'name' }, 'more fields', make('span', { class: 'in' }, 'body, a JSON object')),
+        make('textarea', { rows: 1, spellcheck: false, placeholder: '{"comment": "…"}', data: { extra: 'true' } })));
+    }
+    const form = make('form', { class: 'callback-form', data: { route: key, outcome: route.outcome } },
+      shown.length ? make('div', { class: 'fields' }, ...shown) : null,
+      make('button', { type: 'submit', data: { outcome: route.outcome }, title: key }, label),
+      make('div', { class: 'result', hidden: true, data: { route: key } }));
+    form.addEventListener('submit', (ev) => { ev.preventDefault(); answerTask(f, task, route, form); });
+    card.append(form);
+  }
+  return card;
+}
+
+// answerTask calls a callback route for a waiting task; the events route then shows the task end.
+async function answerTask(f, task, route, form) {
+  const button = form.querySelector('button[type=submit]');
+  let req;
+  try {
+    req = request(route, form, { ...route.token, value: task.token });
+  } catch (e) {
+    showResult(form, false, 0, e.message);
+    return;
+  }
+  button.disabled = true;
+  showResult(form, true, 0, `${OUTCOMES[route.outcome] || route.outcome}: sending…`);
+  try {
+    const r = await apiCall(route.method, req.path, { body: req.body, headers: { 'Content-Type': 'application/json' } });
+    showResult(form, true, r.status, `${r.status}: ${route.outcome === 'heartbeat' ? 'the task goes on waiting' : 'sent; the execution goes on'}`);
+    refreshTasks(f);
+  } catch (e) {
+    showResult(form, false, e.status, `${e.status ? e.status + ' ' : ''}${e.code}`, [e.message, e.requestId && 'request ' + e.requestId].filter(Boolean).join('\n'));
+  } finally {
+    button.disabled = false;
   }
 }
 
