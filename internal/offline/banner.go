@@ -1,9 +1,11 @@
 package offline
 
 import (
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"maps"
+	"net/url"
 	"slices"
 	"strings"
 )
@@ -35,10 +37,6 @@ func (s *Stack) Announce(dashboardURL string) {
 		return
 	}
 	ids := slices.Sorted(maps.Values(s.InstanceIDs))
-	instance := "i-…"
-	if len(ids) > 0 {
-		instance = ids[0]
-	}
 	api := strings.TrimPrefix(s.APIURL, "http://")
 	var b strings.Builder
 	fmt.Fprintf(&b, "\nstepgate offline stack is up (no AWS account, no Docker)\n\n")
@@ -85,22 +83,30 @@ func (s *Stack) Announce(dashboardURL string) {
 		fmt.Fprintf(&b, "  time          workflows run %gx faster than real time (-time-scale)\n", s.timeScale)
 	}
 	fmt.Fprintf(&b, "\nTry:\n")
-	// The sample's routes, when the template declares them.
-	if s.declares("POST", "/express-instance") {
-		fmt.Fprintf(&b, "  curl -s -X POST %s/express-instance -d '{\"instance_id\":\"%s\"}'\n", api, instance)
+	var syncExample *routeExample
+	for _, r := range s.Routes {
+		ex, ok := exampleOf(r)
+		if !ok {
+			continue
+		}
+		switch r.Mode {
+		case "sync":
+			fmt.Fprintf(&b, "  curl -s%s %s%s\n", ex.methodFlag(), ex.url(api), ex.bodyFlag())
+			if syncExample == nil {
+				syncExample = &ex
+			}
+		case "async":
+			fmt.Fprintf(&b, "  curl -si%s %s -H 'Idempotency-Key: demo-1'%s\n", ex.methodFlag(), ex.url(api), ex.bodyFlag())
+		}
 	}
-	if s.declares("POST", "/standard-instance") {
-		fmt.Fprintf(&b, "  curl -si -X POST %s/standard-instance -H 'Idempotency-Key: demo-1' -d '{\"instance_id\":\"%s\",\"action\":\"start\"}'\n", api, instance)
-		fmt.Fprintf(&b, "  curl -s \"<the Location header of the previous answer>?wait=20\"\n")
-	}
-	if s.declares("GET", "/instances/{instance_id}") {
-		fmt.Fprintf(&b, "  curl -s %s/instances/%s\n", api, instance)
+	if slices.ContainsFunc(s.Routes, func(r DeclaredRoute) bool { return r.Mode == "async" }) {
+		fmt.Fprintf(&b, "  curl -s \"<the Location header of an async answer>?wait=20\"\n")
 	}
 	fmt.Fprintf(&b, "  export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=%s\n", Region)
 	fmt.Fprintf(&b, "  aws --endpoint-url %s stepfunctions list-state-machines\n", s.AWSURL)
-	if arn, ok := s.StateMachineARNs["ExpressStateMachine"]; ok {
-		fmt.Fprintf(&b, "  HTTP_PROXY=%s aws --endpoint-url %s stepfunctions start-sync-execution --state-machine-arn %s --input '{\"instance_id\":\"%s\"}'\n",
-			s.AWSURL, s.AWSURL, arn, instance)
+	if syncExample != nil && syncExample.body != "" {
+		fmt.Fprintf(&b, "  HTTP_PROXY=%s aws --endpoint-url %s stepfunctions start-sync-execution --state-machine-arn %s --input '%s'\n",
+			s.AWSURL, s.AWSURL, syncExample.route.StateMachineARN, syncExample.body)
 	}
 	fmt.Fprintf(&b, "\nState lives in this process: a restart begins afresh (instances stopped, no executions).\n")
 	fmt.Fprintf(&b, "Ctrl-C stops everything (requests in flight get %s to finish). -v shows every AWS call and function log line.\n\n", s.drain)
@@ -126,7 +132,133 @@ func label(i int, name string) string {
 	return ""
 }
 
-// declares reports whether the template declares the route.
-func (s *Stack) declares(method, path string) bool {
-	return slices.ContainsFunc(s.Routes, func(r DeclaredRoute) bool { return r.Method == method && r.Path == path })
+// routeExample is a request a declared route accepts, for the banner's "Try" lines: its path
+// parameters, required query parameters and required body fields filled with a value the route's
+// field rules accept.
+type routeExample struct {
+	route DeclaredRoute
+	path  string // the path, parameters filled, query string included
+	body  string // the JSON body, "" when the route takes none
+}
+
+// exampleOf builds a request for a sync or async route from its description (the route reader's
+// JSON: input sources, required fields, field rules); false for other routes.
+func exampleOf(r DeclaredRoute) (routeExample, bool) {
+	if r.Mode != "sync" && r.Mode != "async" {
+		return routeExample{}, false
+	}
+	var d struct {
+		Input struct {
+			Body  bool                       `json:"body"`
+			Path  []string                   `json:"path"`
+			Query []string                   `json:"query"`
+			Fixed map[string]json.RawMessage `json:"fixed"`
+		} `json:"input"`
+		Required []string `json:"required"`
+		Fields   []struct {
+			Name    string   `json:"name"`
+			Pattern string   `json:"pattern"`
+			Allowed []string `json:"allowed"`
+		} `json:"fields"`
+	}
+	if len(r.Description) > 0 {
+		if err := json.Unmarshal(r.Description, &d); err != nil {
+			return routeExample{}, false
+		}
+	}
+	value := func(name string) string {
+		for _, f := range d.Fields {
+			if f.Name != name {
+				continue
+			}
+			if len(f.Allowed) > 0 {
+				return f.Allowed[0]
+			}
+			if v, ok := firstAlternative(f.Pattern); ok {
+				return v
+			}
+		}
+		// A placeholder to edit, safe in a shell word and in JSON.
+		return strings.ToUpper(name)
+	}
+	ex := routeExample{route: r, path: r.Path}
+	for _, p := range d.Input.Path {
+		ex.path = strings.ReplaceAll(ex.path, "{"+p+"}", url.PathEscape(value(p)))
+		ex.path = strings.ReplaceAll(ex.path, "{"+p+"+}", value(p))
+	}
+	q := url.Values{}
+	given := map[string]bool{}
+	for _, name := range slices.Concat(d.Input.Path, slices.Collect(maps.Keys(d.Input.Fixed))) {
+		given[name] = true
+	}
+	for _, name := range d.Input.Query {
+		if slices.Contains(d.Required, name) {
+			q.Set(name, value(name))
+			given[name] = true
+		}
+	}
+	if len(q) > 0 {
+		ex.path += "?" + q.Encode()
+	}
+	if d.Input.Body {
+		body := map[string]string{}
+		for _, name := range d.Required {
+			if !given[name] {
+				body[name] = value(name)
+			}
+		}
+		text, err := json.Marshal(body)
+		if err != nil {
+			return routeExample{}, false
+		}
+		ex.body = string(text)
+	}
+	return ex, true
+}
+
+// methodFlag is curl's method flag for the example: none for a GET without a body.
+func (ex routeExample) methodFlag() string {
+	if ex.route.Method == "GET" && ex.body == "" {
+		return ""
+	}
+	return " -X " + ex.route.Method
+}
+
+// url is the example's URL on the API at api (host and port), quoted when a shell would read its
+// query string as a pattern.
+func (ex routeExample) url(api string) string {
+	u := api + ex.path
+	if strings.ContainsAny(u, "?&") {
+		return "'" + u + "'"
+	}
+	return u
+}
+
+// bodyFlag is curl's body flag for the example, if it has a body.
+func (ex routeExample) bodyFlag() string {
+	if ex.body == "" {
+		return ""
+	}
+	return " -d '" + ex.body + "'"
+}
+
+// firstAlternative reads a value from a pattern that spells its values out, "^literal$" or
+// "^(a|b|c)$" (the first); false for any other pattern.
+func firstAlternative(pattern string) (string, bool) {
+	inner, ok := strings.CutPrefix(pattern, "^")
+	if !ok {
+		return "", false
+	}
+	if inner, ok = strings.CutSuffix(inner, "$"); !ok {
+		return "", false
+	}
+	if group, ok := strings.CutPrefix(inner, "("); ok {
+		if group, ok = strings.CutSuffix(group, ")"); ok {
+			inner, _, _ = strings.Cut(group, "|")
+		}
+	}
+	if inner == "" || strings.ContainsAny(inner, `\.[]{}()*+?|^$`) {
+		return "", false
+	}
+	return inner, true
 }
