@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"strings"
 
@@ -55,11 +56,7 @@ func (e *Error) Unwrap() error { return e.Err }
 // With returns a copy of e with an extra body field.
 func (e *Error) With(key string, value any) *Error {
 	c := *e
-	c.Fields = make(map[string]any, len(e.Fields)+1)
-	for k, v := range e.Fields {
-		c.Fields[k] = v
-	}
-	c.Fields[key] = value
+	c.Fields = withEntry(e.Fields, key, value)
 	return &c
 }
 
@@ -73,12 +70,16 @@ func (e *Error) Wrap(err error) *Error {
 // WithHeader returns a copy of e whose response carries the header.
 func (e *Error) WithHeader(key, value string) *Error {
 	c := *e
-	c.Headers = make(map[string]string, len(e.Headers)+1)
-	for k, v := range e.Headers {
-		c.Headers[k] = v
-	}
-	c.Headers[key] = value
+	c.Headers = withEntry(e.Headers, key, value)
 	return &c
+}
+
+// withEntry returns a copy of m with key set to value: an Error's copies never share a map.
+func withEntry[V any](m map[string]V, key string, value V) map[string]V {
+	out := make(map[string]V, len(m)+1)
+	maps.Copy(out, m)
+	out[key] = value
+	return out
 }
 
 // Internal is the generic 500 answer; its cause is logged, never shown.

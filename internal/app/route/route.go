@@ -80,17 +80,10 @@ type routeDoc struct {
 	Mode         Mode                `json:"mode"`
 	Token        *tokenDoc           `json:"token"`
 	Outcome      Outcome             `json:"outcome"`
-	Input        inputDoc            `json:"input"`
+	Input        Inputs              `json:"input"`
 	Required     []string            `json:"required"`
 	Fields       map[string]fieldDoc `json:"fields"`
 	Errors       map[string]errorDoc `json:"errors"`
-}
-
-type inputDoc struct {
-	Body  bool                       `json:"body"`
-	Path  []string                   `json:"path"`
-	Query []string                   `json:"query"`
-	Fixed map[string]json.RawMessage `json:"fixed"`
 }
 
 // tokenDoc names where a callback route's task token is: exactly one of the three.
