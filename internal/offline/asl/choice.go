@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/big"
+	"slices"
 	"strings"
 	"time"
 
@@ -74,7 +75,7 @@ type choiceKind struct {
 }
 
 func (*choiceKind) fields(f fieldSets) (required, optional []string) {
-	return []string{"Choices"}, concat(f.io, f.assign, []string{"Default"})
+	return []string{"Choices"}, slices.Concat(f.io, f.assign, []string{"Default"})
 }
 
 func (k *choiceKind) decode(d *decoder, st *state, obj map[string]any, loc string) {

@@ -268,7 +268,7 @@ func (d *decoder) keysOf(obj map[string]any, loc string) []string {
 			return keys
 		}
 	}
-	return sortedKeys(obj)
+	return slices.Sorted(maps.Keys(obj))
 }
 
 // ordered converts a literal from the definition to the engine's values,
@@ -303,7 +303,7 @@ func (d *decoder) fields(obj map[string]any, loc string, required, optional []st
 	if len(missing) > 0 {
 		d.problem(CodeSchemaValidationFailed, "These fields are required: ["+strings.Join(missing, ", ")+"]", loc)
 	}
-	for _, k := range sortedKeys(obj) {
+	for _, k := range slices.Sorted(maps.Keys(obj)) {
 		if slices.Contains(required, k) || slices.Contains(optional, k) {
 			continue
 		}
@@ -417,7 +417,7 @@ func (d *decoder) graph(obj map[string]any, loc string) *graph {
 		d.problem(CodeSchemaValidationFailed, "The field 'States' must contain at least one state", loc+"/States")
 		return nil
 	}
-	for _, name := range sortedKeys(states) {
+	for _, name := range slices.Sorted(maps.Keys(states)) {
 		sloc := loc + "/States/" + name
 		if len(name) > 80 {
 			d.problem(CodeSchemaValidationFailed, "State names must be at most 80 characters long", sloc)
@@ -451,7 +451,7 @@ func (d *decoder) transitions(g *graph, raw map[string]any, loc string) {
 			d.problem(CodeMissingTransitionTarget, "Missing '"+field+"' target: "+name, at)
 		}
 	}
-	for _, name := range sortedKeys(g.states) {
+	for _, name := range slices.Sorted(maps.Keys(g.states)) {
 		st := g.states[name]
 		sloc := loc + "/States/" + name
 		target(st.next, "Next", sloc+"/Next")
@@ -490,7 +490,7 @@ func (d *decoder) transitions(g *graph, raw map[string]any, loc string) {
 			visit(c.next)
 		}
 	}
-	for _, name := range sortedKeys(raw) {
+	for _, name := range slices.Sorted(maps.Keys(raw)) {
 		if !seen[name] {
 			d.problem(CodeMissingTransitionTarget, fmt.Sprintf("State \"%s\" is not reachable.", name), loc+"/States/"+name)
 		}
@@ -534,7 +534,7 @@ func (d *decoder) state(name string, obj map[string]any, loc string) *state {
 	sets := fieldSetsFor(d.lang)
 	sets.distributed = d.distributed
 	required, optional := st.kind.fields(sets)
-	d.fields(obj, loc, concat([]string{"Type"}, required), concat(commonFields, optional))
+	d.fields(obj, loc, slices.Concat([]string{"Type"}, required), slices.Concat(commonFields, optional))
 
 	if slices.Contains(optional, "End") {
 		st.next = d.str(obj, loc, "Next", true)
@@ -574,16 +574,4 @@ func (d *decoder) subgraph(v any, loc string) *graph {
 		d.terminal(g, loc)
 	}
 	return g
-}
-
-func concat(parts ...[]string) []string {
-	var out []string
-	for _, p := range parts {
-		out = append(out, p...)
-	}
-	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	return slices.Sorted(maps.Keys(m))
 }

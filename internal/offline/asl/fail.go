@@ -1,6 +1,9 @@
 package asl
 
-import "context"
+import (
+	"context"
+	"slices"
+)
 
 // failKind fails its graph with an error name and a cause: literals, or in
 // JSONPath ErrorPath and CausePath (a path or an intrinsic call), or in
@@ -10,7 +13,7 @@ type failKind struct {
 }
 
 func (*failKind) fields(f fieldSets) (required, optional []string) {
-	return nil, concat([]string{"Error", "Cause"}, f.pick([]string{"ErrorPath", "CausePath"}, nil))
+	return nil, slices.Concat([]string{"Error", "Cause"}, f.pick([]string{"ErrorPath", "CausePath"}, nil))
 }
 
 func (k *failKind) decode(d *decoder, _ *state, obj map[string]any, loc string) {

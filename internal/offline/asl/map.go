@@ -3,6 +3,7 @@ package asl
 import (
 	"context"
 	"math"
+	"slices"
 	"sync"
 )
 
@@ -25,7 +26,7 @@ type mapKind struct {
 }
 
 func (*mapKind) fields(f fieldSets) (required, optional []string) {
-	return nil, concat(f.transition, f.io, f.assign, []string{"ItemSelector", "ItemProcessor", "MaxConcurrency", "Retry", "Catch"},
+	return nil, slices.Concat(f.transition, f.io, f.assign, []string{"ItemSelector", "ItemProcessor", "MaxConcurrency", "Retry", "Catch"},
 		f.pick([]string{"ResultPath", "Parameters", "ResultSelector", "ItemsPath", "Iterator", "MaxConcurrencyPath"}, []string{"Items"}),
 		f.distributedMapFields())
 }

@@ -3,6 +3,7 @@ package asl
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 )
 
@@ -13,7 +14,7 @@ type parallelKind struct {
 }
 
 func (*parallelKind) fields(f fieldSets) (required, optional []string) {
-	return []string{"Branches"}, concat(f.transition, f.io, f.assign, f.withResult, []string{"Retry", "Catch"})
+	return []string{"Branches"}, slices.Concat(f.transition, f.io, f.assign, f.withResult, []string{"Retry", "Catch"})
 }
 
 func (k *parallelKind) decode(d *decoder, st *state, obj map[string]any, loc string) {

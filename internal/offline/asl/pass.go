@@ -1,6 +1,9 @@
 package asl
 
-import "context"
+import (
+	"context"
+	"slices"
+)
 
 // passKind passes its effective input on, or its Result (JSONPath).
 type passKind struct {
@@ -9,7 +12,7 @@ type passKind struct {
 }
 
 func (*passKind) fields(f fieldSets) (required, optional []string) {
-	return nil, concat(f.transition, f.io, f.assign, f.pick([]string{"ResultPath", "Parameters", "Result"}, nil))
+	return nil, slices.Concat(f.transition, f.io, f.assign, f.pick([]string{"ResultPath", "Parameters", "Result"}, nil))
 }
 
 func (k *passKind) decode(d *decoder, _ *state, obj map[string]any, loc string) {

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -142,7 +144,7 @@ func splitPattern(resource string) (base string, p integrationPattern) {
 }
 
 func (*taskKind) fields(f fieldSets) (required, optional []string) {
-	return []string{"Resource"}, concat(f.transition, f.io, f.assign, f.withResult, []string{"TimeoutSeconds", "HeartbeatSeconds", "Retry", "Catch", "Credentials"},
+	return []string{"Resource"}, slices.Concat(f.transition, f.io, f.assign, f.withResult, []string{"TimeoutSeconds", "HeartbeatSeconds", "Retry", "Catch", "Credentials"},
 		f.pick([]string{"TimeoutSecondsPath", "HeartbeatSecondsPath"}, nil))
 }
 
@@ -178,7 +180,7 @@ func (sm *StateMachine) ExpressProblems() *DefinitionError {
 	var problems []Problem
 	var walk func(g *graph)
 	walk = func(g *graph) {
-		for _, name := range sortedKeys(g.states) {
+		for _, name := range slices.Sorted(maps.Keys(g.states)) {
 			st := g.states[name]
 			if k, ok := st.kind.(*taskKind); ok {
 				switch k.pattern {

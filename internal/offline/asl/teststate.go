@@ -5,7 +5,9 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/stepgate/stepgate/internal/offline/asl/value"
@@ -78,7 +80,7 @@ func (sm *StateMachine) StateInfo(name string) (StateInfo, bool) {
 	}
 	var walk func(g *graph)
 	walk = func(g *graph) {
-		for _, name := range sortedKeys(g.states) {
+		for _, name := range slices.Sorted(maps.Keys(g.states)) {
 			info.Inner = append(info.Inner, name)
 			for _, sub := range g.states[name].kind.subgraphs() {
 				walk(sub)
@@ -139,7 +141,7 @@ func (f fieldSets) distributedMapFields() []string {
 	if !f.distributed {
 		return nil
 	}
-	return concat([]string{"ItemReader", "ItemBatcher", "ResultWriter", "ToleratedFailureCount", "ToleratedFailurePercentage", "Label"},
+	return slices.Concat([]string{"ItemReader", "ItemBatcher", "ResultWriter", "ToleratedFailureCount", "ToleratedFailurePercentage", "Label"},
 		f.pick([]string{"ToleratedFailureCountPath", "ToleratedFailurePercentagePath"}, nil))
 }
 

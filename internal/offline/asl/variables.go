@@ -2,7 +2,9 @@ package asl
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -110,7 +112,7 @@ func (d *decoder) assign(obj map[string]any, loc string) *field {
 		d.problem(CodeSchemaValidationFailed, "The value for the field 'Assign' must be an OBJECT", loc+"/Assign")
 		return nil
 	}
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		name := k
 		if d.lang == QueryLanguageJSONPath {
 			name = strings.TrimSuffix(k, ".$")

@@ -2,6 +2,7 @@ package asl
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -16,7 +17,7 @@ type waitKind struct {
 }
 
 func (*waitKind) fields(f fieldSets) (required, optional []string) {
-	return nil, concat(f.transition, f.io, f.assign, []string{"Seconds", "Timestamp"}, f.pick([]string{"SecondsPath", "TimestampPath"}, nil))
+	return nil, slices.Concat(f.transition, f.io, f.assign, []string{"Seconds", "Timestamp"}, f.pick([]string{"SecondsPath", "TimestampPath"}, nil))
 }
 
 func (k *waitKind) decode(d *decoder, _ *state, obj map[string]any, loc string) {
