@@ -3,7 +3,7 @@ package samtemplate
 // The template checked with AWS's own tools: cfn-lint, and the SAM translator that `sam deploy`
 // (and CloudFormation's AWS::Serverless transform) runs, with assertions on the CloudFormation it
 // produces for each AuthMode. Both are Python packages: without them the tests skip, naming what
-// to install, except in CI (CI=true), where they fail.
+// to install, except in CI, where they fail (package testenv).
 
 import (
 	"bytes"
@@ -18,27 +18,15 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/stepgate/stepgate/internal/devtools/testenv"
 )
 
 // testImage stands in for ImageId, an SSM parameter type that CloudFormation would read.
 const testImage = "ami-0123456789abcdef0"
 
-// requirePython skips (fails in CI) unless python3 imports every module.
-func requirePython(t *testing.T, modules ...string) {
-	t.Helper()
-	cmd := exec.Command("python3", "-c", "import "+strings.Join(modules, ", "))
-	if out, err := cmd.CombinedOutput(); err != nil {
-		msg := fmt.Sprintf("python3 cannot import %s (%v: %s); install them with: pip install aws-sam-translator cfn-lint",
-			strings.Join(modules, ", "), err, bytes.TrimSpace(out))
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-}
-
 func TestCfnLint(t *testing.T) {
-	requirePython(t, "cfnlint")
+	testenv.MustHavePythonModules(t, "cfnlint")
 	// -c I adds the informational rules (I3011: a DeletionPolicy on stateful resources, …).
 	cmd := exec.Command("python3", "-c", "import sys; from cfnlint.runner import main; sys.argv[0] = 'cfn-lint'; sys.exit(main())",
 		"-c", "I", "--", "template.yaml")
@@ -58,7 +46,7 @@ type translation struct {
 // with this package's loader, so that conditions and Fn::If are evaluated as CloudFormation would.
 func translate(t *testing.T, runs ...translation) []*Template {
 	t.Helper()
-	requirePython(t, "samtranslator")
+	testenv.MustHavePythonModules(t, "samtranslator")
 	args := []string{"tools/sam/translate.py", "template.yaml"}
 	for i, r := range runs {
 		if i > 0 {
@@ -111,7 +99,7 @@ var translatedModes = struct {
 
 func translatedByMode(t *testing.T) map[string]*Template {
 	t.Helper()
-	requirePython(t, "samtranslator")
+	testenv.MustHavePythonModules(t, "samtranslator")
 	translatedModes.once.Do(func() {
 		var runs []translation
 		for _, m := range authModes {
