@@ -19,6 +19,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/stepgate/stepgate/internal/devtools/memnet"
 )
 
 func TestCheckTarget(t *testing.T) {
@@ -158,46 +160,6 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte(`{"ok":true}`))
 }
 
-// pipeListener is an in-memory network for one server: each dial hands the server one end of a
-// net.Pipe. In a synctest bubble both ends wait durably, so the bubble's clock moves while they do.
-type pipeListener struct {
-	conns     chan net.Conn
-	done      chan struct{}
-	closeOnce sync.Once
-}
-
-func newPipeListener() *pipeListener {
-	return &pipeListener{conns: make(chan net.Conn), done: make(chan struct{})}
-}
-
-func (l *pipeListener) Accept() (net.Conn, error) {
-	select {
-	case c := <-l.conns:
-		return c, nil
-	case <-l.done:
-		return nil, net.ErrClosed
-	}
-}
-
-func (l *pipeListener) Close() error {
-	l.closeOnce.Do(func() { close(l.done) })
-	return nil
-}
-
-func (l *pipeListener) Addr() net.Addr { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)} }
-
-func (l *pipeListener) DialContext(ctx context.Context, _, _ string) (net.Conn, error) {
-	client, server := net.Pipe()
-	select {
-	case l.conns <- server:
-		return client, nil
-	case <-l.done:
-		return nil, net.ErrClosed
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
-
 func TestRun(t *testing.T) {
 	tests := []struct {
 		name         string
@@ -282,7 +244,7 @@ func TestRun(t *testing.T) {
 func TestRunDuration(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		srv := &server{latency: time.Millisecond}
-		ln := newPipeListener()
+		ln := memnet.Listen()
 		hs := &http.Server{Handler: srv}
 		go func() { _ = hs.Serve(ln) }()
 		defer hs.Close()
@@ -290,7 +252,7 @@ func TestRunDuration(t *testing.T) {
 		cfg := config{concurrency: 2, duration: 20 * time.Millisecond, method: http.MethodGet, timeout: 30 * time.Second}
 		cfg.target, _ = checkTarget("http://127.0.0.1/")
 		client := newClient(cfg)
-		client.Transport.(*http.Transport).DialContext = ln.DialContext
+		client.Transport.(*http.Transport).DialContext = ln.Dial
 		defer client.CloseIdleConnections()
 		res, err := run(context.Background(), cfg, client)
 		if err != nil {
