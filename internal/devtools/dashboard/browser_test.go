@@ -38,8 +38,7 @@ func newBrowser(t *testing.T) context.Context {
 	}
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(alloc)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 2*time.Minute)
-	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
+	t.Cleanup(func() { cancelCtx(); cancelAlloc() })
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
@@ -107,10 +106,10 @@ func read(ctx context.Context, t *testing.T) pageState {
 	return s
 }
 
-// waitFor polls the page until ok holds, calling each to watch it on the way.
-func waitFor(ctx context.Context, t *testing.T, what string, timeout time.Duration, each func(pageState), ok func(pageState) bool) pageState {
+// waitFor polls the page until ok holds, calling each to watch it on the way. It has no deadline of
+// its own (the test's -timeout bounds it), so a slow machine makes it wait longer, never fail.
+func waitFor(ctx context.Context, t *testing.T, what string, each func(pageState), ok func(pageState) bool) pageState {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
 	for {
 		s := read(ctx, t)
 		if each != nil {
@@ -119,8 +118,8 @@ func waitFor(ctx context.Context, t *testing.T, what string, timeout time.Durati
 		if ok(s) {
 			return s
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %s; the page shows %+v", what, timeout, s)
+		if t.Context().Err() != nil {
+			t.Fatalf("gave up waiting until %s; the page shows %+v", what, s)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -140,7 +139,7 @@ const watchHighlight = `(() => {
 
 // startFollowAndWatch presses the standard route's Start and follows the page until the execution
 // ends; it returns the states the graph highlighted, in order, and the final page.
-func startFollowAndWatch(ctx context.Context, t *testing.T, timeout time.Duration) ([]string, pageState) {
+func startFollowAndWatch(ctx context.Context, t *testing.T) ([]string, pageState) {
 	t.Helper()
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](watchHighlight)); err != nil {
 		t.Fatal(err)
@@ -148,7 +147,7 @@ func startFollowAndWatch(ctx context.Context, t *testing.T, timeout time.Duratio
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`button[data-route="standard"][data-action="start"]`))); err != nil {
 		t.Fatal(err)
 	}
-	final := waitFor(ctx, t, "the execution ends SUCCEEDED", timeout, nil, func(s pageState) bool {
+	final := waitFor(ctx, t, "the execution ends SUCCEEDED", nil, func(s pageState) bool {
 		return s.Status == "SUCCEEDED" && len(s.Timeline) > 0 && s.Timeline[len(s.Timeline)-1] == "ExecutionSucceeded"
 	})
 	return final.Trail, final
@@ -198,14 +197,14 @@ func TestBrowserAgainstFakeAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The first read of the instance is throttled: the 429 is shown, then retried after Retry-After.
-	waitFor(ctx, t, "the 429 is shown", 10*time.Second, nil, func(s pageState) bool {
+	waitFor(ctx, t, "the 429 is shown", nil, func(s pageState) bool {
 		return len(s.Errors) == 1 && strings.Contains(s.Errors[0], "Instance state: 429 Throttled") && s.Instance == "unknown"
 	})
-	waitFor(ctx, t, "the instance card shows stopped, the 429 gone", 10*time.Second, nil, func(s pageState) bool {
+	waitFor(ctx, t, "the instance card shows stopped, the 429 gone", nil, func(s pageState) bool {
 		return s.Instance == "stopped" && len(s.Errors) == 0
 	})
 
-	highlighted, final := startFollowAndWatch(ctx, t, 20*time.Second)
+	highlighted, final := startFollowAndWatch(ctx, t)
 	if !inOrder(highlighted, []string{"InitialWait", "Normalize", "Check", "Decide", "Start"}) {
 		t.Errorf("the highlight moved through %v", highlighted)
 	}
@@ -222,8 +221,8 @@ func TestBrowserAgainstFakeAPI(t *testing.T) {
 	if !slices.Contains(final.Timeline, "TaskFailed") || final.Timeline[0] != "ExecutionStarted" {
 		t.Errorf("timeline %v", final.Timeline)
 	}
-	waitFor(ctx, t, "the instance card shows running", 10*time.Second, nil, func(s pageState) bool { return s.Instance == "running" })
-	waitFor(ctx, t, "the execution is listed", 10*time.Second, nil, func(s pageState) bool { return s.Rows == 1 })
+	waitFor(ctx, t, "the instance card shows running", nil, func(s pageState) bool { return s.Instance == "running" })
+	waitFor(ctx, t, "the execution is listed", nil, func(s pageState) bool { return s.Rows == 1 })
 	if out := os.Getenv("DASHBOARD_SCREENSHOT"); out != "" {
 		screenshot(ctx, t, out)
 	}
@@ -232,40 +231,41 @@ func TestBrowserAgainstFakeAPI(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`button[data-route="express"][data-action="toggle"]`))); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(ctx, t, "the 409 is shown", 10*time.Second, nil, func(s pageState) bool {
+	waitFor(ctx, t, "the 409 is shown", nil, func(s pageState) bool {
 		return s.ResultOK == "false" && strings.Contains(s.Result, "409 InstanceInTransition") && strings.Contains(s.Result, "try again")
 	})
 	// The express route's answer is shown.
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`button[data-route="express"][data-action="stop"]`))); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(ctx, t, "the express result is shown", 10*time.Second, nil, func(s pageState) bool {
+	waitFor(ctx, t, "the express result is shown", nil, func(s pageState) bool {
 		return s.ResultOK == "true" && strings.Contains(s.Result, "running → stopped")
 	})
 
-	// A second standard run, stopped from the page: ABORTED, the state it was in marked failed.
+	// A second standard run, stopped from the page in Check: ABORTED, the state it was in marked failed.
 	api.mu.Lock()
 	api.instance = "stopped"
+	api.pauseAt = "Check"
 	api.mu.Unlock()
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`button[data-route="standard"][data-action="start"]`))); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(ctx, t, "the second run is followed", 10*time.Second, nil, func(s pageState) bool {
-		return s.Status == "RUNNING" && s.Current != "" && s.Current != "InitialWait"
+	waitFor(ctx, t, "the second run is followed into Check", nil, func(s pageState) bool {
+		return s.Status == "RUNNING" && s.Current == "Check"
 	})
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#stop-execution`))); err != nil {
 		t.Fatal(err)
 	}
-	aborted := waitFor(ctx, t, "the run ends ABORTED", 10*time.Second, nil, func(s pageState) bool {
+	aborted := waitFor(ctx, t, "the run ends ABORTED", nil, func(s pageState) bool {
 		return s.Status == "ABORTED" && len(s.Timeline) > 0 && s.Timeline[len(s.Timeline)-1] == "ExecutionAborted"
 	})
-	if len(aborted.Failed) != 1 || aborted.Current != "" {
+	if !slices.Equal(aborted.Failed, []string{"Check"}) || aborted.Current != "" {
 		t.Errorf("after ABORTED: failed %v, current %q", aborted.Failed, aborted.Current)
 	}
 
 	// The API goes down: the page says so rather than freezing.
 	apiSrv.Close()
-	waitFor(ctx, t, "the API being down is shown", 20*time.Second, nil, func(s pageState) bool {
+	waitFor(ctx, t, "the API being down is shown", nil, func(s pageState) bool {
 		for _, e := range s.Errors {
 			if strings.Contains(e, "502 ApiUnreachable") {
 				return true

@@ -20,6 +20,9 @@ type fakeAPI struct {
 	step       time.Duration
 	// throttle answers this many GET /instances calls 429, as API Gateway's usage plan would.
 	throttle int
+	// pauseAt holds the standard executions started from now on in this state until they are
+	// stopped, so that a test stops one there instead of racing the fake's pace.
+	pauseAt string
 }
 
 type fakeExecution struct {
@@ -29,6 +32,7 @@ type fakeExecution struct {
 	status    string
 	events    []map[string]any
 	changed   chan struct{} // closed and replaced on every new event
+	stopped   chan struct{} // closed when the execution is stopped
 }
 
 // fakePath is the standard machine's path for a start of a stopped instance, with Check failing
@@ -94,9 +98,10 @@ func (f *fakeAPI) standard(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	name := fmt.Sprintf("%064x", len(f.executions)+1)
 	e := &fakeExecution{arn: "arn:aws:states:us-east-1:123456789012:execution:StandardStateMachine:" + name, name: name,
-		start: time.Now().UTC(), status: "RUNNING", changed: make(chan struct{})}
+		start: time.Now().UTC(), status: "RUNNING", changed: make(chan struct{}), stopped: make(chan struct{})}
 	f.executions = append(f.executions, e)
 	e.add("ExecutionStarted", "", "")
+	pauseAt := f.pauseAt
 	f.mu.Unlock()
 	go func() {
 		for _, p := range fakePath {
@@ -108,6 +113,10 @@ func (f *fakeAPI) standard(w http.ResponseWriter, r *http.Request) {
 			}
 			e.add(p.typ, p.state, p.errorName)
 			f.mu.Unlock()
+			if p.typ == "StateEntered" && p.state == pauseAt {
+				<-e.stopped
+				return
+			}
 		}
 		time.Sleep(f.step)
 		f.mu.Lock()
@@ -227,5 +236,6 @@ func (f *fakeAPI) stop(w http.ResponseWriter, r *http.Request) {
 	}
 	e.status, e.stop = "ABORTED", time.Now().UTC()
 	e.add("ExecutionAborted", "", "")
+	close(e.stopped)
 	writeJSON(w, http.StatusAccepted, f.summary(e))
 }
