@@ -14,6 +14,8 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/stepgate/stepgate/internal/devtools/sdktest"
 )
 
 const (
@@ -58,14 +60,14 @@ func newTestEnv(t testing.TB, cfg Config) *testEnv {
 }
 
 // newClient builds an SDK client for the test server: no retries (each call is one request, so
-// fault tests see every injected error) and no "sync-" host prefix, which would otherwise turn
-// 127.0.0.1 into sync-127.0.0.1 for StartSyncExecution.
+// fault tests see every injected error), hence sdktest's HTTP client, and no "sync-" host prefix,
+// which would otherwise turn 127.0.0.1 into sync-127.0.0.1 for StartSyncExecution.
 func newClient(srv *httptest.Server) *sfn.Client {
 	return sfn.New(sfn.Options{
 		Region:           testRegion,
 		BaseEndpoint:     aws.String(srv.URL),
 		Credentials:      credentials.NewStaticCredentialsProvider("test", "test", ""),
-		HTTPClient:       srv.Client(),
+		HTTPClient:       sdktest.HTTPClient(srv.Client()),
 		RetryMaxAttempts: 1,
 		APIOptions:       []func(*middleware.Stack) error{disableHostPrefix},
 	})
