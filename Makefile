@@ -70,9 +70,15 @@ $(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package.json $(NODE_DIR)/packag
 	cd $(NODE_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-lint: node-tools ## gofmt, go vet, staticcheck, and both ASL validators on statemachines/
-	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './tools/*')); \
+GO_FILES = $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './tools/node/*')
+
+# goimports checks that imports are grouped as it groups them (standard library, other modules, this
+# module), which `goimports -l` alone does not see.
+lint: node-tools ## gofmt, goimports (grouping included), go vet, staticcheck, and both ASL validators on statemachines/
+	@unformatted=$$(gofmt -l $(GO_FILES)); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
+	@unsorted=$$(tools/imports.sh $(GO_FILES)); \
+	  if [ -n "$$unsorted" ]; then echo "goimports would change (tools/imports.sh -w FILE… fixes them):"; echo "$$unsorted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
 	node $(NODE_DIR)/asl-lint.mjs statemachines/*.asl.json

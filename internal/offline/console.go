@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	awsarn "github.com/aws/aws-sdk-go-v2/aws/arn"
 	"io"
 	"log/slog"
 	"net/url"
@@ -13,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	awsarn "github.com/aws/aws-sdk-go-v2/aws/arn"
 
 	"github.com/stepgate/stepgate/internal/offline/asl"
 )

@@ -7,8 +7,6 @@
 package dashboard
 
 import (
-	"github.com/stepgate/stepgate/internal/clock"
-
 	"context"
 	"crypto/rand"
 	"embed"
@@ -26,6 +24,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
+
+	"github.com/stepgate/stepgate/internal/clock"
 )
 
 // The API's auth modes (template.yaml's AuthMode parameter).

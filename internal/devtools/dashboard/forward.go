@@ -1,8 +1,6 @@
 package dashboard
 
 import (
-	"github.com/stepgate/stepgate/internal/clock"
-
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -19,6 +17,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
+	"github.com/stepgate/stepgate/internal/clock"
 )
 
 // route is one of the stack's routes (docs/openapi.yaml): a method, a path pattern whose "{}"
