@@ -106,25 +106,26 @@ func TestConsoleVerboseJSON(t *testing.T) {
 		t.Fatalf("%d %s", r.status, r.raw)
 	}
 	arn := r.header.Get("X-Execution-Arn")
-	waitFor(t, console, regexp.MustCompile(`"msg":"request".*"service":"api"|"service":"api".*"msg":"request"`))
-	var sawFunction, sawCall, sawRequest bool
-	for _, line := range strings.Split(strings.TrimSpace(console.String()), "\n") {
-		var rec map[string]any
-		if err := json.Unmarshal([]byte(line), &rec); err != nil {
-			t.Fatalf("not JSON: %q", line)
+	// The function's own lines come through its output pipe, on their own time (after the API's
+	// request line, now and then): wait until all three kinds are there.
+	waitUntil(t, "the console shows the start function's lines, an API call and the request with the whole ARN", func() bool {
+		var sawFunction, sawCall, sawRequest bool
+		for _, line := range strings.Split(strings.TrimSpace(console.String()), "\n") {
+			var rec map[string]any
+			if err := json.Unmarshal([]byte(line), &rec); err != nil {
+				t.Fatalf("not JSON: %q", line)
+			}
+			switch rec["msg"] {
+			case "function":
+				sawFunction = sawFunction || rec["function"] == "StartFunction"
+			case "ec2 request", "step functions call":
+				sawCall = true
+			case "request":
+				sawRequest = sawRequest || rec["executionArn"] == arn
+			}
 		}
-		switch rec["msg"] {
-		case "function":
-			sawFunction = sawFunction || rec["function"] == "StartFunction"
-		case "ec2 request", "step functions call":
-			sawCall = true
-		case "request":
-			sawRequest = rec["executionArn"] == arn
-		}
-	}
-	if !sawFunction || !sawCall || !sawRequest {
-		t.Fatalf("function lines %v, API calls %v, request with the whole ARN %v:\n%s", sawFunction, sawCall, sawRequest, console)
-	}
+		return sawFunction && sawCall && sawRequest
+	})
 	if _, err := offline.Start(context.Background(), offline.Config{LogFormat: "xml"}); err == nil || !strings.Contains(err.Error(), "xml") {
 		t.Fatalf("an unknown log format: %v", err)
 	}
