@@ -22,7 +22,8 @@ func TestEmulator(t *testing.T) {
 		t.Fatal(err)
 	}
 	bootstrap := filepath.Join(dir, "bootstrap")
-	build := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", bootstrap, "./testdata/echo")
+	// The Makefile's compile flags, so that the packages are those make build compiled.
+	build := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-o", bootstrap, "./testdata/echo")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build echo: %v\n%s", err, out)
