@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http/httptest"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -93,8 +92,9 @@ func (e *testEnv) createMachine(t testing.TB, name, definition string, typ types
 	return aws.ToString(out.StateMachineArn)
 }
 
-// waitFinished blocks until the service has recorded the end of a STANDARD execution. The
-// timeout only guards against a hung engine; no assertion depends on how fast it is.
+// waitFinished blocks until the service has recorded the end of a STANDARD execution. It has no
+// deadline of its own (the test's -timeout bounds a hung engine): a loaded machine makes it wait
+// longer, never fail.
 func (e *testEnv) waitFinished(t testing.TB, executionARN string) {
 	t.Helper()
 	e.svc.mu.Lock()
@@ -103,11 +103,7 @@ func (e *testEnv) waitFinished(t testing.TB, executionARN string) {
 	if !ok {
 		t.Fatalf("execution %s is not stored", executionARN)
 	}
-	select {
-	case <-ex.finishedDone:
-	case <-time.After(30 * time.Second):
-		t.Fatalf("execution %s did not finish", executionARN)
-	}
+	<-ex.finishedDone
 }
 
 // errorCode is the AWS error code of an SDK error, or "" for success.
