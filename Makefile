@@ -95,15 +95,30 @@ lint: node-tools ## gofmt, goimports (grouping included), go vet, staticcheck, a
 	$(HOST_ENV) $(GO) tool staticcheck -tags $(BUILD_TAGS) ./...
 	node $(NODE_DIR)/asl-lint.mjs statemachines/*.asl.json
 
-# One `go test` run builds and runs every test binary once, with the race detector (vet ran in
-# lint, so not again per package). gotestsum prints what `go test` prints, then lists every skipped
-# test with its reason (`go test` shows skips only with -v), so a missing tool is seen; the checks
-# with AWS's own tools are listed after it from the same run. gotestsum itself is built with the
-# build's flags; the tests need cgo for the race detector.
-test: lint cross ## The whole suite (race detector on): lint, darwin cross-build, AWS's tools, unit, template, emulator, differential and end-to-end tests
+# make test runs three streams side by side, because each alone leaves one of two cores idle for
+# long stretches (the compiler on the AWS SDK's 14 MB EC2 package, the tests waiting on processes):
+# `cross` (darwin) from the start; the host's packages compiled with the build's flags (.test-host)
+# and then, sharing them, both the race tests (.test-race) and `lint`. No two streams compile the
+# same package with the same flags at the same time, so nothing is compiled twice.
+test: ## The whole suite (race detector on): lint, darwin cross-build, AWS's tools, unit, template, emulator, differential and end-to-end tests
+	@$(MAKE) --no-print-directory -j3 --output-sync=line TEST_STREAMS=1 cross .test-race lint
+
+.PHONY: .test-host .test-race
+.test-host:
+	$(HOST_ENV) $(GO) build $(COMPILE_FLAGS) $(LOCAL_PKGS)
+# Within make test, lint's vet and staticcheck come after .test-host, to reuse what it compiled.
+lint: | $(if $(TEST_STREAMS),.test-host)
+
+# One `go test` run builds and runs every test binary once, with the race detector (vet runs in
+# lint, with every analyzer, so not again per package). gotestsum prints what `go test` prints,
+# then lists every skipped test with its reason (`go test` shows skips only with -v), so a missing
+# tool is seen; the checks with AWS's own tools are listed after it from the same run. gotestsum
+# itself is built with the build's flags; the tests need cgo for the race detector, and the makes
+# they run (make build) none of this make's jobserver.
+.test-race: .test-host
 	@json=$$(mktemp); status=0; \
 	  gotestsum=$$($(HOST_ENV) $(GO) tool -n gotestsum) && \
-	  CGO_ENABLED=1 $$gotestsum --format standard-quiet --jsonfile $$json -- -race -vet=off -count=1 -timeout 12m ./... || status=$$?; \
+	  CGO_ENABLED=1 env -u MAKEFLAGS -u MFLAGS $$gotestsum --format standard-quiet --jsonfile $$json -- -race -vet=off -count=1 -timeout 12m ./... || status=$$?; \
 	  echo "== the checks with AWS's own tools (make test-aws runs them alone)"; \
 	  awk '/"Action":"(pass|fail|skip)"/ && /"Test":"($(AWS_TOOL_NAMES))"/ { \
 	    a = $$0; sub(/.*"Action":"/, "", a); sub(/".*/, "", a); n = $$0; sub(/.*"Test":"/, "", n); sub(/".*/, "", n); \
