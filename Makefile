@@ -58,11 +58,10 @@ build: ## Build the bootstraps and local tools for this machine into build/<os>-
 
 # macOS cannot run in CI, so `make test` proves at least that everything make local runs builds
 # and vets for it (vet with the build's flags, so both share the compiled dependencies): for Apple
-# silicon always, and in CI (CI set to anything) for Intel Macs too. Each architecture compiles the
-# AWS SDK once more, which is most of a first `make test`'s time on a small machine.
-# Outside CI, go vet for darwin covers the packages whose files differ there (GOOS_SPECIFIC); the
-# others are, file for file, what the host's vet in `make lint` checks. CI vets the whole tree for
-# each architecture.
+# silicon always, and in CI (CI set to anything) for Intel Macs too; each architecture compiles the
+# AWS SDK once more. Outside CI, go vet for darwin covers the packages whose files differ there
+# (GOOS_SPECIFIC): the others are, file for file, what the host's vet in `make lint` checks. CI vets
+# the whole tree for each architecture.
 RIE_PKG       := github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie
 CROSS_ARCHS   ?= $(if $(CI),arm64 amd64,arm64)
 CROSS_VET     ?= $(if $(CI),./...,$(GOOS_SPECIFIC))
