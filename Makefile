@@ -101,17 +101,21 @@ lint: node-tools ## gofmt, goimports (grouping included), go vet, staticcheck, a
 	$(HOST_ENV) $(GO) tool staticcheck -tags $(BUILD_TAGS) ./...
 	node $(NODE_DIR)/asl-lint.mjs statemachines/*.asl.json
 
-# make test runs three streams side by side, because each alone leaves one of two cores idle for
-# long stretches (the compiler on the AWS SDK's 14 MB EC2 package, the tests waiting on processes):
-# `cross` (darwin) from the start; the host's packages compiled with the build's flags (.test-host)
-# and then, sharing them, both the race tests (.test-race) and `lint`. No two streams compile the
-# same package with the same flags at the same time, so nothing is compiled twice.
+# make test runs its parts side by side, because each alone leaves one of two cores idle for long
+# stretches (one compiler on the AWS SDK's 14 MB EC2 package, tests waiting on processes): from the
+# start `cross` (darwin), the host's packages with the build's flags (.test-host) and the race tests'
+# dependencies (.test-race-deps); then `lint` after the first, sharing what it compiled, and the race
+# tests (.test-race) after both. No two of them compile the same package with the same flags at the
+# same time, so nothing is compiled twice. Their output is interleaved, line by line.
 test: ## The whole suite (race detector on): lint, darwin cross-build, AWS's tools, unit, template, emulator, differential and end-to-end tests
-	@$(MAKE) --no-print-directory -j3 --output-sync=line TEST_STREAMS=1 cross .test-race lint
+	@$(MAKE) --no-print-directory -j3 TEST_STREAMS=1 cross .test-race lint
 
-.PHONY: .test-host .test-race
+MODULE := $(shell $(GO) list -m)
+.PHONY: .test-host .test-race-deps .test-race
 .test-host:
 	$(HOST_ENV) $(GO) build $(COMPILE_FLAGS) $(LOCAL_PKGS)
+.test-race-deps:
+	@CGO_ENABLED=1 $(GO) build -race $$($(GO) list -deps -test -f '{{if not .Standard}}{{.ImportPath}}{{end}}' ./... | grep -v '^$(MODULE)')
 # Within make test, lint's vet and staticcheck come after .test-host, to reuse what it compiled.
 lint: | $(if $(TEST_STREAMS),.test-host)
 
@@ -121,7 +125,7 @@ lint: | $(if $(TEST_STREAMS),.test-host)
 # tool is seen; the checks with AWS's own tools are listed after it from the same run. gotestsum
 # itself is built with the build's flags; the tests need cgo for the race detector, and the makes
 # they run (make build) none of this make's jobserver.
-.test-race: .test-host
+.test-race: .test-host .test-race-deps
 	@json=$$(mktemp); status=0; \
 	  gotestsum=$$($(HOST_ENV) $(GO) tool -n gotestsum) && \
 	  CGO_ENABLED=1 env -u MAKEFLAGS -u MFLAGS $$gotestsum --format standard-quiet --jsonfile $$json -- -race -vet=off -count=1 -timeout 12m ./... || status=$$?; \
