@@ -78,7 +78,7 @@ func MustHaveNodeModule(t testing.TB, module string) string {
 // installs the npm packages and where the tests' Node scripts live.
 func NodeTools(t testing.TB) string {
 	t.Helper()
-	return filepath.Join(moduleRoot(t), "tools", "node")
+	return filepath.Join(ModuleRoot(t), "tools", "node")
 }
 
 // pipPackages names the pip package of each Python module the tests import: AWS's template tools.
@@ -99,13 +99,13 @@ func MustHavePythonModules(t testing.TB, modules ...string) {
 	}
 }
 
-// moduleRoot is the directory of go.mod above the test's working directory (go test runs a test
-// in its package's directory).
-func moduleRoot(t testing.TB) string {
+// ModuleRoot returns the directory of go.mod above the test's working directory (go test runs a
+// test in its package's directory): the repository's root.
+func ModuleRoot(t testing.TB) string {
 	t.Helper()
 	dir, err := os.Getwd()
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("working directory: %v", err)
 	}
 	for {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {

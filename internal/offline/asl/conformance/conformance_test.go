@@ -63,7 +63,7 @@ type divergence struct {
 }
 
 func TestDifferentialAgainstAWSLocalStepFunctions(t *testing.T) {
-	root := repoRoot(t)
+	root := testenv.ModuleRoot(t)
 	corpusDir := filepath.Join(root, "internal", "offline", "asl", "conformance", "testdata", "corpus")
 	cases := loadCorpus(t, corpusDir)
 	divergences := loadDivergences(t, filepath.Join(root, "internal", "offline", "asl", "conformance", "divergences.json"), cases)
@@ -107,25 +107,6 @@ func TestDifferentialAgainstAWSLocalStepFunctions(t *testing.T) {
 		len(cases), len(agreeing), len(diverging), len(failing))
 	if len(failing) > 0 {
 		t.Logf("failing cases: %s", strings.Join(failing, ", "))
-	}
-}
-
-// repoRoot walks up from the test's working directory to the module root.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatalf("working directory: %v", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatalf("no go.mod above the test's working directory")
-		}
-		dir = parent
 	}
 }
 
