@@ -16,8 +16,16 @@ BUILD_DIR   ?= build
 HOST_DIR    := $(BUILD_DIR)/$(HOST_GOOS)-$(HOST_GOARCH)
 NODE_DIR    := tools/node
 # One build recipe for AWS (arm64) and for local runs (the host's OS and architecture).
-GO_FLAGS     = -tags lambda.norpc -trimpath -ldflags='-s -w'
+GO_FLAGS     = $(COMPILE_FLAGS) -ldflags='-s -w'
 GO_BUILD     = CGO_ENABLED=0 GOOS=linux $(GO) build $(GO_FLAGS)
+# The compile flags of everything built for this machine without the race detector: make build, go
+# vet, staticcheck (it type-checks against compiled export data), the tools of go.mod and the
+# bootstraps the tests build. Sharing them, each package (the standard library and the AWS SDK
+# included) is compiled once for all of these instead of once for each.
+BUILD_TAGS    = lambda.norpc
+COMPILE_FLAGS = -tags $(BUILD_TAGS) -trimpath
+HOST_ENV      = CGO_ENABLED=0 GOFLAGS='$(strip $(HOST_GOFLAGS) -trimpath)'
+HOST_GOFLAGS := $(shell $(GO) env GOFLAGS)
 
 # The template is the only list of functions: template.yaml, or an example's with
 # TEMPLATE=examples/<name>/template.yaml (make local, build). A function <Name>Function is built from
@@ -51,13 +59,22 @@ build: ## Build the bootstraps and local tools for this machine into build/<os>-
 	@$(foreach fn,$(FUNCTIONS),mkdir -p $(HOST_DIR)/$(fn) && ln -sf ../bin/$(notdir $(call pkg,$(fn))) $(HOST_DIR)/$(fn)/bootstrap;)
 
 # macOS cannot run in CI, so `make test` proves at least that everything make local runs builds
-# and vets for it (vet with the build's flags, so both share the compiled dependencies).
-RIE_PKG := github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie
-cross: ## Cross-build and go vet for darwin/arm64 and darwin/amd64 everything make local, invoke and bench-load run
-	@for arch in arm64 amd64; do \
-	  echo "cross: darwin/$$arch"; \
+# and vets for it (vet with the build's flags, so both share the compiled dependencies): for Apple
+# silicon always, and in CI (CI set to anything) for Intel Macs too; each architecture compiles the
+# AWS SDK once more. Outside CI, go vet for darwin covers the packages whose files differ there
+# (GOOS_SPECIFIC): the others are, file for file, what the host's vet in `make lint` checks. CI vets
+# the whole tree for each architecture.
+RIE_PKG       := github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie
+CROSS_ARCHS   ?= $(if $(CI),arm64 amd64,arm64)
+CROSS_VET     ?= $(if $(CI),./...,$(GOOS_SPECIFIC))
+GOOS_SPECIFIC  = $(shell for os in $(HOST_GOOS) darwin; do \
+                   GOOS=$$os $(GO) list -f '{{.ImportPath}} {{.GoFiles}}{{.CgoFiles}}{{.TestGoFiles}}{{.XTestGoFiles}}' ./...; \
+                 done | sort | uniq -u | cut -d' ' -f1 | sort -u)
+cross: ## Cross-build and go vet for macOS everything make local, invoke and bench-load run: darwin/arm64, in CI also darwin/amd64 (CROSS_ARCHS="arm64 amd64", CROSS_VET=./...)
+	@vet='$(strip $(CROSS_VET))'; for arch in $(CROSS_ARCHS); do \
+	  echo "cross: darwin/$$arch, go vet $${vet:-(nothing differs from the host)}"; \
 	  CGO_ENABLED=0 GOOS=darwin GOARCH=$$arch $(GO) build $(GO_FLAGS) $(LOCAL_PKGS) $(RIE_PKG) || exit 1; \
-	  CGO_ENABLED=0 GOOS=darwin GOARCH=$$arch $(GO) vet -tags lambda.norpc -trimpath ./... || exit 1; \
+	  if [ -n "$$vet" ]; then CGO_ENABLED=0 GOOS=darwin GOARCH=$$arch $(GO) vet $(COMPILE_FLAGS) $$vet || exit 1; fi; \
 	done
 
 build-arm64: ## Build every function's bootstrap for AWS (arm64) into build/arm64/<LogicalId>/bootstrap
@@ -72,25 +89,63 @@ $(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package.json $(NODE_DIR)/packag
 	cd $(NODE_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-lint: node-tools ## gofmt, go vet, staticcheck, and both ASL validators on statemachines/ and the examples
-	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './tools/*')); \
+GO_FILES = $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './tools/node/*')
+
+# go vet and staticcheck compile with the build's flags (HOST_ENV, COMPILE_FLAGS): they reuse what
+# make build compiles and the reverse. goimports checks that imports are grouped as it groups them
+# (standard library, other modules, this module), which `goimports -l` alone does not see.
+lint: node-tools ## gofmt, goimports (grouping included), go vet, staticcheck, and both ASL validators on statemachines/ and the examples
+	@unformatted=$$(gofmt -l $(GO_FILES)); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
-	$(GO) vet ./...
-	$(GO) tool staticcheck ./...
+	@unsorted=$$($(HOST_ENV) tools/imports.sh $(GO_FILES)); \
+	  if [ -n "$$unsorted" ]; then echo "goimports would change (tools/imports.sh -w FILE… fixes them):"; echo "$$unsorted"; exit 1; fi
+	$(HOST_ENV) $(GO) vet $(COMPILE_FLAGS) ./...
+	$(HOST_ENV) $(GO) tool staticcheck -tags $(BUILD_TAGS) ./...
 	node $(NODE_DIR)/asl-lint.mjs statemachines/*.asl.json examples/*/statemachines/*.asl.json
 
-# gotestsum prints what `go test` prints, then lists every skipped test with its reason (`go test`
-# shows skips only with -v), so a missing tool is seen.
-test: lint cross test-aws ## The whole suite (race detector on): lint, darwin cross-build, AWS's tools, unit, template, emulator, differential and end-to-end tests
-	$(GO) tool gotestsum --format standard-quiet -- -race -count=1 -timeout 12m -skip '$(AWS_TOOL_TESTS)' ./...
+# make test runs its parts side by side, because each alone leaves one of two cores idle for long
+# stretches (one compiler on the AWS SDK's 14 MB EC2 package, tests waiting on processes): from the
+# start `cross` (darwin), the host's packages with the build's flags (.test-host) and the race tests'
+# dependencies (.test-race-deps); then `lint` after the first, sharing what it compiled, and the race
+# tests (.test-race) after both. No two of them compile the same package with the same flags at the
+# same time, so nothing is compiled twice. Their output is interleaved, line by line.
+test: ## The whole suite (race detector on): lint, darwin cross-build, AWS's tools, unit, template, emulator, differential and end-to-end tests
+	@$(MAKE) --no-print-directory -j3 TEST_STREAMS=1 cross .test-race lint
+
+MODULE := $(shell $(GO) list -m)
+.PHONY: .test-host .test-race-deps .test-race
+.test-host:
+	$(HOST_ENV) $(GO) build $(COMPILE_FLAGS) $(LOCAL_PKGS)
+.test-race-deps:
+	@CGO_ENABLED=1 $(GO) build -race $$($(GO) list -deps -test -f '{{if not .Standard}}{{.ImportPath}}{{end}}' ./... | grep -v '^$(MODULE)')
+# Within make test, lint's vet and staticcheck come after .test-host, to reuse what it compiled.
+lint: | $(if $(TEST_STREAMS),.test-host)
+
+# One `go test` run builds and runs every test binary once, with the race detector (vet runs in
+# lint, with every analyzer, so not again per package). gotestsum prints what `go test` prints,
+# then lists every skipped test with its reason (`go test` shows skips only with -v), so a missing
+# tool is seen; the checks with AWS's own tools are listed after it from the same run. gotestsum
+# itself is built with the build's flags; the tests need cgo for the race detector, and the makes
+# they run (make build) none of this make's jobserver.
+.test-race: .test-host .test-race-deps
+	@json=$$(mktemp); status=0; \
+	  gotestsum=$$($(HOST_ENV) $(GO) tool -n gotestsum) && \
+	  CGO_ENABLED=1 env -u MAKEFLAGS -u MFLAGS $$gotestsum --format standard-quiet --jsonfile $$json -- -race -vet=off -count=1 -timeout 12m ./... || status=$$?; \
+	  echo "== the checks with AWS's own tools (make test-aws runs them alone)"; \
+	  awk '/"Action":"(pass|fail|skip)"/ && /"Test":"($(AWS_TOOL_NAMES))"/ { \
+	    a = $$0; sub(/.*"Action":"/, "", a); sub(/".*/, "", a); n = $$0; sub(/.*"Test":"/, "", n); sub(/".*/, "", n); \
+	    printf "--- %s: %s\n", toupper(a), n }' $$json; \
+	  rm -f $$json; exit $$status
 
 # The checks with AWS's own tools, run verbosely so that a log shows each ran (or why it skipped:
-# without python3's cfnlint and samtranslator they skip, naming what to install; with CI=true they fail).
-AWS_TOOL_TESTS := ^(TestCfnLint|TestSAMTransform|TestSAMStackMachinesIAM|TestAddYourWorkflowDeploys|TestSAMDeploymentFollowsAuthMode|TestSAMTracingAndLogs|TestOpenAPIDocumentsValid|TestREADMESamLocalInvoke)$$
+# without python3's cfnlint and samtranslator they skip, naming what to install; with CI set to
+# anything they fail).
+AWS_TOOL_NAMES := TestCfnLint|TestSAMTransform|TestSAMStackMachinesIAM|TestAddYourWorkflowDeploys|TestSAMDeploymentFollowsAuthMode|TestSAMTracingAndLogs|TestOpenAPIDocumentsValid|TestREADMESamLocalInvoke
+AWS_TOOL_TESTS := ^($(AWS_TOOL_NAMES))$$
 .PHONY: test-aws
 test-aws: ## cfn-lint, the SAM translator per AuthMode (template.yaml, and with README "Add your workflow" applied), OpenAPI validation, README's sam local invoke lines
 	@out=$$(mktemp); status=0; \
-	  $(GO) test -count=1 -timeout 6m -v -run '$(AWS_TOOL_TESTS)' ./internal/devtools/samtemplate/ ./internal/offline/ >$$out 2>&1 || status=$$?; \
+	  CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 6m -v -run '$(AWS_TOOL_TESTS)' ./internal/devtools/samtemplate/ ./internal/offline/ >$$out 2>&1 || status=$$?; \
 	  grep -E '^\s*--- (PASS|FAIL|SKIP)|^(ok|FAIL)\s|(aws_tools|addworkflow|openapi|samcli)_test\.go:[0-9]+:' $$out; rm -f $$out; exit $$status
 
 FUZZTIME ?= 1m

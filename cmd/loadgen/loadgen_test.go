@@ -17,7 +17,10 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
+
+	"github.com/stepgate/stepgate/internal/devtools/memnet"
 )
 
 func TestCheckTarget(t *testing.T) {
@@ -125,6 +128,8 @@ func repeated(n int, d time.Duration) []time.Duration {
 type server struct {
 	*httptest.Server
 	count atomic.Int64
+	// latency is how long the handler takes before it answers.
+	latency time.Duration
 
 	mu     sync.Mutex
 	method string
@@ -135,21 +140,24 @@ type server struct {
 
 func newServer(t *testing.T) *server {
 	s := &server{}
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n := s.count.Add(1)
-		body, _ := io.ReadAll(r.Body)
-		s.mu.Lock()
-		s.method, s.body, s.header, s.host = r.Method, string(body), r.Header.Clone(), r.Host
-		s.mu.Unlock()
-		if n%5 == 0 {
-			http.Error(w, `{"error":"InternalError"}`, http.StatusInternalServerError)
-			return
-		}
-		w.WriteHeader(http.StatusCreated)
-		_, _ = w.Write([]byte(`{"ok":true}`))
-	}))
+	s.Server = httptest.NewServer(s)
 	t.Cleanup(s.Close)
 	return s
+}
+
+func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	n := s.count.Add(1)
+	body, _ := io.ReadAll(r.Body)
+	s.mu.Lock()
+	s.method, s.body, s.header, s.host = r.Method, string(body), r.Header.Clone(), r.Host
+	s.mu.Unlock()
+	time.Sleep(s.latency)
+	if n%5 == 0 {
+		http.Error(w, `{"error":"InternalError"}`, http.StatusInternalServerError)
+		return
+	}
+	w.WriteHeader(http.StatusCreated)
+	_, _ = w.Write([]byte(`{"ok":true}`))
 }
 
 func TestRun(t *testing.T) {
@@ -229,22 +237,37 @@ func TestRun(t *testing.T) {
 	}
 }
 
-// TestRunDuration bounds a run by -d alone; how many requests fit is the machine's business, so only
-// the bookkeeping is checked.
+// TestRunDuration bounds a run by -d alone. It runs in a synctest bubble, over an in-memory network,
+// against a server that takes 1 ms of the bubble's time per request: the bubble's clock moves only
+// when every goroutine in it waits, so no load on the machine can let the deadline pass before a
+// request is sent (on the real clock, a 20 ms run under load measured none), and the count is exact.
 func TestRunDuration(t *testing.T) {
-	srv := newServer(t)
-	cfg := config{concurrency: 2, duration: 20 * time.Millisecond, method: http.MethodGet, timeout: 30 * time.Second}
-	cfg.target, _ = checkTarget(srv.URL)
-	res, err := run(context.Background(), cfg, newClient(cfg))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Requests < 1 || int64(res.Requests) != srv.count.Load() {
-		t.Fatalf("measured %d requests, server saw %d", res.Requests, srv.count.Load())
-	}
-	if res.Elapsed < cfg.duration {
-		t.Fatalf("elapsed %s, shorter than -d %s", res.Elapsed, cfg.duration)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		srv := &server{latency: time.Millisecond}
+		ln := memnet.Listen()
+		hs := &http.Server{Handler: srv}
+		go func() { _ = hs.Serve(ln) }()
+		defer hs.Close()
+
+		cfg := config{concurrency: 2, duration: 20 * time.Millisecond, method: http.MethodGet, timeout: 30 * time.Second}
+		cfg.target, _ = checkTarget("http://127.0.0.1/")
+		client := newClient(cfg)
+		client.Transport.(*http.Transport).DialContext = ln.Dial
+		defer client.CloseIdleConnections()
+		res, err := run(context.Background(), cfg, client)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Two workers, 1 ms a request, for 20 ms: 40 requests, and one more per worker when its ticket
+		// comes at the very instant the deadline passes. Requests in flight then are finished and
+		// counted; none is sent after.
+		if res.Requests < 40 || res.Requests > 42 || int64(res.Requests) != srv.count.Load() {
+			t.Errorf("measured %d requests, server saw %d; want 40 to 42, the same", res.Requests, srv.count.Load())
+		}
+		if res.Elapsed < cfg.duration || res.Elapsed > cfg.duration+srv.latency {
+			t.Errorf("elapsed %s, want -d %s plus at most the request in flight (%s)", res.Elapsed, cfg.duration, srv.latency)
+		}
+	})
 }
 
 func TestRunTransportErrors(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -14,16 +15,32 @@ func TestFormat(t *testing.T) {
 	}
 }
 
+// In a synctest bubble time moves only when every goroutine waits, so a sleep lasts exactly what the
+// clock asks of the timer.
 func TestScaledSleep(t *testing.T) {
-	began := time.Now()
-	if err := NewScaled(1000).Sleep(context.Background(), 2*time.Second); err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name   string
+		factor float64
+		sleep  time.Duration
+		want   time.Duration
+	}{
+		{name: "factor 1000", factor: 1000, sleep: 2 * time.Second, want: 2 * time.Millisecond},
+		{name: "factor 20: a 29 s Wait state", factor: 20, sleep: 29 * time.Second, want: 1450 * time.Millisecond},
+		{name: "a factor below 1 is 1", factor: 0.5, sleep: time.Second, want: time.Second},
+		{name: "a negative wait does not wait", factor: 10, sleep: -time.Second, want: 0},
 	}
-	if d := time.Since(began); d > time.Second {
-		t.Errorf("a 2 s sleep at factor 1000 took %s", d)
-	}
-	if NewScaled(0.5).factor != 1 {
-		t.Error("a factor below 1 is not treated as 1")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				began := time.Now()
+				if err := NewScaled(tt.factor).Sleep(context.Background(), tt.sleep); err != nil {
+					t.Fatal(err)
+				}
+				if d := time.Since(began); d != tt.want {
+					t.Errorf("a %s sleep at factor %g took %s, want %s", tt.sleep, tt.factor, d, tt.want)
+				}
+			})
+		})
 	}
 }
 

@@ -14,25 +14,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
+	"github.com/stepgate/stepgate/internal/devtools/testenv"
 	"github.com/stepgate/stepgate/internal/offline"
 	"github.com/stepgate/stepgate/internal/offline/asl"
 	"github.com/stepgate/stepgate/internal/offline/localec2"
 )
-
-// awsCLI finds the AWS CLI on PATH (any version: v1, or v2 as Debian packages it). Without one the
-// test skips, loudly enough to be seen in `make test`'s summary; CI must have it.
-func awsCLI(t *testing.T) string {
-	t.Helper()
-	path, err := exec.LookPath("aws")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("the AWS CLI is not installed; CI must install it (.ci/run: apt-get install awscli)")
-		}
-		t.Skip("SKIPPED: the AWS CLI is not installed, so no independent client checks the local endpoint " +
-			"(install it: `apt-get install awscli`, `brew install awscli` or `pip install awscli`)")
-	}
-	return path
-}
 
 // cli runs the AWS CLI against one offline stack with throwaway credentials and no user config.
 type cli struct {
@@ -84,7 +70,8 @@ func proxyEnv(endpoint string) []string {
 // client: the README's commands, and the article's start / describe / history / stop. Every
 // subtest prepares what it needs, so each passes or fails on its own.
 func TestAWSCLI(t *testing.T) {
-	c := cli{path: awsCLI(t)}
+	// Any CLI version: v1, or v2 as Debian packages it.
+	c := cli{path: testenv.MustHaveExecPath(t, testenv.AWSCLI)}
 	s := startStack(t, func(c *offline.Config) { c.TimeScale = 1; c.TransitionDelay = time.Hour })
 	c.endpoint = s.AWSURL
 	standard := s.StateMachineARNs["StandardStateMachine"]

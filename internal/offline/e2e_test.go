@@ -93,6 +93,32 @@ func startStack(t *testing.T, mutate func(*offline.Config)) *offline.Stack {
 	return s
 }
 
+// waitUntil polls cond until it holds: for what happens in the stack's other processes, which send
+// no event this test could wait on. It has no deadline of its own (the test's -timeout bounds it), so
+// a slow machine makes it wait longer, never fail.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for !cond() {
+		if t.Context().Err() != nil {
+			t.Fatalf("gave up waiting until %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// invocations counts the invocations of a function of the stack so far: one is counted when it
+// starts, so a request the API passed to the function is in flight from then on.
+func invocations(t *testing.T, s *offline.Stack, function string) int64 {
+	t.Helper()
+	for _, st := range s.Lambda.Stats() {
+		if st.Name == function {
+			return st.Invocations
+		}
+	}
+	t.Fatalf("the stack has no function %s", function)
+	return 0
+}
+
 type response struct {
 	status int
 	header http.Header

@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
@@ -119,25 +118,20 @@ func TestThirdWorkflow(t *testing.T) {
 	})
 }
 
-// waitForExecution describes an execution until it leaves RUNNING (a Pass machine takes
-// milliseconds; the deadline only bounds a failure).
+// waitForExecution describes an execution until it leaves RUNNING, and expects it SUCCEEDED.
 func waitForExecution(t *testing.T, s *offline.Stack, arn string) *sfn.DescribeExecutionOutput {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		out, err := s.SFN.DescribeExecution(context.Background(), &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
+	var out *sfn.DescribeExecutionOutput
+	waitUntil(t, "execution "+arn+" leaves RUNNING", func() bool {
+		var err error
+		out, err = s.SFN.DescribeExecution(context.Background(), &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if out.Status != "RUNNING" {
-			if out.Status != "SUCCEEDED" {
-				t.Fatalf("execution %s: %s", arn, out.Status)
-			}
-			return out
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("execution %s still RUNNING", arn)
-		}
-		time.Sleep(20 * time.Millisecond)
+		return out.Status != "RUNNING"
+	})
+	if out.Status != "SUCCEEDED" {
+		t.Fatalf("execution %s: %s", arn, out.Status)
 	}
+	return out
 }

@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/stepgate/stepgate/internal/clock"
 	"io"
 	"log/slog"
 	"net"
@@ -20,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/stepgate/stepgate/internal/clock"
 	"github.com/stepgate/stepgate/internal/devtools/samtemplate"
 	"github.com/stepgate/stepgate/internal/offline/account"
 	"github.com/stepgate/stepgate/internal/offline/asl"

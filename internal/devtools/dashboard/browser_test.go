@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -14,25 +13,15 @@ import (
 
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/stepgate/stepgate/internal/devtools/testenv"
 )
 
 // newBrowser starts a headless Chromium for one test. Without Chromium the test is skipped, except
-// in CI, where .ci/run installs it and its absence is a failure.
+// in CI, where .ci/run installs it and its absence is a failure (package testenv).
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
-	var path string
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			path = p
-			break
-		}
-	}
-	if path == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("chromium is not installed; .ci/run installs Debian's chromium")
-		}
-		t.Skip("chromium is not installed (apt-get install -y chromium); skipping the browser test")
-	}
+	path := testenv.MustHaveExecPath(t, testenv.Chromium)
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path),
 		chromedp.NoSandbox, // root in containers

@@ -1,9 +1,12 @@
 package proctree
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"testing"
+
+	"github.com/stepgate/stepgate/internal/devtools/testenv"
 )
 
 // The macOS fallback, on output captured from `ps -A -o pid=,ppid=,rss=,comm=` there (comm is the
@@ -49,9 +52,10 @@ func TestReadPSAgreesWithProc(t *testing.T) {
 	if _, err := os.Stat("/proc/self/stat"); err != nil {
 		t.Skip("SKIPPED: no /proc to compare with")
 	}
-	out, err := exec.Command("ps", "-A", "-o", "pid=,ppid=,rss=,comm=").Output()
+	ps := testenv.MustHaveExecPath(t, testenv.PS)
+	out, err := exec.Command(ps, "-A", "-o", "pid=,ppid=,rss=,comm=").Output()
 	if err != nil {
-		t.Skipf("SKIPPED: ps is not usable here: %v", err)
+		testenv.Unavailable(t, fmt.Sprintf("%s -A -o pid=,ppid=,rss=,comm= failed (%v)", ps, err), testenv.PS.Install)
 	}
 	tree, err := ReadPS(out, os.Getpid())
 	if err != nil {

@@ -22,10 +22,11 @@ import (
 const Module = "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie"
 
 // Build compiles the emulator into dir and returns the binary's path. The Go build cache makes repeat
-// builds cheap.
+// builds cheap; the Makefile's compile flags (no cgo, -trimpath) let it reuse what make build
+// compiled (the standard library).
 func Build(ctx context.Context, dir string) (string, error) {
 	out := filepath.Join(dir, "aws-lambda-rie")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, Module)
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", out, Module)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("build %s: %w: %s", Module, err, msg)
@@ -52,7 +53,11 @@ type Emulator struct {
 
 // Start launches the emulator on two free loopback ports (its invoke API and its internal Runtime
 // API, which otherwise defaults to 127.0.0.1:9001 and collides with a second emulator) and waits until
-// it accepts connections.
+// it accepts connections on both.
+//
+// A port found free can be taken by another process before the emulator binds it (on a busy machine
+// the kernel hands the same ephemeral ports to outgoing connections); the emulator then exits at once
+// ("address already in use"), and Start tries again on other ports, up to startAttempts times.
 func Start(ctx context.Context, cfg Config) (*Emulator, error) {
 	// Both run in the bootstrap's directory, where relative paths would name nothing.
 	for _, p := range []*string{&cfg.Emulator, &cfg.Bootstrap} {
@@ -62,6 +67,26 @@ func Start(ctx context.Context, cfg Config) (*Emulator, error) {
 		}
 		*p = abs
 	}
+	var errs []error
+	for range startAttempts {
+		e, err := start(ctx, cfg)
+		if err == nil {
+			return e, nil
+		}
+		errs = append(errs, err)
+		if !errors.Is(err, errExitedEarly) {
+			break
+		}
+	}
+	return nil, errors.Join(errs...)
+}
+
+const startAttempts = 3
+
+// errExitedEarly marks an emulator that exited before it listened on both ports.
+var errExitedEarly = errors.New("emulator exited before listening")
+
+func start(ctx context.Context, cfg Config) (*Emulator, error) {
 	invokeAddr, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -92,15 +117,19 @@ func Start(ctx context.Context, cfg Config) (*Emulator, error) {
 		exited: make(chan struct{}),
 	}
 	go func() { e.exitErr = cmd.Wait(); close(e.exited) }()
-	if err := e.waitReady(ctx, invokeAddr); err != nil {
-		e.Close()
-		return nil, err
+	for _, addr := range []string{invokeAddr, runtimeAddr} {
+		if err := e.waitListening(ctx, addr); err != nil {
+			e.Close()
+			return nil, err
+		}
 	}
 	return e, nil
 }
 
-func (e *Emulator) waitReady(ctx context.Context, addr string) error {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+// waitListening waits until the emulator accepts connections on addr. The timeout only bounds a
+// hung emulator.
+func (e *Emulator) waitListening(ctx context.Context, addr string) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	var d net.Dialer
 	for {
@@ -111,7 +140,7 @@ func (e *Emulator) waitReady(ctx context.Context, addr string) error {
 		}
 		select {
 		case <-e.exited:
-			return fmt.Errorf("emulator exited before listening: %v", e.exitErr)
+			return fmt.Errorf("%w on %s: %v", errExitedEarly, addr, e.exitErr)
 		case <-ctx.Done():
 			return fmt.Errorf("emulator not listening on %s: %w", addr, ctx.Err())
 		case <-time.After(time.Millisecond):
@@ -174,7 +203,8 @@ func (e *Emulator) Close() error {
 	return nil
 }
 
-func freeAddr() (string, error) {
+// freeAddr is a loopback address no socket uses now; a variable, so that a test can hand out a taken one.
+var freeAddr = func() (string, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", fmt.Errorf("find a free port: %w", err)

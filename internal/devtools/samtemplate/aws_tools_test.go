@@ -3,7 +3,7 @@ package samtemplate
 // The template checked with AWS's own tools: cfn-lint, and the SAM translator that `sam deploy`
 // (and CloudFormation's AWS::Serverless transform) runs, with assertions on the CloudFormation it
 // produces for each AuthMode. Both are Python packages: without them the tests skip, naming what
-// to install, except in CI (CI=true), where they fail.
+// to install, except in CI, where they fail (package testenv).
 
 import (
 	"bytes"
@@ -19,24 +19,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/stepgate/stepgate/internal/devtools/testenv"
 )
 
 // testImage stands in for ImageId, an SSM parameter type that CloudFormation would read.
 const testImage = "ami-0123456789abcdef0"
-
-// requirePython skips (fails in CI) unless python3 imports every module.
-func requirePython(t *testing.T, modules ...string) {
-	t.Helper()
-	cmd := exec.Command("python3", "-c", "import "+strings.Join(modules, ", "))
-	if out, err := cmd.CombinedOutput(); err != nil {
-		msg := fmt.Sprintf("python3 cannot import %s (%v: %s); install them with: pip install aws-sam-translator cfn-lint",
-			strings.Join(modules, ", "), err, bytes.TrimSpace(out))
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-}
 
 // repoTemplates is Templates for the tests: every stepgate stack of the repository.
 func repoTemplates(t *testing.T) []string {
@@ -57,7 +45,7 @@ func TestCfnLint(t *testing.T) {
 // cfnLint runs cfn-lint on the template at path (relative to the repository root, or absolute).
 func cfnLint(t *testing.T, path string) {
 	t.Helper()
-	requirePython(t, "cfnlint")
+	testenv.MustHavePythonModules(t, "cfnlint")
 	// -c I adds the informational rules (I3011: a DeletionPolicy on stateful resources, …).
 	cmd := exec.Command("python3", "-c", "import sys; from cfnlint.runner import main; sys.argv[0] = 'cfn-lint'; sys.exit(main())",
 		"-c", "I", "--", path)
@@ -78,7 +66,7 @@ type translation struct {
 // loader, so that conditions and Fn::If are evaluated as CloudFormation would.
 func translateAt(t *testing.T, path string, runs ...translation) []*Template {
 	t.Helper()
-	requirePython(t, "samtranslator")
+	testenv.MustHavePythonModules(t, "samtranslator")
 	// ImageId, where the template has it, is an SSM parameter type that CloudFormation would read.
 	sam, err := Load(filepath.Join(repoRoot, path), Options{})
 	if filepath.IsAbs(path) {
@@ -148,7 +136,7 @@ var translatedModes = struct {
 // AuthMode.
 func translatedByMode(t *testing.T, path string) map[string]*Template {
 	t.Helper()
-	requirePython(t, "samtranslator")
+	testenv.MustHavePythonModules(t, "samtranslator")
 	translatedModes.Lock()
 	defer translatedModes.Unlock()
 	if byMode, ok := translatedModes.byPath[path]; ok {

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/stepgate/stepgate/internal/devtools/testenv"
 )
 
 const repoRoot = "../../.."
@@ -78,9 +80,7 @@ func TestFunctionFoldersMatchTemplate(t *testing.T) {
 
 // TestMakefileBuildsTemplateFunctions asks make what `sam build` and `make build` would run.
 func TestMakefileBuildsTemplateFunctions(t *testing.T) {
-	if _, err := exec.LookPath("make"); err != nil {
-		t.Skip("no make")
-	}
+	testenv.MustHaveExecPath(t, testenv.Make)
 	_, ids := templateFunctions(t)
 	dryRun := func(args ...string) string {
 		t.Helper()

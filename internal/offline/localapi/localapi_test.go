@@ -1,18 +1,23 @@
 package localapi
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
+
+	"github.com/stepgate/stepgate/internal/devtools/memnet"
 )
 
 var testRoutes = []Route{
@@ -452,3 +457,47 @@ func (w *syncWriter) Bytes() []byte {
 }
 
 func newJSONLogger(w *syncWriter) *slog.Logger { return slog.New(slog.NewJSONHandler(w, nil)) }
+
+// A client that announces a body and never sends it is answered 408 when BodyTimeout passes, not
+// when it gives up. The API is served in a synctest bubble over an in-memory network, so "when
+// BodyTimeout passes" is exact.
+func TestBodyTimeout(t *testing.T) {
+	tests := []struct{ name, request string }{
+		{"a chunked body that never comes", "POST /express-instance HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n"},
+		{"a Content-Length body that never comes", "POST /express-instance HTTP/1.1\r\nHost: localhost\r\nContent-Length: 10\r\n\r\n{"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				const timeout = 300 * time.Millisecond
+				f := &fakeLambda{payload: okResponse}
+				api := New(Config{Routes: testRoutes, Invoke: f.invoke, BodyTimeout: timeout})
+				ln := memnet.Listen()
+				srv := &http.Server{Handler: api}
+				go func() { _ = srv.Serve(api.Listener(ln)) }()
+				defer srv.Close()
+
+				conn, err := ln.Dial(context.Background(), "tcp", "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer conn.Close()
+				began := time.Now()
+				if _, err := io.WriteString(conn, tt.request); err != nil {
+					t.Fatal(err)
+				}
+				resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusRequestTimeout || time.Since(began) != timeout {
+					t.Errorf("%s after %s, want 408 after the %s body timeout", resp.Status, time.Since(began), timeout)
+				}
+				if len(f.events) != 0 {
+					t.Errorf("the function was invoked: %v", f.events)
+				}
+			})
+		})
+	}
+}

@@ -9,18 +9,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stepgate/stepgate/internal/devtools/testenv"
 )
 
 // TestAWSCLI drives the local EC2 with the official AWS CLI, the way the
 // README tells users to. CI installs the CLI, so there a missing one fails.
 func TestAWSCLI(t *testing.T) {
-	awsPath, err := exec.LookPath("aws")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("the AWS CLI (aws) is not on PATH; CI must install it (Debian package awscli)")
-		}
-		t.Skip("the AWS CLI (aws) is not on PATH: install Debian's awscli to run this test")
-	}
+	awsPath := testenv.MustHaveExecPath(t, testenv.AWSCLI)
 	if testing.Short() {
 		t.Skip("-short: the AWS CLI takes about a second per command")
 	}

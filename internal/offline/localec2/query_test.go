@@ -16,10 +16,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/stepgate/stepgate/internal/devtools/sdktest"
 )
 
 // newSDKClient serves e on an httptest server and returns the real SDK client
-// pointed at it, so that every answer goes through the SDK's deserializers.
+// pointed at it, so that every answer goes through the SDK's deserializers. It makes
+// no retries, hence sdktest's HTTP client.
 func newSDKClient(t *testing.T, e *EC2) (*ec2.Client, string) {
 	t.Helper()
 	srv := httptest.NewServer(e.Handler())
@@ -28,6 +31,7 @@ func newSDKClient(t *testing.T, e *EC2) (*ec2.Client, string) {
 		Region:           "us-east-1",
 		BaseEndpoint:     aws.String(srv.URL),
 		Credentials:      credentials.NewStaticCredentialsProvider("test", "test", ""),
+		HTTPClient:       sdktest.HTTPClient(srv.Client()),
 		RetryMaxAttempts: 1,
 	})
 	return client, srv.URL

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -27,29 +28,40 @@ func (l *lockedBuffer) String() string {
 }
 
 // On the real clock a transition is logged when it happens, not at the next read; after Close
-// nothing more is logged.
+// nothing more is logged. The real clock runs in a synctest bubble, whose time moves only when every
+// goroutine in it waits, so "when it happens" is exact: not before the delay, and at once after it.
 func TestTransitionLoggedWhenItHappens(t *testing.T) {
-	var logs lockedBuffer
-	e := New(Config{TransitionDelay: 50 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
-	if _, err := e.AddInstance(InstanceSpec{ID: stoppedID, State: StatePending}); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(logs.String(), "to=running") {
-		if time.Now().After(deadline) {
-			t.Fatalf("no transition logged without a read:\n%s", logs.String())
+	const delay = 50 * time.Millisecond
+	synctest.Test(t, func(t *testing.T) {
+		var logs lockedBuffer
+		e := New(Config{TransitionDelay: delay, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+		defer e.Close()
+		if _, err := e.AddInstance(InstanceSpec{ID: stoppedID, State: StatePending}); err != nil {
+			t.Fatal(err)
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		time.Sleep(delay - time.Millisecond)
+		synctest.Wait()
+		if strings.Contains(logs.String(), "to=running") {
+			t.Fatalf("logged before the delay passed:\n%s", logs.String())
+		}
+		time.Sleep(time.Millisecond)
+		synctest.Wait()
+		if !strings.Contains(logs.String(), "to=running") {
+			t.Fatalf("no transition logged when the delay passed, without a read:\n%s", logs.String())
+		}
+	})
 
-	var after lockedBuffer
-	e2 := New(Config{TransitionDelay: 50 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(&after, nil))})
-	if _, err := e2.AddInstance(InstanceSpec{ID: stoppedID, State: StatePending}); err != nil {
-		t.Fatal(err)
-	}
-	e2.Close()
-	time.Sleep(150 * time.Millisecond)
-	if strings.Contains(after.String(), "to=running") {
-		t.Fatalf("logged after Close:\n%s", after.String())
-	}
+	synctest.Test(t, func(t *testing.T) {
+		var after lockedBuffer
+		e := New(Config{TransitionDelay: delay, Logger: slog.New(slog.NewTextHandler(&after, nil))})
+		if _, err := e.AddInstance(InstanceSpec{ID: stoppedID, State: StatePending}); err != nil {
+			t.Fatal(err)
+		}
+		e.Close()
+		time.Sleep(2 * delay)
+		synctest.Wait()
+		if strings.Contains(after.String(), "to=running") {
+			t.Fatalf("logged after Close:\n%s", after.String())
+		}
+	})
 }

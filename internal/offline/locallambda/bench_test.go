@@ -3,7 +3,6 @@ package locallambda
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -13,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stepgate/stepgate/internal/devtools/rie"
 )
 
 // These benchmarks decided between this package's Runtime API server and AWS's emulator
@@ -84,15 +85,9 @@ var (
 
 // buildRIE builds AWS's emulator from the module cache once per test binary.
 func buildRIE(b *testing.B) string {
-	rieOnce.Do(func() {
-		rieBin = filepath.Join(filepath.Dir(testBootstrap), "aws-lambda-rie")
-		out, err := exec.Command("go", "build", "-o", rieBin, "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie").CombinedOutput()
-		if err != nil {
-			rieErr = fmt.Errorf("build aws-lambda-rie: %v\n%s", err, out)
-		}
-	})
+	rieOnce.Do(func() { rieBin, rieErr = rie.Build(context.Background(), filepath.Dir(testBootstrap)) })
 	if rieErr != nil {
-		b.Skip(rieErr)
+		b.Fatal(rieErr)
 	}
 	return rieBin
 }

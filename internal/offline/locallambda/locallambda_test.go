@@ -26,7 +26,8 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	testBootstrap = filepath.Join(dir, "bootstrap")
-	build := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", testBootstrap, "./testdata/bootstrap")
+	// The Makefile's compile flags, so that the packages are those make build compiled.
+	build := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-o", testBootstrap, "./testdata/bootstrap")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "build test bootstrap: %v\n%s", err, out)

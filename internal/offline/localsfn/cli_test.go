@@ -9,18 +9,14 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
+	"github.com/stepgate/stepgate/internal/devtools/testenv"
 )
 
 // TestAWSCLI drives the service with the official AWS CLI, the way a person follows the README.
-// CI installs the CLI; elsewhere the test is skipped when it is missing.
+// CI installs the CLI; elsewhere the test is skipped when it is missing (package testenv).
 func TestAWSCLI(t *testing.T) {
-	awsPath, err := exec.LookPath("aws")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("the aws CLI is not on PATH, and CI must run this test")
-		}
-		t.Skip("the aws CLI is not on PATH; install Debian's awscli to run this test")
-	}
+	awsPath := testenv.MustHaveExecPath(t, testenv.AWSCLI)
 	env := newTestEnv(t, Config{})
 
 	run := func(t *testing.T, args ...string) map[string]any {

@@ -3,27 +3,24 @@ package localsfn
 import (
 	"bytes"
 	"encoding/json"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
+	"github.com/stepgate/stepgate/internal/devtools/testenv"
 	"github.com/stepgate/stepgate/internal/offline/asl/value"
 )
 
 // TestMockShapesGenerated regenerates mockshapes.json from botocore's models and wants the
-// committed file. Without python3's botocore it skips (fails with CI=true); with another botocore
+// committed file. Without python3's botocore it skips (fails in CI: package testenv); with another botocore
 // than the file was generated with it skips, since AWS's models change between releases.
 func TestMockShapesGenerated(t *testing.T) {
+	testenv.MustHavePythonModules(t, "botocore")
 	version, err := exec.Command("python3", "-c", "import botocore; print(botocore.__version__)").CombinedOutput()
 	if err != nil {
-		msg := "python3 cannot import botocore (" + strings.TrimSpace(string(version)) + "); install it with: pip install botocore"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
+		t.Fatalf("botocore's version: %v: %s", err, version)
 	}
 	var file struct {
 		GeneratedBy string `json:"generatedBy"`

@@ -13,11 +13,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
+	"github.com/google/uuid"
 
 	"github.com/stepgate/stepgate/internal/offline/asl"
 	"github.com/stepgate/stepgate/internal/offline/mockconfig"

@@ -11,12 +11,11 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
+	"github.com/google/uuid"
 
 	"github.com/stepgate/stepgate/internal/clock"
 	"github.com/stepgate/stepgate/internal/offline/asl"

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepgate/stepgate/internal/devtools/testenv"
 	"github.com/stepgate/stepgate/internal/offline/asl"
 )
 
@@ -62,7 +63,7 @@ type divergence struct {
 }
 
 func TestDifferentialAgainstAWSLocalStepFunctions(t *testing.T) {
-	root := repoRoot(t)
+	root := testenv.ModuleRoot(t)
 	corpusDir := filepath.Join(root, "internal", "offline", "asl", "conformance", "testdata", "corpus")
 	cases := loadCorpus(t, corpusDir)
 	divergences := loadDivergences(t, filepath.Join(root, "internal", "offline", "asl", "conformance", "divergences.json"), cases)
@@ -106,25 +107,6 @@ func TestDifferentialAgainstAWSLocalStepFunctions(t *testing.T) {
 		len(cases), len(agreeing), len(diverging), len(failing))
 	if len(failing) > 0 {
 		t.Logf("failing cases: %s", strings.Join(failing, ", "))
-	}
-}
-
-// repoRoot walks up from the test's working directory to the module root.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatalf("working directory: %v", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatalf("no go.mod above the test's working directory")
-		}
-		dir = parent
 	}
 }
 
@@ -203,26 +185,11 @@ func loadDivergences(t *testing.T, path string, cases []corpusCase) map[string]d
 	return byCase
 }
 
-// runNode runs the whole corpus through aws-local-stepfunctions once. It
-// skips when the Node tools are not installed, unless CI is set: CI runs
-// npm ci in tools/node first, so a missing install there is a failure.
+// runNode runs the whole corpus through aws-local-stepfunctions once. Without
+// the Node tools it skips, or fails in CI (package testenv).
 func runNode(t *testing.T, root, corpusDir string) map[string]outcome {
 	t.Helper()
-	unavailable := func(format string, args ...any) {
-		t.Helper()
-		msg := fmt.Sprintf(format, args...)
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s (CI is set, so the differential test may not be skipped)", msg)
-		}
-		t.Skipf("%s; run `make node-tools` (npm ci in tools/node) to enable the differential test", msg)
-	}
-	nodeBin, err := exec.LookPath("node")
-	if err != nil {
-		unavailable("node is not on PATH")
-	}
-	if _, err := os.Stat(filepath.Join(root, "tools", "node", "node_modules", "aws-local-stepfunctions", "package.json")); err != nil {
-		unavailable("tools/node/node_modules/aws-local-stepfunctions is not installed")
-	}
+	nodeBin := testenv.MustHaveNodeModule(t, "aws-local-stepfunctions")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepgate/stepgate/internal/devtools/testenv"
 	"github.com/stepgate/stepgate/internal/offline/asl/value"
 )
 
@@ -145,15 +146,8 @@ func readJSON(t *testing.T, name string, v any) {
 
 func runNode(t *testing.T, root, corpus string) map[string]answer {
 	t.Helper()
-	nodeBin, err := exec.LookPath("node")
+	nodeBin := testenv.MustHaveNodeModule(t, "jsonata")
 	script := filepath.Join(root, "tools", "node", "jsonata-batch.mjs")
-	_, statErr := os.Stat(filepath.Join(root, "tools", "node", "node_modules", "jsonata", "package.json"))
-	if err != nil || statErr != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("node or tools/node/node_modules/jsonata is missing (CI is set, so the differential test may not be skipped)")
-		}
-		t.Skip("node or tools/node/node_modules/jsonata is missing; run `make node-tools` to enable the differential test")
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, nodeBin, script, corpus)
