@@ -228,7 +228,7 @@ func TestAWSCLI(t *testing.T) {
 // approval machine of testdata/integrations.yaml hands its task token to a nested execution
 // (states:startExecution.waitForTaskToken), whose input is where the "person" reads it.
 func TestAWSCLICallbacks(t *testing.T) {
-	c := cli{path: awsCLI(t)}
+	c := cli{path: testenv.MustHaveExecPath(t, testenv.AWSCLI)}
 	// The person reads the token once the approval's task has handed it over (TaskSubmitted).
 	var submitted sync.Map // execution ARN → chan struct{}
 	submittedCh := func(arn string) chan struct{} {
