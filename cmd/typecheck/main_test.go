@@ -11,7 +11,7 @@ func TestRefusesWhatDoesNotBuild(t *testing.T) {
 	}
 	for _, arch := range []string{"arm64", "amd64"} {
 		if code := run("darwin", arch, "", []string{pkg}); code != 1 {
-			t.Errorf("darwin/%s: exit %d, want 1 (Pdeathsig is Linux's)", arch, code)
+			t.Errorf("darwin/%s: exit %d, want 1 (onLinux is declared for Linux only)", arch, code)
 		}
 	}
 }
