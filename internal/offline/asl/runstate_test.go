@@ -7,14 +7,21 @@ import (
 	"reflect"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
 // TestTaskRequestCarriesItsContext checks what an Invoker learns of the
 // call: the state, the attempt ($$.State.RetryCount), the execution and
 // machine, the timeout and heartbeat, and for lambda:invoke the unwrapped
-// function and payload.
+// function and payload. It runs in a synctest bubble: at the test clock's scale the Task's 30 s
+// timeout is 30 µs, which a busy machine could spend between two calls; in the bubble no time passes
+// while the invoker answers.
 func TestTaskRequestCarriesItsContext(t *testing.T) {
+	synctest.Test(t, testTaskRequestCarriesItsContext)
+}
+
+func testTaskRequestCarriesItsContext(t *testing.T) {
 	var (
 		mu   sync.Mutex
 		reqs []TaskRequest
