@@ -81,9 +81,8 @@ func NodeTools(t testing.TB) string {
 	return filepath.Join(ModuleRoot(t), "tools", "node")
 }
 
-// pipPackages names the pip package of each Python module the tests import: AWS's template tools
-// and botocore (its service models, for TestState's mock shapes).
-var pipPackages = map[string]string{"cfnlint": "cfn-lint", "samtranslator": "aws-sam-translator", "botocore": "botocore"}
+// pipPackages names the pip package of each Python module the tests import: AWS's template tools.
+var pipPackages = map[string]string{"cfnlint": "cfn-lint", "samtranslator": "aws-sam-translator"}
 
 // MustHavePythonModules ends the test through Unavailable unless python3 imports every module.
 func MustHavePythonModules(t testing.TB, modules ...string) {
