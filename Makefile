@@ -111,14 +111,15 @@ lint: node-tools ## gofmt, goimports (grouping included), go vet, staticcheck, a
 
 # make test runs its parts side by side, because each alone leaves one of two cores idle for long
 # stretches (one compiler on the AWS SDK's 14 MB EC2 package, tests waiting on processes): from the
-# start `cross` (darwin; outside CI a type check, no compiler), the host's packages with the build's flags (.test-host) and the race tests'
-# dependencies (.test-race-deps); then `lint` after the first, sharing what it compiled, and the race
+# start `cross` (darwin; outside CI a type check, no compiler), the host's packages with the build's
+# flags (.test-host) and the race tests' dependencies (.test-race-deps); then `lint` after the first, sharing what it compiled, and the race
 # tests (.test-race) after both. No two of them compile the same package with the same flags at the
 # same time, so nothing is compiled twice. Their output is interleaved, line by line.
 test: ## The whole suite (race detector on): lint, darwin cross-build, AWS's tools, unit, template, emulator, differential and end-to-end tests
 	@$(MAKE) --no-print-directory -j3 TEST_STREAMS=1 cross .test-race lint
 
-MODULE := $(shell $(GO) list -m)
+# The module path, read only by .test-race-deps (so not on every make).
+MODULE = $(shell $(GO) list -m)
 .PHONY: .test-host .test-race-deps .test-race
 .test-host:
 	$(HOST_ENV) $(GO) build $(COMPILE_FLAGS) $(LOCAL_PKGS)
